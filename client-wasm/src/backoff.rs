@@ -1,0 +1,107 @@
+//! The jittered exponential schedule: the gap before each next poll.
+
+use std::time::Duration;
+
+use crate::policy::PollPolicy;
+
+/// Yields successive gaps: `initial`, `initial × factor`, ... capped at `max`, each drawn
+/// from `[d × (1 − jitter), d]`.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    /// The next gap before jitter, in milliseconds (f64 so that repeated multiplication does
+    /// not lose the fraction; it is capped before it can overflow).
+    next_ms: f64,
+    max_ms: f64,
+    factor: f64,
+    jitter: f64,
+    rng: fastrand::Rng,
+}
+
+impl Backoff {
+    /// A schedule for `policy`, drawing jitter from a generator seeded with `seed`.
+    pub fn new(policy: &PollPolicy, seed: u64) -> Self {
+        Backoff {
+            next_ms: policy.initial_delay.as_secs_f64() * 1000.0,
+            max_ms: policy.max_delay.as_secs_f64() * 1000.0,
+            factor: policy.backoff_factor,
+            jitter: policy.jitter,
+            rng: fastrand::Rng::with_seed(seed),
+        }
+    }
+
+    /// The next gap, jittered; advances the schedule.
+    pub fn next_delay(&mut self) -> Duration {
+        let nominal = self.next_ms.min(self.max_ms);
+        self.next_ms = (nominal * self.factor).min(self.max_ms);
+        // A draw u in [0, 1) maps to [d(1 - j), d]: u = 0 gives the longest gap, so
+        // jitter only ever shortens a gap and the policy's maximum stays a maximum.
+        let drawn = nominal * (1.0 - self.jitter * self.rng.f64());
+        Duration::from_micros((drawn * 1000.0).round() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(jitter: f64) -> PollPolicy {
+        PollPolicy::default()
+            .with_initial_delay(Duration::from_millis(1000))
+            .with_backoff_factor(2.0)
+            .with_max_delay(Duration::from_millis(10_000))
+            .with_jitter(jitter)
+    }
+
+    fn gaps_ms(backoff: &mut Backoff, count: usize) -> Vec<u128> {
+        (0..count).map(|_| backoff.next_delay().as_millis()).collect()
+    }
+
+    #[test]
+    fn without_jitter_gaps_grow_by_the_factor_up_to_the_cap() {
+        let mut backoff = Backoff::new(&policy(0.0), 1);
+        assert_eq!(gaps_ms(&mut backoff, 7), [1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
+    }
+
+    #[test]
+    fn a_factor_of_one_keeps_a_fixed_interval() {
+        let mut backoff = Backoff::new(&policy(0.0).with_backoff_factor(1.0), 1);
+        assert_eq!(gaps_ms(&mut backoff, 4), [1000; 4]);
+    }
+
+    #[test]
+    fn jittered_gaps_stay_within_the_documented_range() {
+        for jitter in [0.2, 0.5, 1.0] {
+            let mut jittered = Backoff::new(&policy(jitter), 42);
+            let mut nominal = Backoff::new(&policy(0.0), 42);
+            for _ in 0..200 {
+                let d = nominal.next_delay().as_secs_f64();
+                let drawn = jittered.next_delay().as_secs_f64();
+                assert!(drawn <= d + 1e-9, "{drawn} > {d}");
+                assert!(drawn >= d * (1.0 - jitter) - 1e-9, "{drawn} < {d}*(1-{jitter})");
+            }
+        }
+    }
+
+    #[test]
+    fn jitter_actually_spreads_the_gaps() {
+        let mut backoff = Backoff::new(&policy(1.0).with_backoff_factor(1.0), 7);
+        let gaps = gaps_ms(&mut backoff, 50);
+        let (min, max) = (gaps.iter().min().unwrap(), gaps.iter().max().unwrap());
+        assert!(max - min > 500, "full jitter over 1 s should spread widely: {gaps:?}");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_schedule() {
+        let a = gaps_ms(&mut Backoff::new(&policy(0.5), 9), 20);
+        let b = gaps_ms(&mut Backoff::new(&policy(0.5), 9), 20);
+        let c = gaps_ms(&mut Backoff::new(&policy(0.5), 10), 20);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_huge_factor_saturates_at_the_cap_instead_of_overflowing() {
+        let mut backoff = Backoff::new(&policy(0.0).with_backoff_factor(1e300), 1);
+        assert_eq!(gaps_ms(&mut backoff, 5), [1000, 10_000, 10_000, 10_000, 10_000]);
+    }
+}

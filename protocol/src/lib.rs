@@ -1,0 +1,234 @@
+//! The wire contract between the video-translation status server and its clients.
+//!
+//! Everything here is plain data with `serde` derives: the server serializes it, the
+//! clients deserialize it. The JSON is snake_case (`eta_ms`); the JS API of the client
+//! presents the same data in camelCase.
+//!
+//! | type | where it appears |
+//! |---|---|
+//! | [`JobResult`] | the `result` field: `"pending"`, `"completed"` or `"error"` |
+//! | [`JobStatus`] | body of `GET /status`, `GET /jobs/{id}` and `POST /jobs` |
+//! | [`CreateJob`] | optional body of `POST /jobs` |
+//! | [`ErrorBody`] | body of every 4xx/5xx answer |
+#![deny(missing_docs, missing_debug_implementations)]
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The state of a translation job as the status endpoint reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobResult {
+    /// Still running: ask again later.
+    Pending,
+    /// Finished successfully. Final.
+    Completed,
+    /// Finished with a failure. Final.
+    Error,
+}
+
+impl JobResult {
+    /// The exact string used on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JobResult::Pending => "pending",
+            JobResult::Completed => "completed",
+            JobResult::Error => "error",
+        }
+    }
+
+    /// `true` for `completed` and `error`: the job will not change any more.
+    pub const fn is_final(self) -> bool {
+        !matches!(self, JobResult::Pending)
+    }
+}
+
+impl fmt::Display for JobResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The string was not one of `pending`, `completed`, `error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownJobResult(pub String);
+
+impl fmt::Display for UnknownJobResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown result {:?}: expected \"pending\", \"completed\" or \"error\"",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownJobResult {}
+
+impl FromStr for JobResult {
+    type Err = UnknownJobResult;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "pending" => Ok(JobResult::Pending),
+            "completed" => Ok(JobResult::Completed),
+            "error" => Ok(JobResult::Error),
+            other => Err(UnknownJobResult(other.to_owned())),
+        }
+    }
+}
+
+/// How a simulated job ends: the final [`JobResult`] it reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The job ends `completed`.
+    Completed,
+    /// The job ends `error`.
+    Error,
+}
+
+impl From<Outcome> for JobResult {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Completed => JobResult::Completed,
+            Outcome::Error => JobResult::Error,
+        }
+    }
+}
+
+/// The status of one job, as the server reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStatus {
+    /// The job's id; `"default"` for the job behind `GET /status`.
+    pub id: String,
+    /// Where the job is.
+    pub result: JobResult,
+    /// Fraction done, from 0 to 1.
+    pub progress: f64,
+    /// Milliseconds until the job is expected to leave `pending`; `0` once it has,
+    /// `null` when the server cannot tell.
+    pub eta_ms: Option<u64>,
+}
+
+/// Body of `POST /jobs`. Every field is optional; a missing one takes the server's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJob {
+    /// How long the simulated job stays `pending`, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// How the job ends. Without it the server draws from its `--error-rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+/// Body of every error answer: `{"error": {"code": ..., "message": ...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The inside of an [`ErrorBody`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Machine-readable, stable: `not_found`, `bad_request`, `method_not_allowed`, ...
+    pub code: String,
+    /// Human-readable: says what to change.
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// An error body with the given code and message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
+/// Path prefix of a job resource: a job lives at `/jobs/{id}`.
+pub const JOBS_PATH: &str = "/jobs";
+
+/// The id under which `GET /status` reports the server's default job.
+pub const DEFAULT_JOB_ID: &str = "default";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_status_serializes_snake_case_with_lowercase_result() {
+        let status = JobStatus {
+            id: "abc".into(),
+            result: JobResult::Pending,
+            progress: 0.25,
+            eta_ms: Some(1500),
+        };
+        let json = serde_json::to_string(&status).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"abc","result":"pending","progress":0.25,"eta_ms":1500}"#
+        );
+    }
+
+    #[test]
+    fn unknown_eta_serializes_as_null() {
+        let status = JobStatus {
+            id: "x".into(),
+            result: JobResult::Completed,
+            progress: 1.0,
+            eta_ms: None,
+        };
+        let json = serde_json::to_string(&status).unwrap();
+        assert!(json.contains(r#""eta_ms":null"#), "{json}");
+    }
+
+    #[test]
+    fn job_result_parses_only_the_three_contract_values() {
+        for result in [JobResult::Pending, JobResult::Completed, JobResult::Error] {
+            assert_eq!(result.as_str().parse::<JobResult>(), Ok(result));
+        }
+        let err = "done".parse::<JobResult>().unwrap_err();
+        assert!(err.to_string().contains("\"done\""), "{err}");
+        assert!("Pending".parse::<JobResult>().is_err());
+    }
+
+    #[test]
+    fn only_completed_and_error_are_final() {
+        assert!(!JobResult::Pending.is_final());
+        assert!(JobResult::Completed.is_final());
+        assert!(JobResult::Error.is_final());
+    }
+
+    #[test]
+    fn create_job_accepts_an_empty_object_and_rejects_unknown_fields() {
+        let empty: CreateJob = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty, CreateJob::default());
+
+        let full: CreateJob =
+            serde_json::from_str(r#"{"duration_ms": 5000, "outcome": "error"}"#).unwrap();
+        assert_eq!(full.duration_ms, Some(5000));
+        assert_eq!(full.outcome, Some(Outcome::Error));
+
+        let typo = serde_json::from_str::<CreateJob>(r#"{"durationMs": 5000}"#).unwrap_err();
+        assert!(typo.to_string().contains("durationMs"), "{typo}");
+    }
+
+    #[test]
+    fn outcome_cannot_be_pending() {
+        assert!(serde_json::from_str::<CreateJob>(r#"{"outcome": "pending"}"#).is_err());
+    }
+
+    #[test]
+    fn error_body_has_the_contract_shape() {
+        let json = serde_json::to_string(&ErrorBody::new("not_found", "no job")).unwrap();
+        assert_eq!(json, r#"{"error":{"code":"not_found","message":"no job"}}"#);
+    }
+}

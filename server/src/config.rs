@@ -1,0 +1,146 @@
+//! Command-line flags, each also read from a `VTS_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// The longest job anyone may ask for: a day. Longer is surely a unit mistake.
+pub const MAX_JOB_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Where the demo page lives when `--www-dir` is not given: the repository's `www/`.
+const DEFAULT_WWW_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../www");
+/// Where wasm-pack writes the npm package when `--pkg-dir` is not given.
+const DEFAULT_PKG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../client-wasm/pkg");
+
+/// How the server runs. `--help` prints this documentation.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "video-translation-server",
+    version,
+    about = "A simulated video-translation backend: status API, demo page and npm package.",
+    long_about = "A simulated video-translation backend.\n\n\
+        GET /status reports a default job that starts with the server and runs --delay seconds.\n\
+        POST /jobs creates more jobs; GET /jobs/{id} reports them. The demo page is served at /\n\
+        and the client's npm package at /pkg/. Every flag can also be set by the environment\n\
+        variable shown in brackets."
+)]
+pub struct Settings {
+    /// Address to listen on. Port 0 picks a free port; the address is printed at start.
+    #[arg(long, env = "VTS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Default job duration in seconds (fractions allowed, at most a day). Applies to the
+    /// job behind GET /status and to POST /jobs without `duration_ms`.
+    #[arg(long, env = "VTS_DELAY", default_value = "10", value_parser = parse_delay, allow_hyphen_values = true)]
+    pub delay: Duration,
+
+    /// Probability, from 0 to 1, that a job ends in `error` when its outcome is not given.
+    #[arg(long, env = "VTS_ERROR_RATE", default_value = "0", value_parser = parse_error_rate, allow_hyphen_values = true)]
+    pub error_rate: f64,
+
+    /// Folder of the demo page served at `/`.
+    #[arg(long, env = "VTS_WWW_DIR", default_value = DEFAULT_WWW_DIR)]
+    pub www_dir: PathBuf,
+
+    /// Folder of the built npm package served at `/pkg/`.
+    #[arg(long, env = "VTS_PKG_DIR", default_value = DEFAULT_PKG_DIR)]
+    pub pkg_dir: PathBuf,
+
+    /// Worker threads; defaults to one per CPU core.
+    #[arg(long, env = "VTS_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
+}
+
+impl Settings {
+    /// Settings for tests: port 0 on loopback, the given default duration, no errors.
+    pub fn for_tests(delay: Duration) -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            delay,
+            error_rate: 0.0,
+            www_dir: DEFAULT_WWW_DIR.into(),
+            pkg_dir: DEFAULT_PKG_DIR.into(),
+            workers: Some(1),
+        }
+    }
+}
+
+fn parse_delay(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!(
+            "{text:?} must be a finite number of seconds, 0 or more"
+        ));
+    }
+    let delay = Duration::from_secs_f64(seconds.min(MAX_JOB_DURATION.as_secs_f64() + 1.0));
+    if delay > MAX_JOB_DURATION {
+        return Err(format!(
+            "{text:?} is longer than the longest job ({} s)",
+            MAX_JOB_DURATION.as_secs()
+        ));
+    }
+    Ok(delay)
+}
+
+fn parse_error_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if !(0.0..=1.0).contains(&rate) {
+        return Err(format!("{text:?} must be between 0 and 1"));
+    }
+    Ok(rate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, clap::Error> {
+        Settings::try_parse_from(
+            std::iter::once("video-translation-server").chain(args.iter().copied()),
+        )
+    }
+
+    #[test]
+    fn defaults_match_the_documented_contract() {
+        let settings = parse(&[]).unwrap();
+        assert_eq!(settings.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(settings.delay, Duration::from_secs(10));
+        assert_eq!(settings.error_rate, 0.0);
+    }
+
+    #[test]
+    fn delay_accepts_fractions_of_a_second() {
+        let settings = parse(&["--delay", "0.25"]).unwrap();
+        assert_eq!(settings.delay, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn delay_rejects_negative_absurd_and_non_numbers() {
+        for bad in ["-1", "NaN", "inf", "abc", "90000"] {
+            let err = parse(&["--delay", bad]).unwrap_err().to_string();
+            assert!(err.contains("--delay"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn error_rate_must_be_a_probability() {
+        assert_eq!(parse(&["--error-rate", "0.5"]).unwrap().error_rate, 0.5);
+        for bad in ["-0.1", "1.5", "x"] {
+            assert!(parse(&["--error-rate", bad]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bind_must_be_a_socket_address() {
+        assert!(parse(&["--bind", "not-an-address"]).is_err());
+        assert_eq!(parse(&["--bind", "127.0.0.1:0"]).unwrap().bind.port(), 0);
+    }
+}

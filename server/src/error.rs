@@ -1,0 +1,110 @@
+//! Every error answer, in the contract's one JSON shape:
+//! `{"error": {"code": "...", "message": "..."}}`.
+//!
+//! Handlers return [`ApiError`]. Errors raised by the framework itself (an oversized body,
+//! a failed extractor) are rewritten into the same shape by [`json_error_bodies`], so no
+//! caller ever sees a plain-text error.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{HttpResponse, ResponseError};
+use video_translation_protocol::ErrorBody;
+
+/// What a handler can answer instead of a success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No such job, file or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is malformed: the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The route exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+}
+
+impl ApiError {
+    /// The stable, machine-readable `code` of the error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(ErrorBody::new(self.code(), self.to_string()))
+    }
+}
+
+/// Middleware that rewrites any error response that is not already JSON into the contract's
+/// shape, keeping its status and the framework's own description as the message.
+pub fn json_error_bodies<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(rewrite_as_json)
+}
+
+fn rewrite_as_json<B: MessageBody + 'static>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+
+    let status = response.status();
+    let message = response
+        .response()
+        .error()
+        .map(|error| error.to_string())
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let body = ErrorBody::new(code_for(status), message);
+
+    let (request, old) = response.into_parts();
+    let mut rewritten = HttpResponse::build(status).json(body);
+    // Keep headers the framework set for a reason (Allow, Retry-After, CORS), but not the
+    // ones that described the old body.
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let rewritten: HttpResponse<EitherBody<B, BoxBody>> = rewritten.map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
+        request, rewritten,
+    )))
+}
+
+/// The error code for a status the framework produced on its own.
+fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        status if status.is_client_error() => "bad_request",
+        _ => "internal",
+    }
+}

@@ -1,0 +1,24 @@
+//! A simulated video-translation backend.
+//!
+//! Translation jobs take minutes; this server pretends to run them so that clients can be
+//! built and measured against it. A job's state is a pure function of when it was created,
+//! how long it runs and how it ends (see [`job`]), so the server holds no timer per job.
+//!
+//! | module | concern |
+//! |---|---|
+//! | [`config`] | command-line flags and `VTS_*` environment variables |
+//! | [`job`] | one simulated job and its status at a given instant |
+//! | [`store`] | the jobs the server knows, by id |
+//! | [`error`] | every error answer, in the contract's JSON shape |
+//! | [`routes`] | thin HTTP handlers |
+//! | [`startup`] | [`startup::Application`]: binds, wires middleware and routes, runs |
+//! | [`telemetry`] | structured request logs |
+#![deny(missing_docs, missing_debug_implementations)]
+
+pub mod config;
+pub mod error;
+pub mod job;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,14 @@
+use clap::Parser;
+use video_translation_server::{config::Settings, startup::Application, telemetry};
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let settings = Settings::parse();
+    // Keep the guard alive: dropping it stops the background log writer.
+    let _log_guard = telemetry::init();
+
+    let app = Application::build(settings)?;
+    // Printed on stdout, unbuffered, so scripts that start us on port 0 can read the address.
+    println!("video-translation-server listening on {}", app.url());
+    app.run_until_stopped().await
+}

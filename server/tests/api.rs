@@ -1,0 +1,331 @@
+//! The HTTP API, through the real app (middleware and routes) with actix's test utilities.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{test, web};
+use video_translation_protocol::{ErrorBody, JobResult, JobStatus};
+use video_translation_server::config::Settings;
+use video_translation_server::startup::{build_app, Application, StaticDirs};
+use video_translation_server::store::{JobDefaults, JobStore};
+
+async fn app(
+    default_duration: Duration,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
+    let settings = Settings::for_tests(default_duration);
+    let store = web::Data::new(JobStore::new(JobDefaults {
+        duration: settings.delay,
+        error_rate: settings.error_rate,
+    }));
+    let dirs = StaticDirs {
+        www: settings.www_dir,
+        pkg: settings.pkg_dir,
+    };
+    test::init_service(build_app(store, &dirs)).await
+}
+
+/// Sends `request` and returns the status, the headers and the body parsed as JSON.
+async fn call(
+    app: &impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+    request: test::TestRequest,
+) -> (StatusCode, header::HeaderMap, serde_json::Value) {
+    let response = test::call_service(app, request.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = test::read_body(response).await;
+    let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "body is not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, headers, json)
+}
+
+/// Asserts the contract's error shape and returns the message.
+fn assert_error(json: &serde_json::Value, code: &str) -> String {
+    let body: ErrorBody = serde_json::from_value(json.clone())
+        .unwrap_or_else(|e| panic!("not an error body ({e}): {json}"));
+    assert_eq!(body.error.code, code, "{json}");
+    assert!(!body.error.message.is_empty());
+    body.error.message
+}
+
+fn header_text(headers: &header::HeaderMap, name: header::HeaderName) -> &str {
+    headers
+        .get(&name)
+        .unwrap_or_else(|| panic!("no {name} header in {headers:?}"))
+        .to_str()
+        .unwrap()
+}
+
+fn post_jobs(body: &str) -> test::TestRequest {
+    test::TestRequest::post()
+        .uri("/jobs")
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .set_payload(body.to_owned())
+}
+
+#[actix_web::test]
+async fn status_reports_the_default_job_in_the_seeds_shape() {
+    let app = app(Duration::from_secs(60)).await;
+    let (status, _, json) = call(&app, test::TestRequest::get().uri("/status")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["result"], "pending");
+    assert_eq!(json["id"], "default");
+}
+
+#[actix_web::test]
+async fn status_is_completed_once_the_delay_has_passed() {
+    let app = app(Duration::ZERO).await;
+    let (_, _, json) = call(&app, test::TestRequest::get().uri("/status")).await;
+    assert_eq!(json["result"], "completed");
+    assert_eq!(json["progress"], 1.0);
+}
+
+#[actix_web::test]
+async fn creating_a_job_answers_201_with_location_and_status() {
+    let app = app(Duration::from_secs(30)).await;
+    let (status, headers, json) = call(&app, post_jobs("")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let job: JobStatus = serde_json::from_value(json).unwrap();
+    assert_eq!(job.result, JobResult::Pending);
+    assert_eq!(job.progress, 0.0);
+    assert_eq!(job.eta_ms, Some(30_000), "the default duration applies");
+    assert_eq!(
+        header_text(&headers, header::LOCATION),
+        format!("/jobs/{}", job.id).as_str()
+    );
+}
+
+#[actix_web::test]
+async fn a_created_job_is_reported_at_its_location() {
+    let app = app(Duration::from_secs(30)).await;
+    let (_, headers, _) = call(&app, post_jobs(r#"{"duration_ms": 60000}"#)).await;
+    let location = header_text(&headers, header::LOCATION).to_owned();
+
+    let (status, _, json) = call(&app, test::TestRequest::get().uri(&location)).await;
+    assert_eq!(status, StatusCode::OK);
+    let job: JobStatus = serde_json::from_value(json).unwrap();
+    assert_eq!(format!("/jobs/{}", job.id), location);
+    assert_eq!(job.result, JobResult::Pending);
+    assert!(job.eta_ms.unwrap() <= 60_000 && job.eta_ms.unwrap() > 59_000);
+}
+
+#[actix_web::test]
+async fn the_requested_outcome_is_reached_after_the_requested_duration() {
+    let app = app(Duration::from_secs(30)).await;
+    let (_, _, json) = call(&app, post_jobs(r#"{"duration_ms": 0, "outcome": "error"}"#)).await;
+    assert_eq!(json["result"], "error");
+    let (_, _, json) = call(
+        &app,
+        post_jobs(r#"{"duration_ms": 0, "outcome": "completed"}"#),
+    )
+    .await;
+    assert_eq!(json["result"], "completed");
+}
+
+#[actix_web::test]
+async fn a_job_body_is_read_as_json_whatever_its_content_type() {
+    let app = app(Duration::from_secs(30)).await;
+    let request = test::TestRequest::post()
+        .uri("/jobs")
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(r#"{"duration_ms": 1234}"#);
+    let (status, _, json) = call(&app, request).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(json["eta_ms"], 1234);
+}
+
+#[actix_web::test]
+async fn unknown_and_malformed_job_ids_are_404_in_the_error_shape() {
+    let app = app(Duration::from_secs(30)).await;
+    for path in [
+        "/jobs/nope",
+        "/jobs/00000000000000000000000000000000",
+        "/jobs/%00%ff",
+        "/jobs/default",
+    ] {
+        let (status, _, json) = call(&app, test::TestRequest::get().uri(path)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_error(&json, "not_found");
+    }
+}
+
+#[actix_web::test]
+async fn bad_job_requests_are_400_with_a_message_that_says_why() {
+    let app = app(Duration::from_secs(30)).await;
+    let cases = [
+        ("{", "EOF"),
+        ("not json", "expected"),
+        ("[]", "expected"),
+        ("null", "expected"),
+        (r#"{"duration_ms": "5000"}"#, "duration_ms: invalid type"),
+        (r#"{"duration_ms": -5}"#, "-5"),
+        (r#"{"duration_ms": 1.5}"#, "1.5"),
+        (r#"{"duration_ms": 99999999999999999999999}"#, "duration_ms"),
+        (r#"{"duration_ms": 86400001}"#, "at most 86400000"),
+        (r#"{"outcome": "pending"}"#, "pending"),
+        (r#"{"outcome": 1}"#, "outcome"),
+        (r#"{"durationMs": 5000}"#, "durationMs"),
+    ];
+    for (body, hint) in cases {
+        let (status, _, json) = call(&app, post_jobs(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let message = assert_error(&json, "bad_request");
+        assert!(
+            message.contains(hint),
+            "{body}: {message:?} should mention {hint:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_oversized_body_is_413_in_the_error_shape() {
+    let app = app(Duration::from_secs(30)).await;
+    let huge = format!(
+        r#"{{"duration_ms": 1, "pad": "{}"}}"#,
+        "x".repeat(64 * 1024)
+    );
+    let (status, _, json) = call(&app, post_jobs(&huge)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_error(&json, "payload_too_large");
+}
+
+#[actix_web::test]
+async fn unknown_routes_are_404_in_the_error_shape() {
+    let app = app(Duration::from_secs(30)).await;
+    for path in [
+        "/nope",
+        "/jobs/a/b",
+        "/pkg/does-not-exist.js",
+        "/status/extra",
+    ] {
+        let (status, _, json) = call(&app, test::TestRequest::get().uri(path)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_error(&json, "not_found");
+    }
+}
+
+#[actix_web::test]
+async fn wrong_methods_are_405_with_allow() {
+    let app = app(Duration::from_secs(30)).await;
+    let cases = [
+        (Method::POST, "/status", "GET"),
+        (Method::DELETE, "/jobs/abc", "GET"),
+        (Method::GET, "/jobs", "POST"),
+        (Method::PUT, "/healthz", "GET"),
+    ];
+    for (method, path, allowed) in cases {
+        let request = test::TestRequest::default()
+            .method(method.clone())
+            .uri(path);
+        let (status, headers, json) = call(&app, request).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(header_text(&headers, header::ALLOW), allowed);
+        assert_error(&json, "method_not_allowed");
+    }
+}
+
+#[actix_web::test]
+async fn healthz_answers_ok() {
+    let app = app(Duration::from_secs(30)).await;
+    let (status, _, json) = call(&app, test::TestRequest::get().uri("/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["status"], "ok");
+}
+
+#[actix_web::test]
+async fn cross_origin_callers_may_create_and_read_jobs() {
+    let app = app(Duration::from_secs(30)).await;
+    let preflight = test::TestRequest::default()
+        .method(Method::OPTIONS)
+        .uri("/jobs")
+        .insert_header((header::ORIGIN, "http://app.example"))
+        .insert_header((header::ACCESS_CONTROL_REQUEST_METHOD, "POST"))
+        .insert_header((header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type"))
+        .to_request();
+    let response = test::call_service(&app, preflight).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let allowed_methods = header_text(response.headers(), header::ACCESS_CONTROL_ALLOW_METHODS);
+    assert!(allowed_methods.contains("POST"), "{allowed_methods}");
+    assert!(
+        !allowed_methods.contains("DELETE"),
+        "only the methods the API uses: {allowed_methods}"
+    );
+
+    let request = post_jobs("").insert_header((header::ORIGIN, "http://app.example"));
+    let (status, headers, _) = call(&app, request).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        header_text(&headers, header::ACCESS_CONTROL_ALLOW_ORIGIN),
+        "http://app.example"
+    );
+    let exposed = header_text(&headers, header::ACCESS_CONTROL_EXPOSE_HEADERS).to_ascii_lowercase();
+    assert!(exposed.contains("location"), "{exposed}");
+}
+
+#[actix_web::test]
+async fn error_answers_carry_cors_headers_too() {
+    let app = app(Duration::from_secs(30)).await;
+    let request = test::TestRequest::get()
+        .uri("/jobs/nope")
+        .insert_header((header::ORIGIN, "http://app.example"));
+    let (status, headers, _) = call(&app, request).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        header_text(&headers, header::ACCESS_CONTROL_ALLOW_ORIGIN),
+        "http://app.example"
+    );
+}
+
+#[actix_web::test]
+async fn the_demo_page_is_served_at_the_root() {
+    let app = app(Duration::from_secs(30)).await;
+    let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = header_text(response.headers(), header::CONTENT_TYPE).to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let body = test::read_body(response).await;
+    assert!(String::from_utf8_lossy(&body).contains("<title>"));
+}
+
+#[core::prelude::v1::test]
+fn the_application_binds_a_free_port_and_serves_http() {
+    let app = Application::build(Settings::for_tests(Duration::from_secs(5))).unwrap();
+    let port = app.port();
+    assert_ne!(port, 0);
+    assert_eq!(app.url(), format!("http://127.0.0.1:{port}"));
+
+    let server = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let run = app.run_until_stopped();
+            // Stop after a bounded time whatever happens, so the test cannot hang.
+            let _ = actix_web::rt::time::timeout(Duration::from_secs(5), run).await;
+        })
+    });
+
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
+    drop(server);
+}
