@@ -42,6 +42,10 @@ impl Backoff {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run natively (`cargo test`) and in the browser (`wasm-pack test`).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
     use super::*;
 
     fn policy(jitter: f64) -> PollPolicy {
@@ -53,13 +57,18 @@ mod tests {
     }
 
     fn gaps_ms(backoff: &mut Backoff, count: usize) -> Vec<u128> {
-        (0..count).map(|_| backoff.next_delay().as_millis()).collect()
+        (0..count)
+            .map(|_| backoff.next_delay().as_millis())
+            .collect()
     }
 
     #[test]
     fn without_jitter_gaps_grow_by_the_factor_up_to_the_cap() {
         let mut backoff = Backoff::new(&policy(0.0), 1);
-        assert_eq!(gaps_ms(&mut backoff, 7), [1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
+        assert_eq!(
+            gaps_ms(&mut backoff, 7),
+            [1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]
+        );
     }
 
     #[test]
@@ -77,7 +86,10 @@ mod tests {
                 let d = nominal.next_delay().as_secs_f64();
                 let drawn = jittered.next_delay().as_secs_f64();
                 assert!(drawn <= d + 1e-9, "{drawn} > {d}");
-                assert!(drawn >= d * (1.0 - jitter) - 1e-9, "{drawn} < {d}*(1-{jitter})");
+                assert!(
+                    drawn >= d * (1.0 - jitter) - 1e-9,
+                    "{drawn} < {d}*(1-{jitter})"
+                );
             }
         }
     }
@@ -87,7 +99,10 @@ mod tests {
         let mut backoff = Backoff::new(&policy(1.0).with_backoff_factor(1.0), 7);
         let gaps = gaps_ms(&mut backoff, 50);
         let (min, max) = (gaps.iter().min().unwrap(), gaps.iter().max().unwrap());
-        assert!(max - min > 500, "full jitter over 1 s should spread widely: {gaps:?}");
+        assert!(
+            max - min > 500,
+            "full jitter over 1 s should spread widely: {gaps:?}"
+        );
     }
 
     #[test]
@@ -102,6 +117,9 @@ mod tests {
     #[test]
     fn a_huge_factor_saturates_at_the_cap_instead_of_overflowing() {
         let mut backoff = Backoff::new(&policy(0.0).with_backoff_factor(1e300), 1);
-        assert_eq!(gaps_ms(&mut backoff, 5), [1000, 10_000, 10_000, 10_000, 10_000]);
+        assert_eq!(
+            gaps_ms(&mut backoff, 5),
+            [1000, 10_000, 10_000, 10_000, 10_000]
+        );
     }
 }

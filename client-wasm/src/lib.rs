@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`policy`] | [`PollPolicy`]: the schedule and the budgets, with documented defaults |
 //! | [`backoff`] | the jittered exponential gaps between polls |
+//! | [`hints`] | reading the server's timing headers (`Retry-After`) |
 //! | [`poller`] | [`Poller`]: the sans-IO state machine: observations in, actions out |
 //! | `wasm` (wasm32 only) | the JS API: `VideoTranslationClient`, `fetch`, timers, abort |
 //!
@@ -15,12 +16,19 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod backoff;
-pub mod poller;
+pub mod hints;
 pub mod policy;
+pub mod poller;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+#[cfg(target_arch = "wasm32")]
+pub use wasm::VideoTranslationClient;
 
+pub use policy::{PolicyError, PollPolicy};
 pub use poller::{Action, Observation, Outcome, PollError, Poller};
-pub use policy::{PollPolicy, PolicyError};
 pub use video_translation_protocol::JobResult;
+
+// `wasm-pack test --headless --chrome` runs the core's unit tests in the browser as well.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

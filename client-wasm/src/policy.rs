@@ -161,7 +161,9 @@ impl PollPolicy {
             return Err(PolicyError::NoAttempts);
         }
         if millis(self.request_timeout) < 1 {
-            return Err(PolicyError::RequestTimeoutTooShort(millis(self.request_timeout)));
+            return Err(PolicyError::RequestTimeoutTooShort(millis(
+                self.request_timeout,
+            )));
         }
         Ok(())
     }
@@ -173,6 +175,10 @@ fn millis(duration: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run natively (`cargo test`) and in the browser (`wasm-pack test`).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
     use super::*;
 
     #[test]
@@ -193,7 +199,10 @@ mod tests {
         let base = PollPolicy::default();
         let cases = [
             (base.with_initial_delay(Duration::ZERO), "initialDelayMs"),
-            (base.with_max_delay(Duration::from_millis(500)), "maxDelayMs"),
+            (
+                base.with_max_delay(Duration::from_millis(500)),
+                "maxDelayMs",
+            ),
             (base.with_backoff_factor(0.5), "backoffFactor"),
             (base.with_backoff_factor(f64::NAN), "backoffFactor"),
             (base.with_backoff_factor(f64::INFINITY), "backoffFactor"),
@@ -201,7 +210,10 @@ mod tests {
             (base.with_jitter(1.5), "jitter"),
             (base.with_jitter(f64::NAN), "jitter"),
             (base.with_max_attempts(Some(0)), "maxAttempts"),
-            (base.with_request_timeout(Duration::ZERO), "requestTimeoutMs"),
+            (
+                base.with_request_timeout(Duration::ZERO),
+                "requestTimeoutMs",
+            ),
         ];
         for (policy, option) in cases {
             let error = policy.validate().expect_err(option).to_string();

@@ -122,7 +122,12 @@ pub enum PollError {
     Protocol(String),
 }
 
-fn timeout_message(budget: Budget, attempts: u32, elapsed: Duration, last_failure: Option<&str>) -> String {
+fn timeout_message(
+    budget: Budget,
+    attempts: u32,
+    elapsed: Duration,
+    last_failure: Option<&str>,
+) -> String {
     let what = match budget {
         Budget::Attempts => "maxAttempts ran out",
         Budget::Time => "maxWaitMs ran out",
@@ -210,7 +215,11 @@ impl Poller {
                 self.malformed_in_a_row = 0;
                 self.last_failure = None;
             }
-            Observation::HttpStatus { status, message, retry_after: hint } => {
+            Observation::HttpStatus {
+                status,
+                message,
+                retry_after: hint,
+            } => {
                 if !is_transient_status(status) {
                     return self.fail(PollError::Http { status, message });
                 }
@@ -247,7 +256,9 @@ impl Poller {
     fn begin_attempt(&mut self) -> Action {
         self.attempts += 1;
         self.phase = Phase::AwaitingAnswer;
-        Action::Poll { attempt: self.attempts }
+        Action::Poll {
+            attempt: self.attempts,
+        }
     }
 
     fn note_transient(&mut self, failure: String) {
@@ -255,7 +266,11 @@ impl Poller {
     }
 
     fn schedule_next(&mut self, elapsed: Duration, retry_after: Option<Duration>) -> Action {
-        if self.policy.max_attempts.is_some_and(|max| self.attempts >= max) {
+        if self
+            .policy
+            .max_attempts
+            .is_some_and(|max| self.attempts >= max)
+        {
             return self.time_out(Budget::Attempts, elapsed);
         }
         let mut delay = self.backoff.next_delay();
@@ -296,6 +311,10 @@ impl Poller {
 
 #[cfg(test)]
 mod tests {
+    // The same tests run natively (`cargo test`) and in the browser (`wasm-pack test`).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
     use super::*;
 
     const MS: Duration = Duration::from_millis(1);
@@ -358,31 +377,52 @@ mod tests {
     #[test]
     fn polls_on_the_exponential_schedule_until_completed() {
         let (polls, outcome) = run(exact_policy(), Duration::ZERO, |attempt| {
-            if attempt < 7 { pending() } else { Observation::Status(JobResult::Completed) }
+            if attempt < 7 {
+                pending()
+            } else {
+                Observation::Status(JobResult::Completed)
+            }
         });
         let expected: Vec<_> = [0, 1000, 3000, 7000, 15_000, 23_000, 31_000].map(ms).into();
         assert_eq!(polls, expected);
         assert_eq!(
             outcome,
-            Outcome::Finished { result: JobResult::Completed, attempts: 7, elapsed: ms(31_000) }
+            Outcome::Finished {
+                result: JobResult::Completed,
+                attempts: 7,
+                elapsed: ms(31_000)
+            }
         );
     }
 
     #[test]
     fn an_error_result_is_final_too() {
-        let (polls, outcome) = run(exact_policy(), 5 * MS, |_| Observation::Status(JobResult::Error));
+        let (polls, outcome) = run(exact_policy(), 5 * MS, |_| {
+            Observation::Status(JobResult::Error)
+        });
         assert_eq!(polls.len(), 1);
         assert_eq!(
             outcome,
-            Outcome::Finished { result: JobResult::Error, attempts: 1, elapsed: 5 * MS }
+            Outcome::Finished {
+                result: JobResult::Error,
+                attempts: 1,
+                elapsed: 5 * MS
+            }
         );
     }
 
     #[test]
     fn max_attempts_stops_after_exactly_that_many_requests() {
-        let (polls, outcome) = run(exact_policy().with_max_attempts(Some(3)), Duration::ZERO, |_| pending());
+        let (polls, outcome) = run(
+            exact_policy().with_max_attempts(Some(3)),
+            Duration::ZERO,
+            |_| pending(),
+        );
         assert_eq!(polls.len(), 3);
-        let Outcome::Failed(PollError::TimedOut { budget, attempts, .. }) = outcome else {
+        let Outcome::Failed(PollError::TimedOut {
+            budget, attempts, ..
+        }) = outcome
+        else {
             panic!("expected a timeout, got {outcome:?}");
         };
         assert_eq!((budget, attempts), (Budget::Attempts, 3));
@@ -390,9 +430,19 @@ mod tests {
 
     #[test]
     fn a_single_attempt_budget_makes_one_request() {
-        let (polls, outcome) = run(exact_policy().with_max_attempts(Some(1)), Duration::ZERO, |_| pending());
+        let (polls, outcome) = run(
+            exact_policy().with_max_attempts(Some(1)),
+            Duration::ZERO,
+            |_| pending(),
+        );
         assert_eq!(polls, [Duration::ZERO]);
-        assert!(matches!(outcome, Outcome::Failed(PollError::TimedOut { budget: Budget::Attempts, .. })));
+        assert!(matches!(
+            outcome,
+            Outcome::Failed(PollError::TimedOut {
+                budget: Budget::Attempts,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -401,7 +451,13 @@ mod tests {
         let policy = exact_policy().with_max_wait(Some(ms(10_000)));
         let (polls, outcome) = run(policy, Duration::ZERO, |_| pending());
         assert_eq!(polls, [0, 1000, 3000, 7000, 10_000].map(ms));
-        let Outcome::Failed(PollError::TimedOut { budget, attempts, elapsed, .. }) = outcome else {
+        let Outcome::Failed(PollError::TimedOut {
+            budget,
+            attempts,
+            elapsed,
+            ..
+        }) = outcome
+        else {
             panic!("expected a timeout, got {outcome:?}");
         };
         assert_eq!((budget, attempts, elapsed), (Budget::Time, 5, ms(10_000)));
@@ -411,10 +467,20 @@ mod tests {
     fn the_last_poll_at_the_deadline_can_still_succeed() {
         let policy = exact_policy().with_max_wait(Some(ms(10_000)));
         let (polls, outcome) = run(policy, Duration::ZERO, |attempt| {
-            if attempt == 5 { Observation::Status(JobResult::Completed) } else { pending() }
+            if attempt == 5 {
+                Observation::Status(JobResult::Completed)
+            } else {
+                pending()
+            }
         });
         assert_eq!(polls.last(), Some(&ms(10_000)));
-        assert!(matches!(outcome, Outcome::Finished { result: JobResult::Completed, .. }));
+        assert!(matches!(
+            outcome,
+            Outcome::Finished {
+                result: JobResult::Completed,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -435,7 +501,13 @@ mod tests {
         let policy = exact_policy().with_max_wait(Some(Duration::ZERO));
         let (polls, outcome) = run(policy, Duration::ZERO, |_| pending());
         assert_eq!(polls.len(), 1);
-        assert!(matches!(outcome, Outcome::Failed(PollError::TimedOut { budget: Budget::Time, .. })));
+        assert!(matches!(
+            outcome,
+            Outcome::Failed(PollError::TimedOut {
+                budget: Budget::Time,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -452,11 +524,15 @@ mod tests {
         let count = failures.len() as u32;
         let mut failures = failures.into_iter();
         let (polls, outcome) = run(exact_policy(), Duration::ZERO, |_| {
-            failures.next().unwrap_or(Observation::Status(JobResult::Completed))
+            failures
+                .next()
+                .unwrap_or(Observation::Status(JobResult::Completed))
         });
         assert_eq!(polls.len() as u32, count + 1);
         assert_eq!(&polls[..4], &[0, 1000, 3000, 7000].map(ms));
-        assert!(matches!(outcome, Outcome::Finished { result: JobResult::Completed, attempts, .. } if attempts == count + 1));
+        assert!(
+            matches!(outcome, Outcome::Finished { result: JobResult::Completed, attempts, .. } if attempts == count + 1)
+        );
     }
 
     #[test]
@@ -475,8 +551,20 @@ mod tests {
     #[test]
     fn a_pending_answer_clears_the_last_failure() {
         let policy = exact_policy().with_max_attempts(Some(2));
-        let (_, outcome) = run(policy, Duration::ZERO, |attempt| if attempt == 1 { http(503) } else { pending() });
-        assert!(matches!(outcome, Outcome::Failed(PollError::TimedOut { last_failure: None, .. })));
+        let (_, outcome) = run(policy, Duration::ZERO, |attempt| {
+            if attempt == 1 {
+                http(503)
+            } else {
+                pending()
+            }
+        });
+        assert!(matches!(
+            outcome,
+            Outcome::Failed(PollError::TimedOut {
+                last_failure: None,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -486,7 +574,10 @@ mod tests {
             assert_eq!(polls.len(), 1, "HTTP {status} must not be retried");
             assert_eq!(
                 outcome,
-                Outcome::Failed(PollError::Http { status, message: format!("status {status}") })
+                Outcome::Failed(PollError::Http {
+                    status,
+                    message: format!("status {status}")
+                })
             );
         }
     }
@@ -512,9 +603,14 @@ mod tests {
         assert_eq!(polls.len(), 4);
         assert!(matches!(outcome, Outcome::Finished { .. }));
 
-        let (polls, outcome) = run(exact_policy(), Duration::ZERO, |_| Observation::Malformed("body is <html>".into()));
+        let (polls, outcome) = run(exact_policy(), Duration::ZERO, |_| {
+            Observation::Malformed("body is <html>".into())
+        });
         assert_eq!(polls.len(), 2);
-        assert_eq!(outcome, Outcome::Failed(PollError::Protocol("body is <html>".into())));
+        assert_eq!(
+            outcome,
+            Outcome::Failed(PollError::Protocol("body is <html>".into()))
+        );
     }
 
     #[test]
@@ -523,7 +619,9 @@ mod tests {
             Observation::UnknownResult("unknown result \"done\"".into())
         });
         assert_eq!(polls.len(), 1);
-        let Outcome::Failed(PollError::Protocol(message)) = outcome else { panic!("{outcome:?}") };
+        let Outcome::Failed(PollError::Protocol(message)) = outcome else {
+            panic!("{outcome:?}")
+        };
         assert!(message.contains("\"done\""));
     }
 
@@ -536,12 +634,20 @@ mod tests {
         };
         // 5 s asked, scheduled gap 1 s: waits 5 s.
         let (polls, _) = run(exact_policy(), Duration::ZERO, |attempt| {
-            if attempt == 1 { with_hint(5) } else { Observation::Status(JobResult::Completed) }
+            if attempt == 1 {
+                with_hint(5)
+            } else {
+                Observation::Status(JobResult::Completed)
+            }
         });
         assert_eq!(polls, [0, 5000].map(ms));
         // An absurd hour is clamped to maxDelay (8 s).
         let (polls, _) = run(exact_policy(), Duration::ZERO, |attempt| {
-            if attempt == 1 { with_hint(3600) } else { Observation::Status(JobResult::Completed) }
+            if attempt == 1 {
+                with_hint(3600)
+            } else {
+                Observation::Status(JobResult::Completed)
+            }
         });
         assert_eq!(polls, [0, 8000].map(ms));
         // ... and to the deadline.
@@ -552,7 +658,9 @@ mod tests {
 
     #[test]
     fn jittered_runs_are_reproducible_from_the_seed_and_stay_in_range() {
-        let policy = PollPolicy::default().with_jitter(0.5).with_max_wait(Some(ms(120_000)));
+        let policy = PollPolicy::default()
+            .with_jitter(0.5)
+            .with_max_wait(Some(ms(120_000)));
         let (a, _) = run(policy, Duration::ZERO, |_| pending());
         let (b, _) = run(policy, Duration::ZERO, |_| pending());
         assert_eq!(a, b);
@@ -560,10 +668,17 @@ mod tests {
         let mut nominal = 1000.0_f64;
         for pair in a.windows(2).take(a.len() - 2) {
             let gap = (pair[1] - pair[0]).as_secs_f64() * 1000.0;
-            assert!(gap <= nominal + 0.5 && gap >= nominal / 2.0 - 0.5, "gap {gap} vs {nominal}");
+            assert!(
+                gap <= nominal + 0.5 && gap >= nominal / 2.0 - 0.5,
+                "gap {gap} vs {nominal}"
+            );
             nominal = (nominal * 1.5).min(15_000.0);
         }
-        assert_eq!(a.last(), Some(&ms(120_000)), "the last poll is at the deadline");
+        assert_eq!(
+            a.last(),
+            Some(&ms(120_000)),
+            "the last poll is at the deadline"
+        );
     }
 
     #[test]
@@ -573,6 +688,10 @@ mod tests {
         poller.start();
         assert_eq!(poller.attempts(), 1);
         assert_eq!(poller.elapsed(ms(1500)), ms(1000));
-        assert_eq!(poller.elapsed(ms(100)), Duration::ZERO, "a clock that steps back reads as zero");
+        assert_eq!(
+            poller.elapsed(ms(100)),
+            Duration::ZERO,
+            "a clock that steps back reads as zero"
+        );
     }
 }

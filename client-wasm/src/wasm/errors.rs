@@ -1,0 +1,94 @@
+//! The `Error` objects JS callers receive: real `Error`s whose `name` says what happened.
+//!
+//! | name | when | extra fields |
+//! |---|---|---|
+//! | `TimeoutError` | `maxWaitMs` / `maxAttempts` ran out, or one request passed `requestTimeoutMs` | `attempts`, `elapsedMs` |
+//! | `AbortError` | the caller's `AbortSignal` fired | `cause` = the signal's reason |
+//! | `HttpError` | a permanent HTTP failure (a 4xx other than 408/429), or any non-2xx on a single request | `status`, `code` |
+//! | `ProtocolError` | the server's answer is not the contract | |
+//! | `NetworkError` | a single request (`createJob`, `getStatus`) got no answer | |
+
+use std::time::Duration;
+
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use super::globals::millis;
+use crate::poller::PollError;
+
+fn named(name: &str, message: &str) -> js_sys::Error {
+    let error = js_sys::Error::new(message);
+    error.set_name(name);
+    error
+}
+
+fn with(error: js_sys::Error, key: &str, value: &JsValue) -> js_sys::Error {
+    // Setting a data property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &JsValue::from_str(key), value);
+    error
+}
+
+/// `TimeoutError`.
+pub fn timeout(message: &str, attempts: u32, elapsed: Duration) -> JsValue {
+    let error = with(named("TimeoutError", message), "attempts", &attempts.into());
+    with(error, "elapsedMs", &millis(elapsed).into()).into()
+}
+
+/// `AbortError`, carrying the signal's reason as `cause`.
+pub fn aborted(signal: Option<&AbortSignal>) -> JsValue {
+    let error = named("AbortError", "the wait was aborted by its AbortSignal");
+    match signal {
+        Some(signal) => with(error, "cause", &signal.reason()).into(),
+        None => error.into(),
+    }
+}
+
+/// `HttpError`.
+pub fn http(status: u16, code: Option<&str>, message: &str) -> JsValue {
+    let error = with(
+        named("HttpError", &format!("HTTP {status}: {message}")),
+        "status",
+        &status.into(),
+    );
+    with(
+        error,
+        "code",
+        &code.map_or(JsValue::NULL, JsValue::from_str),
+    )
+    .into()
+}
+
+/// `ProtocolError`.
+pub fn protocol(message: &str) -> JsValue {
+    named(
+        "ProtocolError",
+        &format!("the server's answer is not the contract: {message}"),
+    )
+    .into()
+}
+
+/// `NetworkError`.
+pub fn network(message: &str) -> JsValue {
+    named("NetworkError", &format!("the request failed: {message}")).into()
+}
+
+/// A `TypeError` for an argument of the wrong kind.
+pub fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+/// A `RangeError` for an argument of the right kind but out of bounds.
+pub fn range_error(message: &str) -> JsValue {
+    js_sys::RangeError::new(message).into()
+}
+
+/// The JS error for a failed wait. `http_code` is the `code` of the last error body.
+pub fn from_poll_error(error: &PollError, http_code: Option<&str>) -> JsValue {
+    match error {
+        PollError::TimedOut {
+            attempts, elapsed, ..
+        } => timeout(&error.to_string(), *attempts, *elapsed),
+        PollError::Http { status, message } => http(*status, http_code, message),
+        PollError::Protocol(message) => protocol(message),
+    }
+}

@@ -1,0 +1,225 @@
+//! JS option objects in, validated Rust values out. Every rejection names the option.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::AbortSignal;
+
+use super::errors;
+use crate::policy::PollPolicy;
+use video_translation_protocol::{CreateJob, Outcome};
+
+/// The constructor's options: the policy in JS units. `undefined` or `null` keeps a default;
+/// `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientOptions {
+    initial_delay_ms: Option<f64>,
+    max_delay_ms: Option<f64>,
+    backoff_factor: Option<f64>,
+    jitter: Option<f64>,
+    max_attempts: Option<f64>,
+    max_wait_ms: Option<f64>,
+    request_timeout_ms: Option<f64>,
+}
+
+const CLIENT_OPTION_NAMES: [&str; 7] = [
+    "initialDelayMs",
+    "maxDelayMs",
+    "backoffFactor",
+    "jitter",
+    "maxAttempts",
+    "maxWaitMs",
+    "requestTimeoutMs",
+];
+
+/// Reads the constructor's options into a validated policy.
+pub fn policy_from_js(options: &JsValue) -> Result<PollPolicy, JsValue> {
+    let options: ClientOptions = from_js_object(options, "options", &CLIENT_OPTION_NAMES)?;
+    let defaults = PollPolicy::DEFAULT;
+    let policy = PollPolicy {
+        initial_delay: duration_or(
+            options.initial_delay_ms,
+            "initialDelayMs",
+            defaults.initial_delay,
+        )?,
+        max_delay: duration_or(options.max_delay_ms, "maxDelayMs", defaults.max_delay)?,
+        backoff_factor: options.backoff_factor.unwrap_or(defaults.backoff_factor),
+        jitter: options.jitter.unwrap_or(defaults.jitter),
+        max_attempts: match options.max_attempts {
+            None => defaults.max_attempts,
+            Some(n) if n == f64::INFINITY => None,
+            Some(n) if n.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&n) => {
+                Some(n as u32)
+            }
+            Some(n) => {
+                return Err(errors::range_error(&format!(
+                    "maxAttempts must be a whole number of at least 1 (or Infinity), got {n}"
+                )))
+            }
+        },
+        max_wait: match options.max_wait_ms {
+            None => defaults.max_wait,
+            Some(ms) if ms == f64::INFINITY => None,
+            Some(ms) => Some(duration(ms, "maxWaitMs")?),
+        },
+        request_timeout: duration_or(
+            options.request_timeout_ms,
+            "requestTimeoutMs",
+            defaults.request_timeout,
+        )?,
+    };
+    policy
+        .validate()
+        .map_err(|error| errors::range_error(&error.to_string()))?;
+    Ok(policy)
+}
+
+/// `createJob`'s argument.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateJobOptions {
+    duration_ms: Option<f64>,
+    outcome: Option<Outcome>,
+}
+
+const CREATE_JOB_OPTION_NAMES: [&str; 2] = ["durationMs", "outcome"];
+
+/// Reads `createJob`'s argument into the wire request.
+pub fn create_job_from_js(request: &JsValue) -> Result<CreateJob, JsValue> {
+    let request: CreateJobOptions =
+        from_js_object(request, "createJob's request", &CREATE_JOB_OPTION_NAMES)?;
+    let duration_ms = match request.duration_ms {
+        None => None,
+        Some(ms) if ms.is_finite() && ms >= 0.0 && ms.fract() == 0.0 && ms <= 2f64.powi(53) => {
+            Some(ms as u64)
+        }
+        Some(ms) => {
+            return Err(errors::range_error(&format!(
+                "durationMs must be a whole number of milliseconds, 0 or more, got {ms}"
+            )))
+        }
+    };
+    Ok(CreateJob {
+        duration_ms,
+        outcome: request.outcome,
+    })
+}
+
+/// `waitForCompletion`'s options: callbacks and a signal, which serde cannot carry.
+#[derive(Debug, Default)]
+pub struct WaitOptions {
+    /// Called with each status observed.
+    pub on_update: Option<js_sys::Function>,
+    /// Called after each failed attempt that will be retried.
+    pub on_retry: Option<js_sys::Function>,
+    /// Aborts the wait.
+    pub signal: Option<AbortSignal>,
+}
+
+const WAIT_OPTION_NAMES: [&str; 3] = ["onUpdate", "onRetry", "signal"];
+
+impl WaitOptions {
+    /// Reads `{ onUpdate, onRetry, signal }`; `undefined` or `null` means none of them.
+    pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
+        let Some(object) =
+            checked_object(options, "waitForCompletion's options", &WAIT_OPTION_NAMES)?
+        else {
+            return Ok(WaitOptions::default());
+        };
+        Ok(WaitOptions {
+            on_update: callback(object, "onUpdate")?,
+            on_retry: callback(object, "onRetry")?,
+            signal: optional_field(object, "signal", "an AbortSignal")?,
+        })
+    }
+}
+
+fn callback(object: &js_sys::Object, key: &str) -> Result<Option<js_sys::Function>, JsValue> {
+    optional_field(object, key, "a function")
+}
+
+fn optional_field<T: JsCast>(
+    object: &js_sys::Object,
+    key: &str,
+    expected: &str,
+) -> Result<Option<T>, JsValue> {
+    let value = js_sys::Reflect::get(object, &JsValue::from_str(key))?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<T>()
+        .map(Some)
+        .map_err(|_| errors::type_error(&format!("{key} must be {expected}")))
+}
+
+/// `None` for `undefined`/`null` ("all defaults"), the object otherwise. A non-object, or
+/// an object with a key not in `allowed` (a typo such as `maxDelay`), is a `TypeError`.
+fn checked_object<'a>(
+    value: &'a JsValue,
+    what: &str,
+    allowed: &[&str],
+) -> Result<Option<&'a js_sys::Object>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let object = value
+        .dyn_ref::<js_sys::Object>()
+        .filter(|_| !value.is_function() && !js_sys::Array::is_array(value))
+        .ok_or_else(|| {
+            errors::type_error(&format!(
+                "{what} must be an object with any of: {}",
+                allowed.join(", ")
+            ))
+        })?;
+    // serde-wasm-bindgen only looks up the fields it knows, so extra keys are checked here.
+    for key in js_sys::Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            return Err(errors::type_error(&format!(
+                "unknown key {key:?} in {what}; expected any of: {}",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(Some(object))
+}
+
+/// A checked object read with serde; a value of the wrong type is a `TypeError` that names
+/// the key ("options: initialDelayMs: invalid type: string \"soon\", expected f64").
+fn from_js_object<T: Default + for<'de> Deserialize<'de>>(
+    value: &JsValue,
+    what: &str,
+    allowed: &[&str],
+) -> Result<T, JsValue> {
+    let Some(object) = checked_object(value, what, allowed)? else {
+        return Ok(T::default());
+    };
+    let deserializer = serde_wasm_bindgen::Deserializer::from(JsValue::from(object));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let key = error.path().to_string();
+        let inner = JsValue::from(error.into_inner());
+        let reason = inner
+            .dyn_ref::<js_sys::Error>()
+            .map_or_else(|| "invalid value".to_owned(), |e| String::from(e.message()));
+        errors::type_error(&format!("{what}: {key}: {reason}"))
+    })
+}
+
+fn duration_or(ms: Option<f64>, name: &str, default: Duration) -> Result<Duration, JsValue> {
+    ms.map_or(Ok(default), |ms| duration(ms, name))
+}
+
+fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
+    // A year is far beyond any sensible setting; larger values are surely unit mistakes.
+    const MAX_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
+    if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
+        return Err(errors::range_error(&format!(
+            "{name} must be a number of milliseconds from 0 to {MAX_MS}, got {ms}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
+}

@@ -1,0 +1,133 @@
+//! The TypeScript declarations of everything the JS API takes and gives, appended to the
+//! generated `.d.ts` so users see real types instead of `any`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPESCRIPT: &'static str = r#"
+/** A job's state: `pending` until it ends `completed` or `error`. */
+export type JobResult = "pending" | "completed" | "error";
+
+/** The two final results. */
+export type FinalResult = "completed" | "error";
+
+/** A job's status. Fields the server did not send are `null`. */
+export interface JobStatus {
+  /** The job's id; `"default"` for the server's default job, `null` if not sent. */
+  id: string | null;
+  result: JobResult;
+  /** Fraction done, from 0 to 1. */
+  progress: number | null;
+  /** Milliseconds until the job is expected to end; 0 once it has. */
+  etaMs: number | null;
+}
+
+/**
+ * Options of a `VideoTranslationClient`. Every field is optional; `undefined` or `null`
+ * keeps the default. Defaults suit real translation jobs (minutes to tens of minutes).
+ */
+export interface ClientOptions {
+  /** Gap after the first poll, in ms, before jitter. At least 1. Default 1000. */
+  initialDelayMs?: number | null;
+  /** Largest gap between polls, in ms, before jitter. Default 15000. */
+  maxDelayMs?: number | null;
+  /** Each gap is the previous one times this, up to `maxDelayMs`. At least 1. Default 1.5. */
+  backoffFactor?: number | null;
+  /** 0..1: a gap d is drawn from [d*(1-jitter), d]; 1 = full jitter, 0 = none. Default 0.2. */
+  jitter?: number | null;
+  /** Give up after this many requests (failed ones count). `Infinity` = no limit. Default: no limit. */
+  maxAttempts?: number | null;
+  /** Give up after this long, in ms, with one last poll exactly at the deadline. `Infinity` = never. Default 7200000 (2 h). */
+  maxWaitMs?: number | null;
+  /** One request's limit, in ms; a slower request is cancelled and retried. Default 30000. */
+  requestTimeoutMs?: number | null;
+}
+
+/** `createJob`'s request to the simulated server; missing fields take the server's defaults. */
+export interface CreateJobOptions {
+  /** How long the job stays pending, in whole ms. */
+  durationMs?: number;
+  /** How the job ends. */
+  outcome?: FinalResult;
+}
+
+/** What `onUpdate` receives for each status observed. */
+export interface StatusUpdate extends JobStatus {
+  /** Which request this was, from 1. */
+  attempt: number;
+  /** Milliseconds since the wait started. */
+  elapsedMs: number;
+  /** Milliseconds until the next poll; `null` when this status ends the wait. */
+  nextPollInMs: number | null;
+}
+
+/** What `onRetry` receives after a failed attempt that will be retried. */
+export interface RetryInfo {
+  attempt: number;
+  elapsedMs: number;
+  /** What went wrong: network error, HTTP 503, timeout, malformed body. */
+  error: string;
+  nextPollInMs: number;
+}
+
+/** Options of one `waitForCompletion` call. */
+export interface WaitOptions {
+  /** Called with each status observed. If it throws, the wait rejects with that error. */
+  onUpdate?: (update: StatusUpdate) => void;
+  /** Called after each failed attempt that will be retried. */
+  onRetry?: (retry: RetryInfo) => void;
+  /** Aborts the wait: it rejects with an `AbortError` and sends no further request. */
+  signal?: AbortSignal;
+}
+
+/** How `waitForCompletion` resolves. */
+export interface WaitResult {
+  result: FinalResult;
+  /** Requests sent, failed ones included. */
+  attempts: number;
+  elapsedMs: number;
+  /** The final status as the server sent it. */
+  status: JobStatus | null;
+}
+
+/** The `name` of every error the client rejects with. */
+export type VideoTranslationErrorName =
+  | "TimeoutError"
+  | "AbortError"
+  | "HttpError"
+  | "ProtocolError"
+  | "NetworkError";
+
+/** `maxWaitMs` or `maxAttempts` ran out before a final result, or one request passed `requestTimeoutMs`. */
+export interface TimeoutError extends Error {
+  name: "TimeoutError";
+  attempts: number;
+  elapsedMs: number;
+}
+
+/** The `AbortSignal` fired; `cause` is its reason. */
+export interface AbortError extends Error {
+  name: "AbortError";
+}
+
+/** A permanent HTTP failure (e.g. 404), or any non-2xx answer to a single request. */
+export interface HttpError extends Error {
+  name: "HttpError";
+  status: number;
+  /** The `code` of the server's error body, if it sent one. */
+  code: string | null;
+}
+
+/** The server's answer is not the contract. */
+export interface ProtocolError extends Error {
+  name: "ProtocolError";
+}
+
+/** A single request (`createJob`, `getStatus`) got no answer. */
+export interface NetworkError extends Error {
+  name: "NetworkError";
+}
+
+/** Any error the client rejects with; narrow it on `name`. */
+export type VideoTranslationError = TimeoutError | AbortError | HttpError | ProtocolError | NetworkError;
+"#;
