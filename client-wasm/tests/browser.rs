@@ -48,7 +48,8 @@ fn fast_client(extra: &[(&str, JsValue)]) -> VideoTranslationClient {
         ("jitter", 0.into()),
     ];
     options.extend_from_slice(extra);
-    VideoTranslationClient::new(server_url().into(), object(&options)).expect("valid options")
+    VideoTranslationClient::new(server_url().into(), Some(object(&options).unchecked_into()))
+        .expect("valid options")
 }
 
 async fn create_job(client: &VideoTranslationClient, duration_ms: u32, outcome: &str) -> String {
@@ -56,7 +57,7 @@ async fn create_job(client: &VideoTranslationClient, duration_ms: u32, outcome: 
         ("durationMs", duration_ms.into()),
         ("outcome", outcome.into()),
     ]);
-    let job = JsFuture::from(client.create_job(request))
+    let job = JsFuture::from(client.create_job(Some(request.unchecked_into())))
         .await
         .expect("the job is created");
     assert_eq!(get(&job, "result"), "pending");
@@ -80,9 +81,12 @@ async fn a_job_is_watched_to_completed_with_progress_updates() {
     let (callback, updates) = recording_callback();
     let options = object(&[("onUpdate", callback.as_ref().clone())]);
 
-    let outcome = JsFuture::from(client.wait_for_completion(id.clone().into(), options))
-        .await
-        .expect("resolves");
+    let outcome = JsFuture::from(client.wait_for_completion(
+        Some(JsValue::from(id.clone()).unchecked_into()),
+        Some(options.unchecked_into()),
+    ))
+    .await
+    .expect("resolves");
 
     assert_eq!(get(&outcome, "result"), "completed");
     let attempts = get(&outcome, "attempts").as_f64().unwrap();
@@ -107,9 +111,10 @@ async fn a_job_is_watched_to_completed_with_progress_updates() {
 async fn a_failing_job_resolves_with_error() {
     let client = fast_client(&[]);
     let id = create_job(&client, 200, "error").await;
-    let outcome = JsFuture::from(client.wait_for_completion(id.into(), JsValue::UNDEFINED))
-        .await
-        .expect("resolves");
+    let outcome =
+        JsFuture::from(client.wait_for_completion(Some(JsValue::from(id).unchecked_into()), None))
+            .await
+            .expect("resolves");
     assert_eq!(get(&outcome, "result"), "error");
 }
 
@@ -117,9 +122,10 @@ async fn a_failing_job_resolves_with_error() {
 async fn a_job_longer_than_max_wait_rejects_with_timeout_error() {
     let client = fast_client(&[("maxWaitMs", 400.into())]);
     let id = create_job(&client, 60_000, "completed").await;
-    let error = JsFuture::from(client.wait_for_completion(id.into(), JsValue::UNDEFINED))
-        .await
-        .expect_err("times out");
+    let error =
+        JsFuture::from(client.wait_for_completion(Some(JsValue::from(id).unchecked_into()), None))
+            .await
+            .expect_err("times out");
     let error: js_sys::Error = error.dyn_into().expect("a real Error");
     assert_eq!(error.name(), "TimeoutError");
     let elapsed = get(&error, "elapsedMs").as_f64().unwrap();
@@ -139,7 +145,10 @@ async fn aborting_rejects_with_abort_error_and_stops_polling() {
         ("onUpdate", callback.as_ref().clone()),
         ("signal", controller.signal().into()),
     ]);
-    let waiting = JsFuture::from(client.wait_for_completion(id.into(), options));
+    let waiting = JsFuture::from(client.wait_for_completion(
+        Some(JsValue::from(id).unchecked_into()),
+        Some(options.unchecked_into()),
+    ));
 
     let abort_later = async {
         sleep(Duration::from_millis(300)).await;
@@ -165,10 +174,11 @@ async fn aborting_rejects_with_abort_error_and_stops_polling() {
 #[wasm_bindgen_test]
 async fn an_unknown_job_rejects_with_http_error_404() {
     let client = fast_client(&[]);
-    let error =
-        JsFuture::from(client.wait_for_completion("no-such-job".into(), JsValue::UNDEFINED))
-            .await
-            .expect_err("404");
+    let error = JsFuture::from(
+        client.wait_for_completion(Some(JsValue::from("no-such-job").unchecked_into()), None),
+    )
+    .await
+    .expect_err("404");
     let error: js_sys::Error = error.dyn_into().expect("a real Error");
     assert_eq!(error.name(), "HttpError");
     assert_eq!(get(&error, "status"), 404);
@@ -178,7 +188,7 @@ async fn an_unknown_job_rejects_with_http_error_404() {
 #[wasm_bindgen_test]
 async fn get_status_without_an_id_reads_the_default_job() {
     let client = fast_client(&[]);
-    let status = JsFuture::from(client.get_status(JsValue::UNDEFINED))
+    let status = JsFuture::from(client.get_status(None))
         .await
         .expect("status");
     assert_eq!(get(&status, "id"), "default");
@@ -206,7 +216,9 @@ fn bad_options_throw_errors_that_name_the_option() {
         ),
     ];
     for (options, name, mentions) in cases {
-        let error = VideoTranslationClient::new(server_url().into(), options).expect_err(mentions);
+        let error =
+            VideoTranslationClient::new(server_url().into(), Some(options.unchecked_into()))
+                .expect_err(mentions);
         let error: js_sys::Error = error.dyn_into().unwrap();
         assert_eq!(error.name(), name, "{mentions}");
         let message = String::from(error.message());
@@ -215,8 +227,7 @@ fn bad_options_throw_errors_that_name_the_option() {
             "{message:?} should name {mentions}"
         );
     }
-    let error =
-        VideoTranslationClient::new("not a url".into(), JsValue::UNDEFINED).expect_err("bad URL");
+    let error = VideoTranslationClient::new("not a url".into(), None).expect_err("bad URL");
     assert_eq!(
         error.dyn_into::<js_sys::Error>().unwrap().name(),
         "TypeError"

@@ -14,6 +14,7 @@ use super::globals::{millis, now};
 use super::http::{Exchange, Failure};
 use super::options::{create_job_from_js, policy_from_js, WaitOptions};
 use super::status::{parse_error_body, parse_status, read_reply, to_js, Status};
+use super::typescript::{optional, ClientOptionsArg, CreateJobArg, JobIdArg, WaitOptionsArg};
 use crate::policy::PollPolicy;
 use crate::poller::{Action, Observation, Outcome, Poller};
 use video_translation_protocol::{JobResult, DEFAULT_JOB_ID, JOBS_PATH};
@@ -42,10 +43,10 @@ impl VideoTranslationClient {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(js_name = baseUrl, unchecked_param_type = "string")] base_url: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ClientOptions | undefined")] options: JsValue,
+        options: Option<ClientOptionsArg>,
     ) -> Result<VideoTranslationClient, JsValue> {
         let base_url = normalize_base_url(&base_url)?;
-        let policy = policy_from_js(&options)?;
+        let policy = policy_from_js(&optional(options))?;
         Ok(VideoTranslationClient {
             shared: Rc::new(Shared { base_url, policy }),
         })
@@ -59,13 +60,10 @@ impl VideoTranslationClient {
 
     /// Creates a simulated job (`POST /jobs`). Missing fields take the server's defaults.
     #[wasm_bindgen(js_name = createJob, unchecked_return_type = "Promise<JobStatus>")]
-    pub fn create_job(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "CreateJobOptions | undefined")] request: JsValue,
-    ) -> Promise {
+    pub fn create_job(&self, request: Option<CreateJobArg>) -> Promise {
         let shared = Rc::clone(&self.shared);
         future_to_promise(async move {
-            let body = create_job_from_js(&request)?;
+            let body = create_job_from_js(&optional(request))?;
             let json = js_sys::JSON::stringify(&to_js(&body))?;
             let url = format!("{}{JOBS_PATH}", shared.base_url);
             let json = String::from(json);
@@ -75,14 +73,10 @@ impl VideoTranslationClient {
 
     /// One status request: `GET /jobs/{jobId}`, or `GET /status` without an id.
     #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "Promise<JobStatus>")]
-    pub fn get_status(
-        &self,
-        #[wasm_bindgen(js_name = jobId, unchecked_param_type = "string | undefined")]
-        job_id: JsValue,
-    ) -> Promise {
+    pub fn get_status(&self, #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>) -> Promise {
         let shared = Rc::clone(&self.shared);
         future_to_promise(async move {
-            let url = shared.status_url(&job_id)?;
+            let url = shared.status_url(&optional(job_id))?;
             shared.request_status("GET", &url, None).await
         })
     }
@@ -92,14 +86,13 @@ impl VideoTranslationClient {
     #[wasm_bindgen(js_name = waitForCompletion, unchecked_return_type = "Promise<WaitResult>")]
     pub fn wait_for_completion(
         &self,
-        #[wasm_bindgen(js_name = jobId, unchecked_param_type = "string | undefined")]
-        job_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>,
+        options: Option<WaitOptionsArg>,
     ) -> Promise {
         let shared = Rc::clone(&self.shared);
         future_to_promise(async move {
-            let url = shared.status_url(&job_id)?;
-            let options = WaitOptions::from_js(&options)?;
+            let url = shared.status_url(&optional(job_id))?;
+            let options = WaitOptions::from_js(&optional(options))?;
             shared.wait(&url, &options).await
         })
     }

@@ -3,6 +3,29 @@
 
 use wasm_bindgen::prelude::*;
 
+// Argument types: JS values the methods validate themselves, typed for TypeScript. Wrapped
+// in `Option`, wasm-bindgen declares them optional (`options?: ClientOptions | null`).
+#[wasm_bindgen]
+extern "C" {
+    /// `ClientOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ClientOptions")]
+    pub type ClientOptionsArg;
+    /// `CreateJobOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CreateJobOptions")]
+    pub type CreateJobArg;
+    /// `WaitOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "WaitOptions")]
+    pub type WaitOptionsArg;
+    /// A job id: a `string` in TypeScript, checked at run time.
+    #[wasm_bindgen(typescript_type = "string")]
+    pub type JobIdArg;
+}
+
+/// The JS value of an optional argument; `undefined` when it was left out.
+pub fn optional<T: Into<JsValue>>(argument: Option<T>) -> JsValue {
+    argument.map_or(JsValue::UNDEFINED, Into::into)
+}
+
 #[wasm_bindgen(typescript_custom_section)]
 const TYPESCRIPT: &'static str = r#"
 /** A job's state: `pending` until it ends `completed` or `error`. */
