@@ -1,0 +1,49 @@
+# The two commands of the README: `make demo` and `make test`. Each installs what is missing.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+DEMO_BIND ?= 127.0.0.1:8080
+SERVER_DEBUG := target/debug/video-translation-server
+SERVER_RELEASE := target/release/video-translation-server
+
+.PHONY: help demo test bench tools browser-tools pkg test-rust test-wasm test-e2e clean
+
+help: ## List the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+demo: tools pkg ## Build the package and the server, serve the demo on http://127.0.0.1:8080
+	cargo build --release -p video-translation-server
+	@echo "Demo page: http://$(DEMO_BIND)/   (Ctrl-C stops the server)"
+	$(SERVER_RELEASE) --bind $(DEMO_BIND)
+
+test: tools browser-tools pkg test-rust test-wasm test-e2e ## Run every test
+	@echo "All test suites passed."
+
+bench: tools pkg ## Print the benchmarks' tables
+	node bench/package-size.mjs
+
+tools: ## Install the build tools that are missing
+	scripts/install-tools.sh
+
+browser-tools: ## Install Chromium and ChromeDriver if missing
+	scripts/install-tools.sh --browser
+
+pkg: ## Build the npm package into client-wasm/pkg
+	scripts/build-pkg.sh
+
+test-rust: ## cargo tests: the poller, the protocol, the server's handlers
+	cargo test --workspace
+
+test-wasm: ## wasm-pack test in headless Chromium against a real server
+	cargo build -p video-translation-server
+	scripts/with-server.sh wasm-pack test --headless --chrome --mode no-install client-wasm
+
+test-e2e: ## node:test suites: real server binary, real package, Node and Chromium
+	cargo build -p video-translation-server
+	node --test --test-concurrency=1 tests/
+
+clean: ## Remove build output
+	cargo clean
+	rm -rf client-wasm/pkg node_modules tests/.artifacts

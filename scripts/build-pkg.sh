@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the npm package into client-wasm/pkg: wasm-pack, then wasm-opt.
+#
+# wasm-pack's own wasm-opt step is off (Cargo.toml): Debian's binaryen 108 corrupts
+# wasm-bindgen's externref table and the module fails to instantiate. The binaryen pinned
+# in package.json is current and handles it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+wasm-pack build client-wasm --target web --release --mode no-install --out-name video_translation_client
+
+wasm=client-wasm/pkg/video_translation_client_bg.wasm
+node_modules/.bin/wasm-opt -Oz \
+  --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+  "$wasm" -o "$wasm.opt"
+mv "$wasm.opt" "$wasm"
+echo "built client-wasm/pkg ($(wc -c <"$wasm") bytes of wasm)"

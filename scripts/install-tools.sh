@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, checking first: cheap to run every time.
+#   scripts/install-tools.sh            build tools (wasm target, wasm-pack, wasm-bindgen CLI, npm deps)
+#   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_PACK_VERSION=0.15.1
+# The CLI must match the crate exactly; the crate's pin in Cargo.toml is the one source.
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+
+say() { printf '==> %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+have cargo || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+have node || { echo "node not found: Node.js 20 or newer is required" >&2; exit 1; }
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || { echo "Node.js 20 or newer is required (found $(node --version))" >&2; exit 1; }
+[ -n "$WASM_BINDGEN_VERSION" ] || { echo "could not read the wasm-bindgen pin from Cargo.toml" >&2; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! wasm-pack --version 2>/dev/null | grep -qF "$WASM_PACK_VERSION"; then
+  say "installing wasm-pack $WASM_PACK_VERSION (about 2 minutes)"
+  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -qF "$WASM_BINDGEN_VERSION"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
+  # No --locked: its lock file pins a crate version the registry here lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# npm ci records what it installed; reinstall only when the lock file is newer.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dev dependencies (binaryen's wasm-opt, playwright-core)"
+  npm ci --no-audit --no-fund
+fi
+
+if [ "${1:-}" = "--browser" ] && ! { have chromium && have chromedriver; }; then
+  say "installing Chromium and ChromeDriver"
+  as_root apt-get update
+  as_root apt-get install -y chromium chromium-driver
+fi

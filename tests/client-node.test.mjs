@@ -1,0 +1,200 @@
+// The npm package in Node 20 against the real server binary.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { FAST, loadClient, startServer } from "./helpers.mjs";
+
+let server;
+let VideoTranslationClient;
+
+before(async () => {
+  server = await startServer(["--delay", "30"]);
+  ({ VideoTranslationClient } = await loadClient());
+});
+after(() => server?.stop());
+
+const fastClient = (options = {}) => new VideoTranslationClient(server.url, { ...FAST, ...options });
+
+describe("createJob and getStatus", () => {
+  test("createJob returns a pending JobStatus in camelCase", async () => {
+    const job = await fastClient().createJob({ durationMs: 5000, outcome: "completed" });
+    assert.match(job.id, /^[0-9a-f]{32}$/);
+    assert.equal(job.result, "pending");
+    assert.equal(job.progress, 0);
+    assert.equal(job.etaMs, 5000);
+    assert.equal("eta_ms" in job, false, "the wire's snake_case does not leak into JS");
+  });
+
+  test("createJob without arguments takes the server's defaults", async () => {
+    const job = await fastClient().createJob();
+    assert.equal(job.etaMs, 30_000);
+  });
+
+  test("getStatus reads one job, and the default job without an id", async () => {
+    const client = fastClient();
+    const job = await client.createJob({ durationMs: 60_000 });
+    const status = await client.getStatus(job.id);
+    assert.equal(status.id, job.id);
+    assert.equal(status.result, "pending");
+    const fallback = await client.getStatus();
+    assert.equal(fallback.id, "default");
+  });
+
+  test("bad createJob requests reject before any request with errors naming the field", async () => {
+    const client = fastClient();
+    await assert.rejects(client.createJob({ durationMs: -1 }), { name: "RangeError", message: /durationMs/ });
+    await assert.rejects(client.createJob({ durationMs: 1.5 }), { name: "RangeError", message: /durationMs/ });
+    await assert.rejects(client.createJob({ outcome: "pending" }), { name: "TypeError", message: /outcome/ });
+    await assert.rejects(client.createJob({ duration: 5 }), { name: "TypeError", message: /unknown key "duration"/ });
+  });
+
+  test("the server's own 400 surfaces as HttpError with its code", async () => {
+    await assert.rejects(fastClient().createJob({ durationMs: 100_000_000 }), (error) => {
+      assert.equal(error.name, "HttpError");
+      assert.equal(error.status, 400);
+      assert.equal(error.code, "bad_request");
+      assert.match(error.message, /at most 86400000/);
+      return true;
+    });
+  });
+
+  test("an unreachable server rejects with NetworkError", async () => {
+    const client = new VideoTranslationClient("http://127.0.0.1:9", FAST);
+    await assert.rejects(client.getStatus(), { name: "NetworkError" });
+  });
+});
+
+describe("waitForCompletion", () => {
+  test("resolves completed, reporting every poll to onUpdate", async () => {
+    const client = fastClient();
+    const job = await client.createJob({ durationMs: 500, outcome: "completed" });
+    const updates = [];
+    const outcome = await client.waitForCompletion(job.id, { onUpdate: (u) => updates.push(u) });
+
+    assert.equal(outcome.result, "completed");
+    assert.equal(outcome.attempts, updates.length);
+    assert.ok(outcome.elapsedMs >= 400, `a 500 ms job took ${outcome.elapsedMs} ms`);
+    assert.equal(outcome.status.result, "completed");
+    for (const [index, update] of updates.entries()) {
+      assert.equal(update.attempt, index + 1);
+      assert.deepEqual(Object.keys(update).sort(), ["attempt", "elapsedMs", "etaMs", "id", "nextPollInMs", "progress", "result"]);
+    }
+    const progress = updates.map((u) => u.progress);
+    assert.deepEqual(progress, [...progress].sort((a, b) => a - b), "progress never goes back");
+    assert.equal(updates.at(-1).nextPollInMs, null);
+  });
+
+  test("resolves error for a job that fails", async () => {
+    const client = fastClient();
+    const job = await client.createJob({ durationMs: 100, outcome: "error" });
+    const outcome = await client.waitForCompletion(job.id);
+    assert.equal(outcome.result, "error");
+  });
+
+  test("rejects with TimeoutError when maxWaitMs runs out, after a last poll at the deadline", async () => {
+    const client = fastClient({ maxWaitMs: 500 });
+    const job = await client.createJob({ durationMs: 60_000 });
+    const updates = [];
+    await assert.rejects(client.waitForCompletion(job.id, { onUpdate: (u) => updates.push(u) }), (error) => {
+      assert.equal(error.name, "TimeoutError");
+      assert.ok(error instanceof Error);
+      assert.equal(error.attempts, updates.length);
+      assert.ok(error.elapsedMs >= 500, `gave up early, at ${error.elapsedMs} ms`);
+      return true;
+    });
+    assert.ok(updates.at(-1).elapsedMs >= 500, "the last poll is made at the deadline");
+  });
+
+  test("rejects with TimeoutError after maxAttempts requests", async () => {
+    const client = fastClient({ maxAttempts: 3 });
+    const job = await client.createJob({ durationMs: 60_000 });
+    await assert.rejects(client.waitForCompletion(job.id), { name: "TimeoutError", attempts: 3 });
+  });
+
+  test("rejects with AbortError when aborted, and polls no more", async () => {
+    const client = fastClient();
+    const job = await client.createJob({ durationMs: 60_000 });
+    const controller = new AbortController();
+    const updates = [];
+    const waiting = client.waitForCompletion(job.id, {
+      signal: controller.signal,
+      onUpdate: (u) => {
+        updates.push(u);
+        if (u.attempt === 3) controller.abort(new Error("enough"));
+      },
+    });
+    await assert.rejects(waiting, (error) => {
+      assert.equal(error.name, "AbortError");
+      assert.equal(error.cause.message, "enough");
+      return true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(updates.length, 3, "no poll after the abort");
+  });
+
+  test("an already-aborted signal rejects without any request", async () => {
+    const client = fastClient();
+    const updates = [];
+    await assert.rejects(
+      client.waitForCompletion("0".repeat(32), { signal: AbortSignal.abort(), onUpdate: (u) => updates.push(u) }),
+      { name: "AbortError" },
+    );
+    assert.equal(updates.length, 0);
+  });
+
+  test("an unknown job rejects with HttpError 404 at once", async () => {
+    const client = fastClient();
+    const started = performance.now();
+    await assert.rejects(client.waitForCompletion("no-such-job"), { name: "HttpError", status: 404, code: "not_found" });
+    assert.ok(performance.now() - started < 1000, "a 404 is not retried");
+  });
+
+  test("transient network failures are retried and reported to onRetry", async () => {
+    const client = new VideoTranslationClient("http://127.0.0.1:9", { ...FAST, maxAttempts: 3 });
+    const retries = [];
+    await assert.rejects(client.waitForCompletion(undefined, { onRetry: (r) => retries.push(r) }), (error) => {
+      assert.equal(error.name, "TimeoutError");
+      assert.equal(error.attempts, 3);
+      assert.match(error.message, /last request failed/);
+      return true;
+    });
+    assert.deepEqual(retries.map((r) => r.attempt), [1, 2]);
+    assert.ok(retries.every((r) => typeof r.error === "string" && r.nextPollInMs > 0));
+  });
+
+  test("an error thrown by onUpdate rejects the wait with that error", async () => {
+    const client = fastClient();
+    const job = await client.createJob({ durationMs: 60_000 });
+    const bug = new Error("bug in the callback");
+    await assert.rejects(client.waitForCompletion(job.id, { onUpdate: () => { throw bug; } }), (error) => error === bug);
+  });
+
+  test("bad wait options are rejected with a TypeError naming them", async () => {
+    const client = fastClient();
+    await assert.rejects(client.waitForCompletion("x", { onUpdate: 5 }), { name: "TypeError", message: /onUpdate/ });
+    await assert.rejects(client.waitForCompletion("x", { signal: {} }), { name: "TypeError", message: /signal/ });
+    await assert.rejects(client.waitForCompletion("x", { onupdate() {} }), { name: "TypeError", message: /onupdate/ });
+    await assert.rejects(client.waitForCompletion(42), { name: "TypeError", message: /jobId/ });
+  });
+});
+
+describe("constructor", () => {
+  test("normalizes the base URL and keeps a path prefix", () => {
+    assert.equal(new VideoTranslationClient("http://127.0.0.1:8080/").baseUrl, "http://127.0.0.1:8080");
+    assert.equal(new VideoTranslationClient("https://api.example/v1/").baseUrl, "https://api.example/v1");
+  });
+
+  test("rejects bad URLs and options with errors that say what to fix", () => {
+    assert.throws(() => new VideoTranslationClient("localhost:8080"), { name: "TypeError", message: /baseUrl/ });
+    assert.throws(() => new VideoTranslationClient(8080), { name: "TypeError", message: /baseUrl/ });
+    assert.throws(() => new VideoTranslationClient("ws://x"), { name: "TypeError", message: /http or https/ });
+    assert.throws(() => new VideoTranslationClient("http://x", { backoffFactor: 0.5 }), { name: "RangeError", message: /backoffFactor/ });
+    assert.throws(() => new VideoTranslationClient("http://x", { maxDelayMs: 10, initialDelayMs: 100 }), { name: "RangeError", message: /maxDelayMs/ });
+    assert.throws(() => new VideoTranslationClient("http://x", { requestTimeoutMs: -5 }), { name: "RangeError", message: /requestTimeoutMs/ });
+    assert.throws(() => new VideoTranslationClient("http://x", { maxAttempts: 2.5 }), { name: "RangeError", message: /maxAttempts/ });
+    assert.throws(() => new VideoTranslationClient("http://x", "fast"), { name: "TypeError", message: /options/ });
+  });
+
+  test("Infinity lifts the attempt and time limits", () => {
+    assert.doesNotThrow(() => new VideoTranslationClient("http://x", { maxAttempts: Infinity, maxWaitMs: Infinity }));
+  });
+});

@@ -1,0 +1,114 @@
+// The demo page as a person uses it, in headless Chromium (the system's, driven by
+// playwright-core). Screenshots of each state go to tests/.artifacts/.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { REPO, startServer } from "./helpers.mjs";
+
+const ARTIFACTS = path.join(REPO, "tests", ".artifacts");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+let server;
+let context;
+let page;
+const consoleErrors = [];
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer(["--delay", "30"]);
+  // A fresh profile each run, and flags that keep Chromium off the network.
+  context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), "vts-chromium-")), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1000, height: 900 },
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
+  page.on("pageerror", (error) => consoleErrors.push(String(error)));
+  await page.goto(server.url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 10_000 });
+});
+
+after(async () => {
+  await context?.close();
+  await server?.stop();
+  console.log(`screenshots: ${ARTIFACTS}`);
+});
+
+/** Starts one job from the form and returns a locator for its card. */
+async function startJob({ seconds, outcome }) {
+  const before = await page.locator(".job").count();
+  await page.fill("input[name=duration]", String(seconds));
+  await page.selectOption("select[name=outcome]", outcome);
+  await page.fill("input[name=count]", "1");
+  await page.click("#start");
+  await page.waitForFunction((n) => document.querySelectorAll(".job").length > n, before);
+  return page.locator(".job").first();
+}
+
+const textOf = (card, role) => card.locator(`[data-role=${role}]`).textContent();
+
+describe("the demo page", () => {
+  test("a job started in the browser reaches completed with a moving progress bar", async () => {
+    const card = await startJob({ seconds: 4, outcome: "completed" });
+    // The bar glides between polls: its drawn width grows while the job runs.
+    const width = () => card.locator(".bar-fill").evaluate((el) => el.getBoundingClientRect().width);
+    await page.waitForFunction(() => Number(document.querySelector(".job [data-role=polls]").textContent) >= 2);
+    const early = await width();
+    await page.waitForTimeout(700);
+    const later = await width();
+    assert.ok(later > early, `the progress bar should move: ${early}px then ${later}px`);
+    await page.screenshot({ path: path.join(ARTIFACTS, "1-running.png") });
+
+    await card.locator("[data-role=status]", { hasText: "completed" }).waitFor({ timeout: 20_000 });
+    assert.equal(await card.getAttribute("data-state"), "completed");
+    assert.equal(await textOf(card, "progress"), "100 %");
+    assert.ok(Number(await textOf(card, "polls")) >= 3);
+    assert.match(await card.locator("[data-role=log]").textContent(), /completed after \d+ polls/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "2-completed.png") });
+  });
+
+  test("a job that fails shows error", async () => {
+    const card = await startJob({ seconds: 1, outcome: "error" });
+    await card.locator("[data-role=status]", { hasText: "error" }).waitFor({ timeout: 15_000 });
+    assert.equal(await card.getAttribute("data-state"), "error");
+    await page.screenshot({ path: path.join(ARTIFACTS, "3-error.png") });
+  });
+
+  test("cancel stops the watch and no further polls are made", async () => {
+    const card = await startJob({ seconds: 600, outcome: "completed" });
+    await page.waitForFunction(() => Number(document.querySelector(".job [data-role=polls]").textContent) >= 2);
+    await card.locator("[data-role=cancel]").click();
+    await card.locator("[data-role=status]", { hasText: "cancelled" }).waitFor({ timeout: 5_000 });
+    const polls = await textOf(card, "polls");
+    await page.waitForTimeout(2_500);
+    assert.equal(await textOf(card, "polls"), polls, "no poll after cancel");
+    assert.equal(await card.locator("[data-role=cancel]").isDisabled(), true);
+    await page.screenshot({ path: path.join(ARTIFACTS, "4-cancelled.png") });
+  });
+
+  test("bad polling settings show a clear message instead of starting", async () => {
+    // Each field is valid alone; the library knows the gap cap cannot be below the first gap.
+    await page.click("summary");
+    await page.fill("input[name=initialDelayMs]", "5000");
+    await page.fill("input[name=maxDelayMs]", "100");
+    const before = await page.locator(".job").count();
+    await page.click("#start");
+    await page.locator("#form-error", { hasText: "maxDelayMs" }).waitFor({ timeout: 5_000 });
+    assert.equal(await page.locator(".job").count(), before, "no job is started");
+    await page.screenshot({ path: path.join(ARTIFACTS, "5-bad-settings.png") });
+    await page.fill("input[name=initialDelayMs]", "");
+    await page.fill("input[name=maxDelayMs]", "");
+  });
+
+  test("the page logs no console errors", () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});

@@ -1,0 +1,90 @@
+// The real server binary: its flags, its static content, its headers on the wire.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { SERVER_BIN, startServer } from "./helpers.mjs";
+
+const run = promisify(execFile);
+
+describe("command line", () => {
+  test("--help explains every flag and its environment variable", async () => {
+    const { stdout } = await run(SERVER_BIN, ["--help"]);
+    for (const flag of ["--bind", "--delay", "--error-rate", "VTS_BIND", "VTS_DELAY", "VTS_ERROR_RATE"]) {
+      assert.ok(stdout.includes(flag), `--help should mention ${flag}`);
+    }
+  });
+
+  test("bad flags exit non-zero with a message that names them", async () => {
+    for (const [args, mentions] of [
+      [["--delay", "-3"], "--delay"],
+      [["--error-rate", "1.5"], "--error-rate"],
+      [["--bind", "nowhere"], "--bind"],
+    ]) {
+      await assert.rejects(run(SERVER_BIN, args), (error) => {
+        assert.notEqual(error.code, 0);
+        assert.ok(error.stderr.includes(mentions), `${args.join(" ")}: ${error.stderr}`);
+        return true;
+      });
+    }
+  });
+
+  test("flags can come from the environment", async () => {
+    await assert.rejects(run(SERVER_BIN, [], { env: { ...process.env, VTS_DELAY: "soon" } }), (error) => {
+      assert.match(error.stderr, /--delay/);
+      return true;
+    });
+  });
+});
+
+describe("serving", () => {
+  let server;
+  before(async () => {
+    server = await startServer(["--delay", "0.2"]);
+  });
+  after(() => server?.stop());
+
+  test("GET /status answers the seeds' contract and finishes after --delay", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const response = await fetch(`${server.url}/status`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type"), /^application\/json/);
+    const body = await response.json();
+    assert.ok(["completed", "error"].includes(body.result), JSON.stringify(body));
+  });
+
+  test("the demo page and the npm package are served from the same origin", async () => {
+    const page = await fetch(`${server.url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="app.js">/);
+
+    const glue = await fetch(`${server.url}/pkg/video_translation_client.js`);
+    assert.equal(glue.status, 200);
+    assert.match(glue.headers.get("content-type"), /javascript/);
+
+    const wasm = await fetch(`${server.url}/pkg/video_translation_client_bg.wasm`);
+    assert.equal(wasm.status, 200);
+    // Browsers compile a module while it streams in only when it is served as application/wasm.
+    assert.equal(wasm.headers.get("content-type"), "application/wasm");
+  });
+
+  test("cross-origin callers can read Location from POST /jobs", async () => {
+    const response = await fetch(`${server.url}/jobs`, {
+      method: "POST",
+      headers: { origin: "http://elsewhere.example", "content-type": "application/json" },
+      body: JSON.stringify({ duration_ms: 1000 }),
+    });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get("access-control-allow-origin"), "http://elsewhere.example");
+    assert.match(response.headers.get("access-control-expose-headers").toLowerCase(), /location/);
+    const body = await response.json();
+    assert.equal(response.headers.get("location"), `/jobs/${body.id}`);
+  });
+
+  test("unknown paths answer a JSON 404, never HTML", async () => {
+    const response = await fetch(`${server.url}/definitely/not/here`);
+    assert.equal(response.status, 404);
+    const body = await response.json();
+    assert.equal(body.error.code, "not_found");
+  });
+});

@@ -1,0 +1,153 @@
+// The demo page: starts simulated jobs and watches each with the wasm client.
+// Plain ES module, no build step: the client is served by the same server at /pkg/.
+import init, { VideoTranslationClient } from "/pkg/video_translation_client.js";
+
+const form = document.querySelector("#start-form");
+const formError = document.querySelector("#form-error");
+const jobList = document.querySelector("#jobs");
+const noJobs = document.querySelector("#no-jobs");
+const template = document.querySelector("#job-template");
+
+const POLICY_FIELDS = ["initialDelayMs", "backoffFactor", "maxDelayMs", "jitter", "maxWaitMs"];
+
+await init();
+document.body.dataset.ready = "true";
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showFormError(null);
+  const data = new FormData(form);
+  let client;
+  try {
+    // A client per batch, so each batch uses the settings it was started with.
+    client = new VideoTranslationClient(location.origin, policyFrom(data));
+  } catch (error) {
+    showFormError(`${error.name}: ${error.message}`);
+    return;
+  }
+  const count = Number(data.get("count"));
+  const request = { durationMs: Math.round(Number(data.get("duration")) * 1000) };
+  if (data.get("outcome")) request.outcome = data.get("outcome");
+
+  for (let i = 0; i < count; i += 1) {
+    try {
+      const job = await client.createJob(request);
+      watch(client, job);
+    } catch (error) {
+      showFormError(`Could not start a job — ${error.name}: ${error.message}`);
+      return;
+    }
+  }
+});
+
+/** The client options the person filled in; empty fields keep the defaults. */
+function policyFrom(data) {
+  const options = {};
+  for (const name of POLICY_FIELDS) {
+    const text = String(data.get(name) ?? "").trim();
+    if (text !== "") options[name] = Number(text);
+  }
+  return options;
+}
+
+function showFormError(message) {
+  formError.hidden = message === null;
+  formError.textContent = message ?? "";
+}
+
+/** Adds a card for `job` and polls it until it ends or is cancelled. */
+async function watch(client, job) {
+  const card = template.content.firstElementChild.cloneNode(true);
+  const part = (role) => card.querySelector(`[data-role="${role}"]`);
+  const fill = card.querySelector(".bar-fill");
+  const bar = card.querySelector(".bar");
+  card.querySelector(".job-id").textContent = job.id;
+  card.dataset.jobId = job.id;
+  jobList.prepend(card);
+  noJobs.hidden = true;
+
+  const controller = new AbortController();
+  part("cancel").addEventListener("click", () => controller.abort(new Error("cancelled from the page")));
+
+  const startedAt = performance.now();
+  let nextPollAt = null;
+  const ticker = setInterval(() => {
+    part("elapsed").textContent = seconds(performance.now() - startedAt);
+    part("next").textContent = nextPollAt === null ? "—" : `in ${seconds(Math.max(0, nextPollAt - performance.now()))}`;
+  }, 100);
+
+  const log = (text, kind = "") => {
+    const entry = document.createElement("li");
+    entry.className = kind;
+    entry.textContent = `${seconds(performance.now() - startedAt)}  ${text}`;
+    part("log").append(entry);
+  };
+
+  const setStatus = (text, state) => {
+    part("status").textContent = text;
+    card.dataset.state = state;
+  };
+
+  setStatus("pending", "pending");
+  log(`created, ${job.etaMs === null ? "no ETA" : `ETA ${seconds(job.etaMs)}`}`);
+
+  try {
+    const outcome = await client.waitForCompletion(job.id, {
+      signal: controller.signal,
+      onUpdate(update) {
+        part("polls").textContent = String(update.attempt);
+        if (update.progress !== null) showProgress(fill, bar, part("progress"), update);
+        part("eta").textContent = update.etaMs === null ? "—" : seconds(update.etaMs);
+        nextPollAt = update.nextPollInMs === null ? null : performance.now() + update.nextPollInMs;
+        const next = update.nextPollInMs === null ? "" : `, next poll in ${seconds(update.nextPollInMs)}`;
+        log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${next}`);
+      },
+      onRetry(retry) {
+        part("polls").textContent = String(retry.attempt);
+        nextPollAt = performance.now() + retry.nextPollInMs;
+        log(`poll #${retry.attempt} failed: ${retry.error}; retrying in ${seconds(retry.nextPollInMs)}`, "warn");
+      },
+    });
+    setStatus(outcome.result, outcome.result);
+    log(`${outcome.result} after ${outcome.attempts} polls in ${seconds(outcome.elapsedMs)}`);
+  } catch (error) {
+    // Stop the glide toward the estimate: the bar shows where the job was when we stopped.
+    fill.style.width = getComputedStyle(fill).width;
+    fill.style.transition = "none";
+    const state = error.name === "AbortError" ? "cancelled" : "failed";
+    setStatus(error.name === "AbortError" ? "cancelled" : error.name, state);
+    log(`${error.name}: ${error.message}`, "warn");
+  } finally {
+    clearInterval(ticker);
+    nextPollAt = null;
+    part("next").textContent = "—";
+    part("cancel").disabled = true;
+  }
+}
+
+/**
+ * Shows the polled progress, then glides the bar toward where the job should be at the
+ * next poll (estimated from its ETA), so the bar moves between polls too.
+ */
+function showProgress(fill, bar, label, update) {
+  const now = update.progress;
+  let expected = now;
+  if (update.nextPollInMs !== null && update.etaMs) {
+    expected = Math.min(1, now + (1 - now) * (update.nextPollInMs / update.etaMs));
+  }
+  fill.style.transition = "none";
+  fill.style.width = `${now * 100}%`;
+  void fill.offsetWidth; // commit the jump before animating from it
+  fill.style.transition = `width ${update.nextPollInMs ?? 0}ms linear`;
+  fill.style.width = `${expected * 100}%`;
+  bar.setAttribute("aria-valuenow", String(Math.round(now * 100)));
+  label.textContent = percent(now);
+}
+
+function percent(progress) {
+  return progress === null ? "progress unknown" : `${Math.round(progress * 100)} %`;
+}
+
+function seconds(ms) {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
