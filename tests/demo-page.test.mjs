@@ -3,13 +3,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
-import { REPO, startServer } from "./helpers.mjs";
+import { launchChromium, REPO, startServer } from "./helpers.mjs";
 
 const ARTIFACTS = path.join(REPO, "tests", ".artifacts");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let server;
 let context;
@@ -19,16 +16,7 @@ const consoleErrors = [];
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer(["--delay", "30"]);
-  // A fresh profile each run, and flags that keep Chromium off the network.
-  context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), "vts-chromium-")), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1000, height: 900 },
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  context = await launchChromium();
   page = context.pages()[0] ?? (await context.newPage());
   page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
   page.on("pageerror", (error) => consoleErrors.push(String(error)));

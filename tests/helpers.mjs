@@ -1,6 +1,7 @@
 // Shared by the end-to-end suites: the real server binary, the real npm package.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
@@ -69,3 +70,20 @@ export async function loadClient() {
 
 /** Options that make waits take a fraction of a second instead of minutes. */
 export const FAST = Object.freeze({ initialDelayMs: 50, maxDelayMs: 200, jitter: 0 });
+
+/**
+ * Headless Chromium (the system's, driven by playwright-core) with a fresh profile and the
+ * flags that keep it off the network. Returns a browser context; close it when done.
+ */
+export async function launchChromium() {
+  const { chromium } = await import("playwright-core");
+  return chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), "vts-chromium-")), {
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1000, height: 900 },
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+}

@@ -78,6 +78,20 @@ pub fn build_app(
         .default_service(web::to(fallback::not_found))
 }
 
+/// What every worker's app shares, made from the settings: the job store and where the
+/// static content lives.
+pub fn app_state(settings: &Settings) -> (web::Data<JobStore>, StaticDirs) {
+    let store = web::Data::new(JobStore::new(JobDefaults {
+        duration: settings.delay,
+        error_rate: settings.error_rate,
+    }));
+    let dirs = StaticDirs {
+        www: settings.www_dir.clone(),
+        pkg: settings.pkg_dir.clone(),
+    };
+    (store, dirs)
+}
+
 /// Any origin may call the API (the demo and third-party apps alike), with only the methods
 /// and headers the API uses; `Location` is exposed so cross-origin callers can follow it.
 fn cors() -> Cors {
@@ -110,14 +124,7 @@ impl Application {
     pub fn build(settings: Settings) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.bind)?;
         let address = listener.local_addr()?;
-        let store = web::Data::new(JobStore::new(JobDefaults {
-            duration: settings.delay,
-            error_rate: settings.error_rate,
-        }));
-        let dirs = StaticDirs {
-            www: settings.www_dir,
-            pkg: settings.pkg_dir,
-        };
+        let (store, dirs) = app_state(&settings);
         for (what, dir) in [("demo page", &dirs.www), ("npm package", &dirs.pkg)] {
             if !dir.is_dir() {
                 tracing::warn!(dir = %dir.display(), "{what} folder not found; its routes answer 404");

@@ -6,11 +6,10 @@ use std::time::Duration;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
-use actix_web::{test, web};
+use actix_web::test;
 use video_translation_protocol::{ErrorBody, JobResult, JobStatus};
 use video_translation_server::config::Settings;
-use video_translation_server::startup::{build_app, Application, StaticDirs};
-use video_translation_server::store::{JobDefaults, JobStore};
+use video_translation_server::startup::{app_state, build_app, Application};
 
 async fn app(
     default_duration: Duration,
@@ -19,15 +18,7 @@ async fn app(
     Response = ServiceResponse<impl MessageBody>,
     Error = actix_web::Error,
 > {
-    let settings = Settings::for_tests(default_duration);
-    let store = web::Data::new(JobStore::new(JobDefaults {
-        duration: settings.delay,
-        error_rate: settings.error_rate,
-    }));
-    let dirs = StaticDirs {
-        www: settings.www_dir,
-        pkg: settings.pkg_dir,
-    };
+    let (store, dirs) = app_state(&Settings::for_tests(default_duration));
     test::init_service(build_app(store, &dirs)).await
 }
 
