@@ -4,6 +4,8 @@
 //! and timing; the span's close is logged as one line. Lines are written by a background
 //! thread so a slow terminal never stalls a request.
 
+use std::io::IsTerminal;
+
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
@@ -18,6 +20,8 @@ pub fn init() -> WorkerGuard {
         .with_writer(writer)
         .with_span_events(FmtSpan::CLOSE)
         .with_target(false)
+        // Colours for a person at a terminal, plain text for files and log collectors.
+        .with_ansi(std::io::stderr().is_terminal())
         .compact()
         .init();
     guard
