@@ -123,6 +123,11 @@ pub struct CreateJob {
     /// How the job ends. Without it the server draws from its `--error-rate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// The duration the server *reports* (`eta_ms` and `progress` count it down), in
+    /// milliseconds. Real estimates are imperfect: without it the server strays from
+    /// `duration_ms` by up to its `--eta-error`. Benchmarks set it to know the truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_ms: Option<u64>,
 }
 
 /// Body of every error answer: `{"error": {"code": ..., "message": ...}}`.
@@ -152,6 +157,21 @@ impl ErrorBody {
         }
     }
 }
+
+/// Query parameter asking a status request to wait, up to this many seconds (fractions
+/// allowed), until the job leaves `pending`: `GET /jobs/{id}?wait=30`. Unlike the `Prefer`
+/// header it needs no CORS preflight.
+pub const WAIT_PARAM: &str = "wait";
+
+/// Request header of RFC 7240 with the same meaning: `Prefer: wait=30`.
+pub const PREFER_HEADER: &str = "prefer";
+
+/// Response header naming the wait the server applied: `Preference-Applied: wait=30`. Its
+/// presence tells a client that the server long-polls.
+pub const PREFERENCE_APPLIED_HEADER: &str = "preference-applied";
+
+/// Response header on every `pending` answer: seconds until the job is expected to end.
+pub const RETRY_AFTER_HEADER: &str = "retry-after";
 
 /// Path prefix of a job resource: a job lives at `/jobs/{id}`.
 pub const JOBS_PATH: &str = "/jobs";
@@ -212,10 +232,13 @@ mod tests {
         let empty: CreateJob = serde_json::from_str("{}").unwrap();
         assert_eq!(empty, CreateJob::default());
 
-        let full: CreateJob =
-            serde_json::from_str(r#"{"duration_ms": 5000, "outcome": "error"}"#).unwrap();
+        let full: CreateJob = serde_json::from_str(
+            r#"{"duration_ms": 5000, "outcome": "error", "estimate_ms": 4000}"#,
+        )
+        .unwrap();
         assert_eq!(full.duration_ms, Some(5000));
         assert_eq!(full.outcome, Some(Outcome::Error));
+        assert_eq!(full.estimate_ms, Some(4000));
 
         let typo = serde_json::from_str::<CreateJob>(r#"{"durationMs": 5000}"#).unwrap_err();
         assert!(typo.to_string().contains("durationMs"), "{typo}");

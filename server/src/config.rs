@@ -9,6 +9,9 @@ use clap::Parser;
 /// The longest job anyone may ask for: a day. Longer is surely a unit mistake.
 pub const MAX_JOB_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The longest `--max-wait`: proxies and load balancers cut idle requests long before.
+pub const MAX_LONG_POLL: Duration = Duration::from_secs(60 * 60);
+
 /// Where the demo page lives when `--www-dir` is not given: the repository's `www/`.
 const DEFAULT_WWW_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../www");
 /// Where wasm-pack writes the npm package when `--pkg-dir` is not given.
@@ -37,8 +40,18 @@ pub struct Settings {
     pub delay: Duration,
 
     /// Probability, from 0 to 1, that a job ends in `error` when its outcome is not given.
-    #[arg(long, env = "VTS_ERROR_RATE", default_value = "0", value_parser = parse_error_rate, allow_hyphen_values = true)]
+    #[arg(long, env = "VTS_ERROR_RATE", default_value = "0", value_parser = parse_fraction, allow_hyphen_values = true)]
     pub error_rate: f64,
+
+    /// How far, from 0 to 1, a job's reported estimate (`eta_ms`, `progress`) strays from its
+    /// true duration: 0.2 reports between 80 % and 120 % of it. Real estimates are imperfect.
+    #[arg(long, env = "VTS_ETA_ERROR", default_value = "0", value_parser = parse_fraction, allow_hyphen_values = true)]
+    pub eta_error: f64,
+
+    /// Longest time in seconds a status request is held for long-polling (`?wait=` or
+    /// `Prefer: wait=`); fractions allowed, at most an hour, 0 turns long-polling off.
+    #[arg(long, env = "VTS_MAX_WAIT", default_value = "30", value_parser = parse_max_wait, allow_hyphen_values = true)]
+    pub max_wait: Duration,
 
     /// Folder of the demo page served at `/`.
     #[arg(long, env = "VTS_WWW_DIR", default_value = DEFAULT_WWW_DIR)]
@@ -60,6 +73,8 @@ impl Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             delay,
             error_rate: 0.0,
+            eta_error: 0.0,
+            max_wait: Duration::from_secs(30),
             www_dir: DEFAULT_WWW_DIR.into(),
             pkg_dir: DEFAULT_PKG_DIR.into(),
             workers: Some(1),
@@ -68,6 +83,14 @@ impl Settings {
 }
 
 fn parse_delay(text: &str) -> Result<Duration, String> {
+    parse_seconds(text, MAX_JOB_DURATION, "the longest job")
+}
+
+fn parse_max_wait(text: &str) -> Result<Duration, String> {
+    parse_seconds(text, MAX_LONG_POLL, "the longest long-poll")
+}
+
+fn parse_seconds(text: &str, max: Duration, what: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .trim()
         .parse()
@@ -77,17 +100,16 @@ fn parse_delay(text: &str) -> Result<Duration, String> {
             "{text:?} must be a finite number of seconds, 0 or more"
         ));
     }
-    let delay = Duration::from_secs_f64(seconds.min(MAX_JOB_DURATION.as_secs_f64() + 1.0));
-    if delay > MAX_JOB_DURATION {
+    if seconds > max.as_secs_f64() {
         return Err(format!(
-            "{text:?} is longer than the longest job ({} s)",
-            MAX_JOB_DURATION.as_secs()
+            "{text:?} is longer than {what} ({} s)",
+            max.as_secs()
         ));
     }
-    Ok(delay)
+    Ok(Duration::from_secs_f64(seconds))
 }
 
-fn parse_error_rate(text: &str) -> Result<f64, String> {
+fn parse_fraction(text: &str) -> Result<f64, String> {
     let rate: f64 = text
         .trim()
         .parse()
@@ -114,6 +136,25 @@ mod tests {
         assert_eq!(settings.bind, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(settings.delay, Duration::from_secs(10));
         assert_eq!(settings.error_rate, 0.0);
+        assert_eq!(settings.eta_error, 0.0);
+        assert_eq!(settings.max_wait, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn max_wait_and_eta_error_are_checked() {
+        assert_eq!(
+            parse(&["--max-wait", "0.5"]).unwrap().max_wait,
+            Duration::from_millis(500)
+        );
+        assert_eq!(parse(&["--eta-error", "0.2"]).unwrap().eta_error, 0.2);
+        for (flag, bad) in [
+            ("--max-wait", "-1"),
+            ("--max-wait", "7200"),
+            ("--eta-error", "1.5"),
+        ] {
+            let err = parse(&[flag, bad]).unwrap_err().to_string();
+            assert!(err.contains(flag), "{flag} {bad}: {err}");
+        }
     }
 
     #[test]

@@ -1,36 +1,57 @@
 //! One simulated translation job.
 //!
 //! A job never runs anything: its status at any instant follows from when it started, how
-//! long it runs and how it ends. That keeps the server free of per-job timers and makes
-//! every answer reproducible in tests.
+//! long it truly runs, how long the server *thinks* it runs, and how it ends. That keeps the
+//! server free of per-job timers and makes every answer reproducible in tests.
 
 use std::time::{Duration, Instant};
 
 use video_translation_protocol::{JobResult, JobStatus, Outcome};
 
 /// A simulated job: `pending` for `duration` after `created_at`, then `outcome` for good.
+/// `eta_ms` and `progress` count down `estimate`, which may be wrong, as real estimates are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Job {
     /// When the job started.
     pub created_at: Instant,
-    /// How long it stays `pending`.
+    /// How long it truly stays `pending`.
     pub duration: Duration,
+    /// How long the server reports it will take.
+    pub estimate: Duration,
     /// The final result it reaches.
     pub outcome: Outcome,
 }
 
+/// The largest progress a pending job reports: it is never 100 % before it is done, even
+/// when it runs past its estimate.
+const PENDING_PROGRESS_CAP: f64 = 0.99;
+
 impl Job {
+    /// When the job leaves `pending`.
+    pub fn ends_at(&self) -> Instant {
+        self.created_at + self.duration
+    }
+
+    /// Whether the job has reached its outcome at `now`.
+    pub fn is_final_at(&self, now: Instant) -> bool {
+        now >= self.ends_at()
+    }
+
     /// The job's result, progress and ETA at `now`. `id` is echoed into the status.
     pub fn status_at(&self, id: &str, now: Instant) -> JobStatus {
         let elapsed = now.saturating_duration_since(self.created_at);
         let (result, progress, eta_ms) = if elapsed >= self.duration {
             (JobResult::from(self.outcome), 1.0, 0)
         } else {
-            let remaining = self.duration - elapsed;
+            let progress = if self.estimate.is_zero() {
+                PENDING_PROGRESS_CAP
+            } else {
+                (elapsed.as_secs_f64() / self.estimate.as_secs_f64()).min(PENDING_PROGRESS_CAP)
+            };
             (
                 JobResult::Pending,
-                elapsed.as_secs_f64() / self.duration.as_secs_f64(),
-                ceil_millis(remaining),
+                progress,
+                ceil_millis(self.estimate.saturating_sub(elapsed)),
             )
         };
         JobStatus {
@@ -42,8 +63,8 @@ impl Job {
     }
 }
 
-/// Milliseconds, rounded up: a client told "0 ms" must find the job finished.
-fn ceil_millis(duration: Duration) -> u64 {
+/// Milliseconds, rounded up: a client told "0 ms" must find the estimate reached.
+pub fn ceil_millis(duration: Duration) -> u64 {
     let millis = duration.as_millis();
     let rounded_up = if duration.subsec_nanos() % 1_000_000 == 0 {
         millis
@@ -58,11 +79,16 @@ mod tests {
     use super::*;
 
     fn job(duration_ms: u64, outcome: Outcome) -> (Job, Instant) {
+        estimated_job(duration_ms, duration_ms, outcome)
+    }
+
+    fn estimated_job(duration_ms: u64, estimate_ms: u64, outcome: Outcome) -> (Job, Instant) {
         let start = Instant::now();
         (
             Job {
                 created_at: start,
                 duration: Duration::from_millis(duration_ms),
+                estimate: Duration::from_millis(estimate_ms),
                 outcome,
             },
             start,
@@ -77,6 +103,7 @@ mod tests {
         assert_eq!(status.result, JobResult::Pending);
         assert!((status.progress - 0.25).abs() < 1e-9, "{}", status.progress);
         assert_eq!(status.eta_ms, Some(7_500));
+        assert!(!job.is_final_at(start + Duration::from_millis(2_500)));
     }
 
     #[test]
@@ -94,6 +121,8 @@ mod tests {
         assert_eq!(at_end.result, JobResult::Error);
         assert_eq!(at_end.progress, 1.0);
         assert_eq!(at_end.eta_ms, Some(0));
+        assert_eq!(job.ends_at(), start + Duration::from_millis(10_000));
+        assert!(job.is_final_at(job.ends_at()));
     }
 
     #[test]
@@ -118,5 +147,31 @@ mod tests {
         assert_eq!(status.result, JobResult::Pending);
         assert_eq!(status.progress, 0.0);
         assert_eq!(status.eta_ms, Some(1_000));
+    }
+
+    #[test]
+    fn eta_and_progress_follow_the_estimate_not_the_truth() {
+        // Truly 12 s, estimated 10 s: at 5 s the server believes it is half done.
+        let (job, start) = estimated_job(12_000, 10_000, Outcome::Completed);
+        let status = job.status_at("a", start + Duration::from_secs(5));
+        assert!((status.progress - 0.5).abs() < 1e-9);
+        assert_eq!(status.eta_ms, Some(5_000));
+    }
+
+    #[test]
+    fn a_job_running_late_reports_eta_zero_and_is_never_100_percent_while_pending() {
+        let (job, start) = estimated_job(12_000, 10_000, Outcome::Completed);
+        let late = job.status_at("a", start + Duration::from_secs(11));
+        assert_eq!(late.result, JobResult::Pending);
+        assert_eq!(late.eta_ms, Some(0));
+        assert_eq!(late.progress, PENDING_PROGRESS_CAP);
+    }
+
+    #[test]
+    fn a_job_ending_early_jumps_to_its_outcome() {
+        let (job, start) = estimated_job(8_000, 10_000, Outcome::Completed);
+        let status = job.status_at("a", start + Duration::from_secs(8));
+        assert_eq!(status.result, JobResult::Completed);
+        assert_eq!(status.progress, 1.0);
     }
 }

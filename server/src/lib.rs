@@ -8,7 +8,8 @@
 //! |---|---|
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
 //! | [`job`] | one simulated job and its status at a given instant |
-//! | [`store`] | the jobs the server knows, by id |
+//! | [`store`] | the jobs the server knows, by id, and long-polls on them |
+//! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
 //! | [`error`] | every error answer, in the contract's JSON shape |
 //! | [`routes`] | thin HTTP handlers |
 //! | [`startup`] | [`startup::Application`]: binds, wires middleware and routes, runs |
@@ -22,3 +23,4 @@ pub mod routes;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod transitions;

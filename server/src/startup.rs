@@ -7,12 +7,14 @@ use actix_cors::Cors;
 use actix_files::Files;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderName};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
+use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
 
 use crate::config::Settings;
 use crate::error::json_error_bodies;
+use crate::routes::long_poll::LongPollLimits;
 use crate::routes::{fallback, health, jobs, status};
 use crate::store::{JobDefaults, JobStore};
 
@@ -29,8 +31,7 @@ pub struct StaticDirs {
 ///
 /// Tests hand it to `actix_web::test::init_service`; [`Application`] hands it to the server.
 pub fn build_app(
-    store: web::Data<JobStore>,
-    dirs: &StaticDirs,
+    state: &AppState,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -40,8 +41,10 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let dirs = &state.dirs;
     App::new()
-        .app_data(store)
+        .app_data(state.store.clone())
+        .app_data(state.limits.clone())
         // Innermost first: errors become JSON, then CORS headers go on every answer,
         // then the request span covers all of it.
         .wrap(json_error_bodies())
@@ -78,28 +81,53 @@ pub fn build_app(
         .default_service(web::to(fallback::not_found))
 }
 
-/// What every worker's app shares, made from the settings: the job store and where the
-/// static content lives.
-pub fn app_state(settings: &Settings) -> (web::Data<JobStore>, StaticDirs) {
-    let store = web::Data::new(JobStore::new(JobDefaults {
-        duration: settings.delay,
-        error_rate: settings.error_rate,
-    }));
-    let dirs = StaticDirs {
-        www: settings.www_dir.clone(),
-        pkg: settings.pkg_dir.clone(),
-    };
-    (store, dirs)
+/// What every worker's app shares, made once from the settings.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The jobs.
+    pub store: web::Data<JobStore>,
+    /// Long-polling bounds.
+    pub limits: web::Data<LongPollLimits>,
+    /// Where the static content lives.
+    pub dirs: StaticDirs,
+}
+
+impl AppState {
+    /// The state for `settings`: an empty store whose default job starts now.
+    pub fn new(settings: &Settings) -> Self {
+        AppState {
+            store: web::Data::new(JobStore::new(JobDefaults {
+                duration: settings.delay,
+                error_rate: settings.error_rate,
+                eta_error: settings.eta_error,
+            })),
+            limits: web::Data::new(LongPollLimits {
+                max_wait: settings.max_wait,
+            }),
+            dirs: StaticDirs {
+                www: settings.www_dir.clone(),
+                pkg: settings.pkg_dir.clone(),
+            },
+        }
+    }
 }
 
 /// Any origin may call the API (the demo and third-party apps alike), with only the methods
-/// and headers the API uses; `Location` is exposed so cross-origin callers can follow it.
+/// and headers the API uses; the hint headers are exposed so cross-origin callers read them.
 fn cors() -> Cors {
     Cors::default()
         .allow_any_origin()
         .allowed_methods(["GET", "POST"])
-        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::LOCATION, header::RETRY_AFTER])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static(PREFER_HEADER),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            HeaderName::from_static(PREFERENCE_APPLIED_HEADER),
+        ])
         .max_age(3600)
 }
 
@@ -124,15 +152,21 @@ impl Application {
     pub fn build(settings: Settings) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.bind)?;
         let address = listener.local_addr()?;
-        let (store, dirs) = app_state(&settings);
-        for (what, dir) in [("demo page", &dirs.www), ("npm package", &dirs.pkg)] {
+        let state = AppState::new(&settings);
+        for (what, dir) in [
+            ("demo page", &state.dirs.www),
+            ("npm package", &state.dirs.pkg),
+        ] {
             if !dir.is_dir() {
                 tracing::warn!(dir = %dir.display(), "{what} folder not found; its routes answer 404");
             }
         }
 
-        let mut server =
-            HttpServer::new(move || build_app(store.clone(), &dirs)).listen(listener)?;
+        let mut server = HttpServer::new({
+            let state = state.clone();
+            move || build_app(&state)
+        })
+        .listen(listener)?;
         if let Some(workers) = settings.workers {
             server = server.workers(usize::from(workers));
         }

@@ -9,7 +9,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::test;
 use video_translation_protocol::{ErrorBody, JobResult, JobStatus};
 use video_translation_server::config::Settings;
-use video_translation_server::startup::{app_state, build_app, Application};
+use video_translation_server::startup::{build_app, AppState, Application};
 
 async fn app(
     default_duration: Duration,
@@ -18,8 +18,17 @@ async fn app(
     Response = ServiceResponse<impl MessageBody>,
     Error = actix_web::Error,
 > {
-    let (store, dirs) = app_state(&Settings::for_tests(default_duration));
-    test::init_service(build_app(store, &dirs)).await
+    app_with(Settings::for_tests(default_duration)).await
+}
+
+async fn app_with(
+    settings: Settings,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
+    test::init_service(build_app(&AppState::new(&settings))).await
 }
 
 /// Sends `request` and returns the status, the headers and the body parsed as JSON.
@@ -319,4 +328,169 @@ fn the_application_binds_a_free_port_and_serves_http() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
     drop(server);
+}
+
+async fn created_job_path(
+    app: &impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+    body: &str,
+) -> String {
+    let (status, headers, _) = call(app, post_jobs(body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    header_text(&headers, header::LOCATION).to_owned()
+}
+
+#[actix_web::test]
+async fn pending_answers_carry_retry_after_and_are_not_cached() {
+    let app = app(Duration::from_secs(30)).await;
+    let path = created_job_path(&app, r#"{"duration_ms": 60000, "estimate_ms": 42500}"#).await;
+    let (_, headers, json) = call(&app, test::TestRequest::get().uri(&path)).await;
+    assert_eq!(json["result"], "pending");
+    assert_eq!(
+        header_text(&headers, header::RETRY_AFTER),
+        "43",
+        "the estimate, rounded up"
+    );
+    assert_eq!(header_text(&headers, header::CACHE_CONTROL), "no-store");
+    assert!(
+        headers.get("preference-applied").is_none(),
+        "no wait was asked"
+    );
+
+    let done = created_job_path(&app, r#"{"duration_ms": 0}"#).await;
+    let (_, headers, json) = call(&app, test::TestRequest::get().uri(&done)).await;
+    assert_eq!(json["result"], "completed");
+    assert!(
+        headers.get(header::RETRY_AFTER).is_none(),
+        "a final answer needs no retry"
+    );
+}
+
+#[actix_web::test]
+async fn a_long_poll_is_answered_when_the_job_ends() {
+    let app = app(Duration::from_secs(30)).await;
+    let path = created_job_path(&app, r#"{"duration_ms": 300}"#).await;
+    let started = std::time::Instant::now();
+    let (status, headers, json) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("{path}?wait=10")),
+    )
+    .await;
+    let waited = started.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["result"], "completed");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "answered before the job ended: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(3),
+        "answered long after the job ended: {waited:?}"
+    );
+    assert_eq!(
+        header_text(&headers, "preference-applied".try_into().unwrap()),
+        "wait=10"
+    );
+}
+
+#[actix_web::test]
+async fn a_long_poll_answers_pending_when_its_wait_ends_first() {
+    let app = app(Duration::from_secs(30)).await;
+    let path = created_job_path(&app, r#"{"duration_ms": 60000}"#).await;
+    let request = test::TestRequest::get()
+        .uri(&path)
+        .insert_header(("prefer", "wait=0.2"));
+    let started = std::time::Instant::now();
+    let (_, headers, json) = call(&app, request).await;
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(json["result"], "pending");
+    assert_eq!(
+        header_text(&headers, "preference-applied".try_into().unwrap()),
+        "wait=0.2"
+    );
+    assert!(headers.get(header::RETRY_AFTER).is_some());
+}
+
+#[actix_web::test]
+async fn the_server_caps_the_wait_at_max_wait_and_says_so() {
+    let mut settings = Settings::for_tests(Duration::from_secs(30));
+    settings.max_wait = Duration::from_millis(150);
+    let app = app_with(settings).await;
+    let path = created_job_path(&app, r#"{"duration_ms": 60000}"#).await;
+    let started = std::time::Instant::now();
+    let (_, headers, _) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("{path}?wait=30")),
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        header_text(&headers, "preference-applied".try_into().unwrap()),
+        "wait=0.15"
+    );
+}
+
+#[actix_web::test]
+async fn the_default_job_long_polls_too() {
+    let app = app(Duration::from_millis(300)).await;
+    let (_, headers, json) = call(&app, test::TestRequest::get().uri("/status?wait=5")).await;
+    assert_eq!(json["result"], "completed");
+    assert_eq!(
+        header_text(&headers, "preference-applied".try_into().unwrap()),
+        "wait=5"
+    );
+}
+
+#[actix_web::test]
+async fn a_malformed_wait_is_400_naming_it() {
+    let app = app(Duration::from_secs(30)).await;
+    let path = created_job_path(&app, "").await;
+    for bad in ["abc", "-1", "NaN"] {
+        let (status, _, json) = call(
+            &app,
+            test::TestRequest::get().uri(&format!("{path}?wait={bad}")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        let message = assert_error(&json, "bad_request");
+        assert!(message.contains("wait"), "{message}");
+    }
+}
+
+#[actix_web::test]
+async fn an_absurd_estimate_is_400_naming_it() {
+    let app = app(Duration::from_secs(30)).await;
+    let (status, _, json) = call(&app, post_jobs(r#"{"estimate_ms": 86400001}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(assert_error(&json, "bad_request").contains("estimate_ms"));
+}
+
+#[actix_web::test]
+async fn cross_origin_callers_may_send_prefer_and_read_the_hints() {
+    let app = app(Duration::from_secs(30)).await;
+    let preflight = test::TestRequest::default()
+        .method(Method::OPTIONS)
+        .uri("/jobs/abc")
+        .insert_header((header::ORIGIN, "http://app.example"))
+        .insert_header((header::ACCESS_CONTROL_REQUEST_METHOD, "GET"))
+        .insert_header((header::ACCESS_CONTROL_REQUEST_HEADERS, "prefer"))
+        .to_request();
+    let response = test::call_service(&app, preflight).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let allowed =
+        header_text(response.headers(), header::ACCESS_CONTROL_ALLOW_HEADERS).to_ascii_lowercase();
+    assert!(allowed.contains("prefer"), "{allowed}");
+
+    let path = created_job_path(&app, "").await;
+    let request = test::TestRequest::get()
+        .uri(&path)
+        .insert_header((header::ORIGIN, "http://app.example"));
+    let (_, headers, _) = call(&app, request).await;
+    let exposed = header_text(&headers, header::ACCESS_CONTROL_EXPOSE_HEADERS).to_ascii_lowercase();
+    for name in ["retry-after", "preference-applied", "location"] {
+        assert!(exposed.contains(name), "{name} not in {exposed}");
+    }
 }

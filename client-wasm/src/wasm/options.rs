@@ -83,29 +83,32 @@ pub fn policy_from_js(options: &JsValue) -> Result<PollPolicy, JsValue> {
 struct CreateJobOptions {
     duration_ms: Option<f64>,
     outcome: Option<Outcome>,
+    estimate_ms: Option<f64>,
 }
 
-const CREATE_JOB_OPTION_NAMES: [&str; 2] = ["durationMs", "outcome"];
+const CREATE_JOB_OPTION_NAMES: [&str; 3] = ["durationMs", "outcome", "estimateMs"];
 
 /// Reads `createJob`'s argument into the wire request.
 pub fn create_job_from_js(request: &JsValue) -> Result<CreateJob, JsValue> {
     let request: CreateJobOptions =
         from_js_object(request, "createJob's request", &CREATE_JOB_OPTION_NAMES)?;
-    let duration_ms = match request.duration_ms {
-        None => None,
-        Some(ms) if ms.is_finite() && ms >= 0.0 && ms.fract() == 0.0 && ms <= 2f64.powi(53) => {
-            Some(ms as u64)
-        }
-        Some(ms) => {
-            return Err(errors::range_error(&format!(
-                "durationMs must be a whole number of milliseconds, 0 or more, got {ms}"
-            )))
-        }
-    };
     Ok(CreateJob {
-        duration_ms,
+        duration_ms: whole_millis(request.duration_ms, "durationMs")?,
         outcome: request.outcome,
+        estimate_ms: whole_millis(request.estimate_ms, "estimateMs")?,
     })
+}
+
+fn whole_millis(ms: Option<f64>, name: &str) -> Result<Option<u64>, JsValue> {
+    match ms {
+        None => Ok(None),
+        Some(ms) if ms.is_finite() && ms >= 0.0 && ms.fract() == 0.0 && ms <= 2f64.powi(53) => {
+            Ok(Some(ms as u64))
+        }
+        Some(ms) => Err(errors::range_error(&format!(
+            "{name} must be a whole number of milliseconds, 0 or more, got {ms}"
+        ))),
+    }
 }
 
 /// `waitForCompletion`'s options: callbacks and a signal, which serde cannot carry.

@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use video_translation_protocol::{CreateJob, JOBS_PATH};
 
+use super::long_poll::{self, LongPollLimits, WaitQuery};
 use crate::config::MAX_JOB_DURATION;
 use crate::error::ApiError;
-use crate::store::JobStore;
+use crate::store::{JobStore, NewJob};
 
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
 pub const MAX_CREATE_BODY_BYTES: usize = 4 * 1024;
@@ -22,22 +23,36 @@ pub async fn create(
     store: web::Data<JobStore>,
 ) -> Result<HttpResponse, ApiError> {
     let request = parse_create_job(&body)?;
-    let duration = request.duration_ms.map(checked_duration).transpose()?;
-    let status = store.create(duration, request.outcome);
+    let status = store.create(NewJob {
+        duration: request
+            .duration_ms
+            .map(|ms| checked_duration(ms, "duration_ms"))
+            .transpose()?,
+        estimate: request
+            .estimate_ms
+            .map(|ms| checked_duration(ms, "estimate_ms"))
+            .transpose()?,
+        outcome: request.outcome,
+    });
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{JOBS_PATH}/{}", status.id)))
         .json(status))
 }
 
-/// `200 JobStatus`, or `404` for an id the server never issued.
+/// `200 JobStatus` (held while pending if `?wait=` or `Prefer: wait=` asks), or `404` for
+/// an id the server never issued.
 pub async fn get(
+    request: HttpRequest,
     id: web::Path<String>,
+    query: web::Query<WaitQuery>,
     store: web::Data<JobStore>,
+    limits: web::Data<LongPollLimits>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = store
-        .status(&id)
+    let key = store
+        .find(&id)
         .ok_or_else(|| ApiError::NotFound(format!("no job with id {:?}", id.as_str())))?;
-    Ok(HttpResponse::Ok().json(status))
+    let wait = long_poll::requested_wait(&request, &query)?;
+    long_poll::answer(&store, key, wait, **limits).await
 }
 
 fn parse_create_job(body: &[u8]) -> Result<CreateJob, ApiError> {
@@ -68,11 +83,11 @@ fn parse_create_job(body: &[u8]) -> Result<CreateJob, ApiError> {
     })
 }
 
-fn checked_duration(duration_ms: u64) -> Result<Duration, ApiError> {
-    let duration = Duration::from_millis(duration_ms);
+fn checked_duration(millis: u64, field: &str) -> Result<Duration, ApiError> {
+    let duration = Duration::from_millis(millis);
     if duration > MAX_JOB_DURATION {
         return Err(ApiError::BadRequest(format!(
-            "duration_ms must be at most {} (one day), got {duration_ms}",
+            "{field} must be at most {} (one day), got {millis}",
             MAX_JOB_DURATION.as_millis()
         )));
     }

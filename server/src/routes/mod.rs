@@ -4,4 +4,5 @@
 pub mod fallback;
 pub mod health;
 pub mod jobs;
+pub mod long_poll;
 pub mod status;

@@ -1,0 +1,196 @@
+//! Status answers, held while the job is pending if the caller asks (long-polling), with the
+//! timing hints every pending answer carries.
+//!
+//! A caller asks to wait with the `wait` query parameter (no CORS preflight) or the RFC 7240
+//! header `Prefer: wait=N`; the server holds the request until the job leaves `pending` or
+//! the wait (capped by `--max-wait`) ends, and names the wait it applied in
+//! `Preference-Applied`, which tells the caller that long-polling is on offer.
+
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use video_translation_protocol::{JobResult, JobStatus, PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
+
+use crate::error::ApiError;
+use crate::store::{JobKey, JobStore};
+
+/// The server's bound on a held request.
+#[derive(Debug, Clone, Copy)]
+pub struct LongPollLimits {
+    /// The longest a status request is held.
+    pub max_wait: Duration,
+}
+
+/// The query string of a status request.
+#[derive(Debug, Deserialize)]
+pub struct WaitQuery {
+    /// Seconds to wait for the job to leave `pending`; fractions allowed.
+    wait: Option<String>,
+}
+
+/// The wait a request asks for: the `wait` query parameter, else `Prefer: wait=N`.
+///
+/// A malformed query parameter is the caller's explicit mistake and a `400`; a malformed
+/// or unknown preference is ignored, as RFC 7240 asks.
+pub fn requested_wait(
+    request: &HttpRequest,
+    query: &WaitQuery,
+) -> Result<Option<Duration>, ApiError> {
+    if let Some(text) = &query.wait {
+        return parse_seconds(text).map(Some).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "wait must be a number of seconds, 0 or more, got {text:?}"
+            ))
+        });
+    }
+    Ok(request
+        .headers()
+        .get_all(PREFER_HEADER)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|preference| {
+            let (name, value) = preference.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("wait")
+                .then(|| parse_seconds(value.trim().trim_matches('"')))?
+        })
+        .next())
+}
+
+/// Answers with job `key`'s status, first holding the request for up to the requested wait
+/// (capped) while the job is pending.
+pub async fn answer(
+    store: &JobStore,
+    key: JobKey,
+    requested: Option<Duration>,
+    limits: LongPollLimits,
+) -> Result<HttpResponse, ApiError> {
+    let applied = requested
+        .map(|wait| wait.min(limits.max_wait))
+        .filter(|wait| !wait.is_zero());
+    let status = match applied {
+        Some(wait) => store.status_after(key, wait).await,
+        None => store.status(key),
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("no job with id {:?}", key.to_string())))?;
+    Ok(status_response(&status, applied))
+}
+
+/// `200 JobStatus` with the hints: `Retry-After` while pending, `Preference-Applied` when a
+/// wait was applied, and no caching (the answer changes with time).
+pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    response.insert_header((header::VARY, HeaderValue::from_static("prefer")));
+    if status.result == JobResult::Pending {
+        response.insert_header((
+            header::RETRY_AFTER,
+            retry_after_seconds(status.eta_ms).to_string(),
+        ));
+    }
+    if let Some(wait) = applied_wait {
+        response.insert_header((
+            PREFERENCE_APPLIED_HEADER,
+            format!("wait={}", seconds_text(wait)),
+        ));
+    }
+    response.json(status)
+}
+
+/// Whole seconds until the job is expected to end, at least 1 (0 would invite a busy loop).
+fn retry_after_seconds(eta_ms: Option<u64>) -> u64 {
+    eta_ms.map_or(1, |eta| eta.div_ceil(1000)).max(1)
+}
+
+/// A finite, non-negative number of seconds; at most a day, which any cap is below anyway.
+fn parse_seconds(text: &str) -> Option<Duration> {
+    let seconds: f64 = text.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
+}
+
+/// `30`, `2.5`, `0.125`: seconds with at most millisecond precision and no trailing zeros.
+fn seconds_text(duration: Duration) -> String {
+    let text = format!("{:.3}", duration.as_secs_f64());
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn wait_of(query: Option<&str>, prefer: Option<&str>) -> Result<Option<Duration>, ApiError> {
+        let mut request = TestRequest::get();
+        if let Some(prefer) = prefer {
+            request = request.insert_header((PREFER_HEADER, prefer));
+        }
+        let query = WaitQuery {
+            wait: query.map(str::to_owned),
+        };
+        requested_wait(&request.to_http_request(), &query)
+    }
+
+    #[test]
+    fn the_query_parameter_takes_seconds_with_fractions() {
+        assert_eq!(
+            wait_of(Some("30"), None).unwrap(),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            wait_of(Some("0.25"), None).unwrap(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(wait_of(None, None).unwrap(), None);
+    }
+
+    #[test]
+    fn a_malformed_query_parameter_is_a_bad_request() {
+        for bad in ["-1", "soon", "NaN", "inf", ""] {
+            assert!(
+                matches!(wait_of(Some(bad), None), Err(ApiError::BadRequest(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_prefer_header_is_read_among_other_preferences() {
+        assert_eq!(
+            wait_of(None, Some("wait=10")).unwrap(),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            wait_of(None, Some("respond-async, Wait = 5")).unwrap(),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(wait_of(None, Some("return=minimal")).unwrap(), None);
+        assert_eq!(
+            wait_of(None, Some("wait=soon")).unwrap(),
+            None,
+            "bad preferences are ignored"
+        );
+        assert_eq!(
+            wait_of(Some("2"), Some("wait=10")).unwrap(),
+            Some(Duration::from_secs(2)),
+            "the query wins"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_the_eta_in_whole_seconds_rounded_up_and_never_zero() {
+        assert_eq!(retry_after_seconds(Some(30_000)), 30);
+        assert_eq!(retry_after_seconds(Some(29_001)), 30);
+        assert_eq!(retry_after_seconds(Some(0)), 1);
+        assert_eq!(retry_after_seconds(None), 1);
+    }
+
+    #[test]
+    fn applied_waits_are_written_compactly() {
+        assert_eq!(seconds_text(Duration::from_secs(30)), "30");
+        assert_eq!(seconds_text(Duration::from_millis(2500)), "2.5");
+        assert_eq!(seconds_text(Duration::from_millis(125)), "0.125");
+    }
+}

@@ -1,0 +1,225 @@
+//! Wakes long-poll waiters at the moment their job leaves `pending`.
+//!
+//! Jobs have no timers of their own: a job's state is a function of time. Only when someone
+//! waits on a job does it get a notification, shared by all of that job's waiters, and one
+//! thread for the whole server fires each notification at its job's end. A thousand waiters
+//! on one job cost one entry here and one wake-up call.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::Hash;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::Instant;
+
+use tokio::sync::Notify;
+
+/// Fires one shared notification per watched job when it ends. Stops its thread on drop,
+/// waking every waiter first.
+#[derive(Debug)]
+pub struct Transitions<K: Copy + Ord + Hash + Send + 'static> {
+    shared: Arc<Shared<K>>,
+}
+
+#[derive(Debug)]
+struct Shared<K> {
+    state: Mutex<State<K>>,
+    changed: Condvar,
+}
+
+#[derive(Debug)]
+struct State<K> {
+    /// The one notification of each job somebody waits on.
+    watched: HashMap<K, Arc<Notify>>,
+    /// When each watched job ends, earliest first.
+    due: BinaryHeap<Reverse<(Instant, K)>>,
+    stopping: bool,
+}
+
+impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
+    /// Starts the notifier thread.
+    pub fn start() -> Self {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                watched: HashMap::new(),
+                due: BinaryHeap::new(),
+                stopping: false,
+            }),
+            changed: Condvar::new(),
+        });
+        let worker = Arc::clone(&shared);
+        thread::Builder::new()
+            .name("job-transitions".into())
+            .spawn(move || worker.run())
+            .expect("the OS lets the server start one thread");
+        Transitions { shared }
+    }
+
+    /// The notification fired when job `key` ends at `ends_at`, shared by every waiter of
+    /// that job. Enable the `Notified` future, then check the job again before awaiting:
+    /// a job that ended in between will not be notified again.
+    pub fn watch(&self, key: K, ends_at: Instant) -> Arc<Notify> {
+        let mut state = self.shared.lock();
+        if let Some(notify) = state.watched.get(&key) {
+            return Arc::clone(notify);
+        }
+        let notify = Arc::new(Notify::new());
+        state.watched.insert(key, Arc::clone(&notify));
+        let was_earliest = state.due.peek().map(|Reverse((at, _))| *at);
+        state.due.push(Reverse((ends_at, key)));
+        if was_earliest.is_none_or(|earliest| ends_at < earliest) {
+            // The thread sleeps until the old earliest end; it must wake sooner.
+            self.shared.changed.notify_one();
+        }
+        notify
+    }
+
+    /// How many jobs have waiters right now.
+    pub fn watched_jobs(&self) -> usize {
+        self.shared.lock().watched.len()
+    }
+
+    /// Wakes every waiter now (they answer with the job's current status) and stops the
+    /// thread. Later `watch` calls still return notifications, which are never fired.
+    pub fn wake_all_and_stop(&self) {
+        let mut state = self.shared.lock();
+        state.stopping = true;
+        for (_, notify) in state.watched.drain() {
+            notify.notify_waiters();
+        }
+        state.due.clear();
+        self.shared.changed.notify_one();
+    }
+}
+
+impl<K: Copy + Ord + Hash + Send + 'static> Drop for Transitions<K> {
+    fn drop(&mut self) {
+        self.wake_all_and_stop();
+    }
+}
+
+impl<K: Copy + Ord + Hash> Shared<K> {
+    fn lock(&self) -> MutexGuard<'_, State<K>> {
+        // Every critical section leaves the state consistent, so a poisoned lock is usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn run(&self) {
+        let mut state = self.lock();
+        loop {
+            if state.stopping {
+                return;
+            }
+            let now = Instant::now();
+            let next = state.due.peek().map(|Reverse((at, key))| (*at, *key));
+            state = match next {
+                Some((at, key)) if at <= now => {
+                    state.due.pop();
+                    if let Some(notify) = state.watched.remove(&key) {
+                        notify.notify_waiters();
+                    }
+                    state
+                }
+                // Condvar waits may end early (spuriously or on a new earlier job); the loop
+                // re-reads the clock, so a notification never fires before its job ends.
+                Some((at, _)) => self
+                    .changed
+                    .wait_timeout(state, at - now)
+                    .map_or_else(|p| p.into_inner().0, |r| r.0),
+                None => self
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Waits for `notify` with a bound, on a small runtime of its own.
+    fn notified_within(notify: &Notify, limit: Duration) -> Option<Instant> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(async {
+                tokio::time::timeout(limit, notify.notified())
+                    .await
+                    .ok()
+                    .map(|()| Instant::now())
+            })
+    }
+
+    #[test]
+    fn fires_at_the_jobs_end_not_before() {
+        let transitions = Transitions::<u32>::start();
+        let ends_at = Instant::now() + Duration::from_millis(300);
+        let notify = transitions.watch(1, ends_at);
+        let fired = notified_within(&notify, Duration::from_secs(5)).expect("fired");
+        assert!(fired >= ends_at, "fired {:?} early", ends_at - fired);
+        assert!(
+            fired - ends_at < Duration::from_millis(100),
+            "fired {:?} late",
+            fired - ends_at
+        );
+    }
+
+    #[test]
+    fn waiters_on_one_job_share_one_notification() {
+        let transitions = Transitions::<u32>::start();
+        let ends_at = Instant::now() + Duration::from_secs(60);
+        let first = transitions.watch(7, ends_at);
+        let second = transitions.watch(7, ends_at);
+        assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!(transitions.watched_jobs(), 1);
+        transitions.watch(8, ends_at);
+        assert_eq!(transitions.watched_jobs(), 2);
+    }
+
+    #[test]
+    fn a_job_ending_sooner_than_the_earliest_is_still_on_time() {
+        let transitions = Transitions::<u32>::start();
+        let _late = transitions.watch(1, Instant::now() + Duration::from_secs(3600));
+        let ends_at = Instant::now() + Duration::from_millis(300);
+        let soon = transitions.watch(2, ends_at);
+        let fired = notified_within(&soon, Duration::from_secs(5)).expect("fired");
+        assert!(fired - ends_at < Duration::from_millis(100));
+        assert_eq!(transitions.watched_jobs(), 1, "a fired job is forgotten");
+    }
+
+    #[test]
+    fn wake_all_wakes_every_waiter_at_once() {
+        let transitions = Transitions::<u32>::start();
+        let notify = transitions.watch(1, Instant::now() + Duration::from_secs(3600));
+        let (ready, is_ready) = std::sync::mpsc::channel();
+        let waiter = {
+            let notify = Arc::clone(&notify);
+            thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let notified = notify.notified();
+                    tokio::pin!(notified);
+                    notified.as_mut().enable();
+                    ready.send(()).unwrap();
+                    tokio::time::timeout(Duration::from_secs(5), notified)
+                        .await
+                        .is_ok()
+                })
+            })
+        };
+        is_ready.recv().unwrap();
+        transitions.wake_all_and_stop();
+        assert!(waiter.join().unwrap(), "the waiter was woken");
+        assert_eq!(transitions.watched_jobs(), 0);
+    }
+}
