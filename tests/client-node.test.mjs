@@ -76,7 +76,10 @@ describe("waitForCompletion", () => {
     assert.equal(outcome.status.result, "completed");
     for (const [index, update] of updates.entries()) {
       assert.equal(update.attempt, index + 1);
-      assert.deepEqual(Object.keys(update).sort(), ["attempt", "elapsedMs", "etaMs", "id", "nextPollInMs", "progress", "result"]);
+      assert.deepEqual(Object.keys(update).sort(), [
+        "attempt", "elapsedMs", "etaMs", "id", "nextPollInMs", "nextPollWaitMs", "progress", "result",
+      ]);
+      assert.equal(update.nextPollWaitMs, null, "plain mode never long-polls");
     }
     const progress = updates.map((u) => u.progress);
     assert.deepEqual(progress, [...progress].sort((a, b) => a - b), "progress never goes back");
@@ -177,6 +180,70 @@ describe("waitForCompletion", () => {
   });
 });
 
+describe("adaptive mode (the default) against a server that hints and long-polls", () => {
+  const adaptiveClient = (options = {}) => new VideoTranslationClient(server.url, options);
+
+  test("a job ending within one long-poll costs two requests, and its end is seen at once", async () => {
+    const client = adaptiveClient();
+    const job = await client.createJob({ durationMs: 1500 });
+    const updates = [];
+    const outcome = await client.waitForCompletion(job.id, { onUpdate: (u) => updates.push(u) });
+    assert.equal(outcome.result, "completed");
+    assert.equal(outcome.attempts, 2, "one look, then one long-poll held until the end");
+    assert.equal(updates[0].nextPollInMs, 0, "no sleep: the job may end within one wait");
+    assert.equal(updates[0].nextPollWaitMs, 30_000);
+    assert.ok(outcome.elapsedMs >= 1400, `the end was reported at ${outcome.elapsedMs} ms, before the job ended`);
+  });
+
+  test("a job far from done is slept on without a connection, then long-polled", async () => {
+    // Estimated 8 s with long-polls of 1 s: the client sleeps until 6 s (less jitter) first.
+    const client = adaptiveClient({ longPollWaitMs: 1000 });
+    const job = await client.createJob({ durationMs: 8000, estimateMs: 8000 });
+    const updates = [];
+    const outcome = await client.waitForCompletion(job.id, { onUpdate: (u) => updates.push(u) });
+    assert.equal(outcome.result, "completed");
+    assert.ok(updates[0].nextPollInMs >= 6000 * 0.8, `first sleep ${updates[0].nextPollInMs} ms`);
+    assert.equal(updates[0].nextPollWaitMs, null, "a sleep holds no request");
+    // Once near the end, every poll is a long-poll made at once: no more sleeping.
+    for (const update of updates.slice(1, -1)) {
+      assert.equal(update.nextPollInMs, 0);
+      assert.equal(update.nextPollWaitMs, 1000);
+    }
+    assert.ok(outcome.attempts <= 6, `${outcome.attempts} requests for an 8 s job`);
+  });
+
+  test("an estimate that is 20 % long does not make the client late", async () => {
+    const client = adaptiveClient({ longPollWaitMs: 1000 });
+    const job = await client.createJob({ durationMs: 4000, estimateMs: 5000 });
+    const outcome = await client.waitForCompletion(job.id);
+    assert.equal(outcome.result, "completed");
+    assert.ok(outcome.elapsedMs < 4600, `seen at ${outcome.elapsedMs} ms for a job that ended at 4000 ms`);
+  });
+
+  test("aborting during a held long-poll rejects at once", async () => {
+    const client = adaptiveClient();
+    const job = await client.createJob({ durationMs: 20_000 });
+    const controller = new AbortController();
+    const waiting = client.waitForCompletion(job.id, {
+      signal: controller.signal,
+      onUpdate: (u) => u.nextPollWaitMs && setTimeout(() => controller.abort(), 200),
+    });
+    const started = performance.now();
+    await assert.rejects(waiting, { name: "AbortError" });
+    assert.ok(performance.now() - started < 5000, "the held request was cancelled, not waited out");
+  });
+
+  test("maxWaitMs holds while long-polling: the wait shrinks to the deadline", async () => {
+    const client = adaptiveClient({ maxWaitMs: 700 });
+    const job = await client.createJob({ durationMs: 60_000, estimateMs: 1000 });
+    await assert.rejects(client.waitForCompletion(job.id), (error) => {
+      assert.equal(error.name, "TimeoutError");
+      assert.ok(error.elapsedMs >= 700 && error.elapsedMs < 1500, `gave up at ${error.elapsedMs} ms`);
+      return true;
+    });
+  });
+});
+
 describe("constructor", () => {
   test("normalizes the base URL and keeps a path prefix", () => {
     assert.equal(new VideoTranslationClient("http://127.0.0.1:8080/").baseUrl, "http://127.0.0.1:8080");
@@ -192,6 +259,12 @@ describe("constructor", () => {
     assert.throws(() => new VideoTranslationClient("http://x", { requestTimeoutMs: -5 }), { name: "RangeError", message: /requestTimeoutMs/ });
     assert.throws(() => new VideoTranslationClient("http://x", { maxAttempts: 2.5 }), { name: "RangeError", message: /maxAttempts/ });
     assert.throws(() => new VideoTranslationClient("http://x", "fast"), { name: "TypeError", message: /options/ });
+  });
+
+  test("the adaptive options are checked too", () => {
+    assert.throws(() => new VideoTranslationClient("http://x", { etaTolerance: 2 }), { name: "RangeError", message: /etaTolerance/ });
+    assert.throws(() => new VideoTranslationClient("http://x", { adaptive: "yes" }), { name: "TypeError", message: /adaptive/ });
+    assert.throws(() => new VideoTranslationClient("http://x", { longPollWaitMs: -1 }), { name: "RangeError", message: /longPollWaitMs/ });
   });
 
   test("Infinity lifts the attempt and time limits", () => {

@@ -68,8 +68,8 @@ export async function loadClient() {
   return client;
 }
 
-/** Options that make waits take a fraction of a second instead of minutes. */
-export const FAST = Object.freeze({ initialDelayMs: 50, maxDelayMs: 200, jitter: 0 });
+/** Plain backoff that makes waits take a fraction of a second instead of minutes. */
+export const FAST = Object.freeze({ initialDelayMs: 50, maxDelayMs: 200, jitter: 0, adaptive: false });
 
 /**
  * Headless Chromium (the system's, driven by playwright-core) with a fresh profile and the

@@ -42,7 +42,7 @@ form.addEventListener("submit", async (event) => {
 
 /** The client options the person filled in; empty fields keep the defaults. */
 function policyFrom(data) {
-  const options = {};
+  const options = { adaptive: data.get("adaptive") === "on" };
   for (const name of POLICY_FIELDS) {
     const text = String(data.get(name) ?? "").trim();
     if (text !== "") options[name] = Number(text);
@@ -71,9 +71,10 @@ async function watch(client, job) {
 
   const startedAt = performance.now();
   let nextPollAt = null;
+  let heldUpTo = null; // a long-poll in flight: the server holds it until the job ends
   const ticker = setInterval(() => {
     part("elapsed").textContent = seconds(performance.now() - startedAt);
-    part("next").textContent = nextPollAt === null ? "—" : `in ${seconds(Math.max(0, nextPollAt - performance.now()))}`;
+    part("next").textContent = nextPollText(nextPollAt, heldUpTo);
   }, 100);
 
   const log = (text, kind = "") => {
@@ -99,12 +100,13 @@ async function watch(client, job) {
         if (update.progress !== null) showProgress(fill, bar, part("progress"), update);
         part("eta").textContent = update.etaMs === null ? "—" : seconds(update.etaMs);
         nextPollAt = update.nextPollInMs === null ? null : performance.now() + update.nextPollInMs;
-        const next = update.nextPollInMs === null ? "" : `, next poll in ${seconds(update.nextPollInMs)}`;
-        log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${next}`);
+        heldUpTo = update.nextPollWaitMs;
+        log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${nextPollNote(update)}`);
       },
       onRetry(retry) {
         part("polls").textContent = String(retry.attempt);
         nextPollAt = performance.now() + retry.nextPollInMs;
+        heldUpTo = null;
         log(`poll #${retry.attempt} failed: ${retry.error}; retrying in ${seconds(retry.nextPollInMs)}`, "warn");
       },
     });
@@ -125,20 +127,39 @@ async function watch(client, job) {
   }
 }
 
+function nextPollText(at, heldUpTo) {
+  if (at === null) return "—";
+  const wait = Math.max(0, at - performance.now());
+  if (heldUpTo !== null && wait === 0) return `held by the server (≤ ${seconds(heldUpTo)})`;
+  return `in ${seconds(wait)}`;
+}
+
+function nextPollNote(update) {
+  if (update.nextPollInMs === null) return "";
+  if (update.nextPollWaitMs !== null) {
+    const after = update.nextPollInMs > 0 ? ` in ${seconds(update.nextPollInMs)}` : " now";
+    return `, long-poll${after} (held up to ${seconds(update.nextPollWaitMs)})`;
+  }
+  return `, next poll in ${seconds(update.nextPollInMs)}`;
+}
+
 /**
- * Shows the polled progress, then glides the bar toward where the job should be at the
- * next poll (estimated from its ETA), so the bar moves between polls too.
+ * Shows the polled progress, then glides the bar toward where the job should be when we
+ * next hear of it (estimated from its ETA): the next poll, or the job's end while a
+ * long-poll is held. So the bar moves between polls too.
  */
 function showProgress(fill, bar, label, update) {
   const now = update.progress;
   let expected = now;
+  let glideMs = 0;
   if (update.nextPollInMs !== null && update.etaMs) {
-    expected = Math.min(1, now + (1 - now) * (update.nextPollInMs / update.etaMs));
+    glideMs = Math.min(update.nextPollInMs + (update.nextPollWaitMs ?? 0), update.etaMs);
+    expected = Math.min(1, now + (1 - now) * (glideMs / update.etaMs));
   }
   fill.style.transition = "none";
   fill.style.width = `${now * 100}%`;
   void fill.offsetWidth; // commit the jump before animating from it
-  fill.style.transition = `width ${update.nextPollInMs ?? 0}ms linear`;
+  fill.style.transition = `width ${glideMs}ms linear`;
   fill.style.width = `${expected * 100}%`;
   bar.setAttribute("aria-valuenow", String(Math.round(now * 100)));
   label.textContent = percent(now);

@@ -11,6 +11,7 @@ pub struct Backoff {
     /// The next gap before jitter, in milliseconds (f64 so that repeated multiplication does
     /// not lose the fraction; it is capped before it can overflow).
     next_ms: f64,
+    initial_ms: f64,
     max_ms: f64,
     factor: f64,
     jitter: f64,
@@ -20,8 +21,10 @@ pub struct Backoff {
 impl Backoff {
     /// A schedule for `policy`, drawing jitter from a generator seeded with `seed`.
     pub fn new(policy: &PollPolicy, seed: u64) -> Self {
+        let initial_ms = policy.initial_delay.as_secs_f64() * 1000.0;
         Backoff {
-            next_ms: policy.initial_delay.as_secs_f64() * 1000.0,
+            next_ms: initial_ms,
+            initial_ms,
             max_ms: policy.max_delay.as_secs_f64() * 1000.0,
             factor: policy.backoff_factor,
             jitter: policy.jitter,
@@ -33,10 +36,22 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let nominal = self.next_ms.min(self.max_ms);
         self.next_ms = (nominal * self.factor).min(self.max_ms);
-        // A draw u in [0, 1) maps to [d(1 - j), d]: u = 0 gives the longest gap, so
-        // jitter only ever shortens a gap and the policy's maximum stays a maximum.
-        let drawn = nominal * (1.0 - self.jitter * self.rng.f64());
-        Duration::from_micros((drawn * 1000.0).round() as u64)
+        self.shorten(Duration::from_secs_f64(nominal / 1000.0))
+    }
+
+    /// Starts the schedule over from the initial gap: the job is near its end, when short
+    /// gaps pay off again.
+    pub fn restart(&mut self) {
+        self.next_ms = self.initial_ms;
+    }
+
+    /// `delay` drawn from `[delay × (1 − jitter), delay]`.
+    ///
+    /// A draw u in [0, 1) maps to that range with u = 0 giving the whole delay, so jitter
+    /// only ever shortens: a maximum stays a maximum, and a hinted wake-up is never late.
+    pub fn shorten(&mut self, delay: Duration) -> Duration {
+        let drawn_ms = delay.as_secs_f64() * 1000.0 * (1.0 - self.jitter * self.rng.f64());
+        Duration::from_micros((drawn_ms * 1000.0).round() as u64)
     }
 }
 
@@ -112,6 +127,26 @@ mod tests {
         let c = gaps_ms(&mut Backoff::new(&policy(0.5), 10), 20);
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn restart_goes_back_to_the_initial_gap() {
+        let mut backoff = Backoff::new(&policy(0.0), 1);
+        assert_eq!(gaps_ms(&mut backoff, 3), [1000, 2000, 4000]);
+        backoff.restart();
+        assert_eq!(gaps_ms(&mut backoff, 2), [1000, 2000]);
+    }
+
+    #[test]
+    fn shorten_never_lengthens() {
+        let mut backoff = Backoff::new(&policy(0.5), 3);
+        for _ in 0..100 {
+            let drawn = backoff.shorten(Duration::from_secs(10));
+            assert!(
+                drawn <= Duration::from_secs(10) && drawn >= Duration::from_secs(5),
+                "{drawn:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,49 @@
-//! Reading what the server tells us about timing.
+//! What the server tells us about timing, and what it implies for the next poll.
 
 use std::time::Duration;
+
+/// The timing hints of one status answer. Every field is optional: the seeds' plain server
+/// sends none of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StatusHints {
+    /// `eta_ms`: the server's estimate of the time left.
+    pub eta: Option<Duration>,
+    /// `progress`, 0 to 1: with `eta` it tells the estimate of the whole job.
+    pub progress: Option<f64>,
+    /// `Retry-After` on a pending answer: when the server suggests asking again.
+    pub retry_after: Option<Duration>,
+    /// `Preference-Applied: wait=N`: the server held the request up to N (it long-polls).
+    pub wait_applied: Option<Duration>,
+}
+
+impl StatusHints {
+    /// No hints at all.
+    pub const NONE: StatusHints = StatusHints {
+        eta: None,
+        progress: None,
+        retry_after: None,
+        wait_applied: None,
+    };
+
+    /// How long until the job may *first* plausibly end, if the server says anything.
+    ///
+    /// An estimate can be wrong by a fraction (`tolerance`) of the whole job, not of what is
+    /// left: a 10-minute job estimated 20 % long ends 2 minutes early whatever its progress.
+    /// The whole is `eta / (1 − progress)`; the earliest end is `eta − tolerance × whole`.
+    /// Without an ETA, `Retry-After` is taken as the server's word, exactly.
+    pub fn earliest_end(&self, tolerance: f64) -> Option<Duration> {
+        let Some(eta) = self.eta else {
+            return self.retry_after;
+        };
+        let progress = self
+            .progress
+            .filter(|p| (0.0..1.0).contains(p))
+            .unwrap_or(0.0);
+        let whole = eta.as_secs_f64() / (1.0 - progress);
+        let earliest = eta.as_secs_f64() - tolerance * whole;
+        Some(Duration::from_secs_f64(earliest.max(0.0)))
+    }
+}
 
 /// Parses a `Retry-After` header given in seconds (RFC 9110 §10.2.3). The HTTP-date form
 /// is not used by status APIs and reads as no hint, as does anything malformed.
@@ -9,8 +52,22 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    // Saturate absurd values; the poller clamps them to its own maximum gap anyway.
+    // Saturate absurd values; the poller clamps them to its own bounds anyway.
     Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)))
+}
+
+/// Parses `Preference-Applied` for the wait the server applied: `wait=30`, possibly among
+/// other preferences (`respond-async, wait=2.5`).
+pub fn parse_wait_applied(value: &str) -> Option<Duration> {
+    value.split(',').find_map(|preference| {
+        let (name, seconds) = preference.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("wait") {
+            return None;
+        }
+        let seconds: f64 = seconds.trim().trim_matches('"').parse().ok()?;
+        (seconds.is_finite() && seconds >= 0.0)
+            .then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
+    })
 }
 
 #[cfg(test)]
@@ -21,14 +78,86 @@ mod tests {
 
     use super::*;
 
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    fn hints(eta: Option<f64>, progress: Option<f64>, retry_after: Option<u64>) -> StatusHints {
+        StatusHints {
+            eta: eta.map(secs),
+            progress,
+            retry_after: retry_after.map(Duration::from_secs),
+            wait_applied: None,
+        }
+    }
+
+    fn close(a: Option<Duration>, b: f64) -> bool {
+        a.is_some_and(|a| (a.as_secs_f64() - b).abs() < 1e-6)
+    }
+
     #[test]
-    fn whole_seconds_are_read() {
+    fn at_the_start_the_earliest_end_is_the_eta_less_the_tolerance() {
+        assert!(close(
+            hints(Some(600.0), Some(0.0), None).earliest_end(0.25),
+            450.0
+        ));
+    }
+
+    #[test]
+    fn the_tolerance_is_a_fraction_of_the_whole_job_not_of_what_is_left() {
+        // Half done with 300 s left: a 600 s job, which may end 150 s early.
+        assert!(close(
+            hints(Some(300.0), Some(0.5), None).earliest_end(0.25),
+            150.0
+        ));
+        // Three quarters done: it may already be over.
+        assert!(close(
+            hints(Some(150.0), Some(0.75), None).earliest_end(0.25),
+            0.0
+        ));
+    }
+
+    #[test]
+    fn without_progress_the_eta_is_taken_as_the_whole_job() {
+        assert!(close(
+            hints(Some(100.0), None, None).earliest_end(0.25),
+            75.0
+        ));
+        assert!(close(
+            hints(Some(100.0), Some(f64::NAN), None).earliest_end(0.25),
+            75.0
+        ));
+    }
+
+    #[test]
+    fn a_zero_tolerance_trusts_the_eta() {
+        assert!(close(
+            hints(Some(42.0), Some(0.3), None).earliest_end(0.0),
+            42.0
+        ));
+    }
+
+    #[test]
+    fn retry_after_stands_in_for_a_missing_eta_and_an_eta_wins_over_it() {
+        assert_eq!(
+            hints(None, None, Some(20)).earliest_end(0.25),
+            Some(Duration::from_secs(20))
+        );
+        assert!(close(
+            hints(Some(8.0), None, Some(20)).earliest_end(0.25),
+            6.0
+        ));
+        assert_eq!(StatusHints::NONE.earliest_end(0.25), None);
+    }
+
+    #[test]
+    fn whole_seconds_of_retry_after_are_read() {
         assert_eq!(parse_retry_after("5"), Some(Duration::from_secs(5)));
         assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
     }
 
     #[test]
-    fn huge_values_saturate_instead_of_failing() {
+    fn huge_retry_after_values_saturate_instead_of_failing() {
         assert_eq!(
             parse_retry_after("99999999999999999999999"),
             Some(Duration::from_secs(u64::MAX))
@@ -36,7 +165,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_values_are_no_hint() {
+    fn malformed_retry_after_values_are_no_hint() {
         for bad in [
             "",
             "-1",
@@ -47,5 +176,17 @@ mod tests {
         ] {
             assert_eq!(parse_retry_after(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_applied_wait_is_read_among_other_preferences() {
+        assert_eq!(parse_wait_applied("wait=30"), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_wait_applied("respond-async, Wait=2.5"),
+            Some(Duration::from_millis(2500))
+        );
+        assert_eq!(parse_wait_applied("return=minimal"), None);
+        assert_eq!(parse_wait_applied("wait=-1"), None);
+        assert_eq!(parse_wait_applied("wait=soon"), None);
     }
 }

@@ -34,6 +34,9 @@ pub enum PolicyError {
     /// `requestTimeoutMs` must be at least 1 ms.
     #[error("requestTimeoutMs must be at least 1, got {0} ms")]
     RequestTimeoutTooShort(u64),
+    /// `etaTolerance` must lie in 0..=1.
+    #[error("etaTolerance must be between 0 and 1, got {0}")]
+    EtaTolerance(String),
 }
 
 /// When to poll and when to stop. Build one with [`PollPolicy::default`] and the `with_`
@@ -74,12 +77,36 @@ pub struct PollPolicy {
     /// 2 hours.
     pub max_wait: Option<Duration>,
     /// One request's limit; a request that takes longer counts as a failed attempt and is
-    /// retried.
+    /// retried. A long-poll may take its wait on top of this.
     ///
     /// # Default
     /// 30 s.
     pub request_timeout: Duration,
+    /// Use the server's hints: sleep until the job may end (from `eta_ms` and `progress`, or
+    /// `Retry-After`) without holding a connection, then long-poll where the server offers
+    /// it. `false` is plain jittered backoff, which any server gets anyway when it sends no
+    /// hints.
+    ///
+    /// # Default
+    /// `true`.
+    pub adaptive: bool,
+    /// How long a long-poll asks the server to hold the request (the server may cap it, and
+    /// says so). Zero never long-polls.
+    ///
+    /// # Default
+    /// 30 s.
+    pub long_poll_wait: Duration,
+    /// From 0 to 1: how wrong the server's estimate may be, as a fraction of the whole job.
+    /// The client wakes this much before the estimated end.
+    ///
+    /// # Default
+    /// 0.25.
+    pub eta_tolerance: f64,
 }
+
+/// The longest sleep a hint can ask for: a client checks on a job at least this often, so a
+/// pessimistic or broken estimate costs at most this much lateness.
+pub const MAX_HINTED_SLEEP: Duration = Duration::from_secs(10 * 60);
 
 impl Default for PollPolicy {
     fn default() -> Self {
@@ -97,6 +124,9 @@ impl PollPolicy {
         max_attempts: None,
         max_wait: Some(Duration::from_secs(2 * 60 * 60)),
         request_timeout: Duration::from_secs(30),
+        adaptive: true,
+        long_poll_wait: Duration::from_secs(30),
+        eta_tolerance: 0.25,
     };
 
     /// Sets [`PollPolicy::initial_delay`].
@@ -141,6 +171,24 @@ impl PollPolicy {
         self
     }
 
+    /// Sets [`PollPolicy::adaptive`].
+    pub const fn with_adaptive(mut self, adaptive: bool) -> Self {
+        self.adaptive = adaptive;
+        self
+    }
+
+    /// Sets [`PollPolicy::long_poll_wait`].
+    pub const fn with_long_poll_wait(mut self, wait: Duration) -> Self {
+        self.long_poll_wait = wait;
+        self
+    }
+
+    /// Sets [`PollPolicy::eta_tolerance`].
+    pub const fn with_eta_tolerance(mut self, tolerance: f64) -> Self {
+        self.eta_tolerance = tolerance;
+        self
+    }
+
     /// Checks every field; the poller relies on a validated policy.
     pub fn validate(&self) -> Result<(), PolicyError> {
         let initial = millis(self.initial_delay);
@@ -164,6 +212,9 @@ impl PollPolicy {
             return Err(PolicyError::RequestTimeoutTooShort(millis(
                 self.request_timeout,
             )));
+        }
+        if !(0.0..=1.0).contains(&self.eta_tolerance) {
+            return Err(PolicyError::EtaTolerance(self.eta_tolerance.to_string()));
         }
         Ok(())
     }
@@ -192,6 +243,9 @@ mod tests {
         assert_eq!(policy.max_attempts, None);
         assert_eq!(policy.max_wait, Some(Duration::from_secs(7200)));
         assert_eq!(policy.request_timeout, Duration::from_secs(30));
+        assert!(policy.adaptive);
+        assert_eq!(policy.long_poll_wait, Duration::from_secs(30));
+        assert_eq!(policy.eta_tolerance, 0.25);
     }
 
     #[test]
@@ -214,6 +268,8 @@ mod tests {
                 base.with_request_timeout(Duration::ZERO),
                 "requestTimeoutMs",
             ),
+            (base.with_eta_tolerance(1.5), "etaTolerance"),
+            (base.with_eta_tolerance(f64::NAN), "etaTolerance"),
         ];
         for (policy, option) in cases {
             let error = policy.validate().expect_err(option).to_string();

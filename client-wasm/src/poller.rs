@@ -9,31 +9,51 @@
 //! use video_translation_client::poller::{Action, Observation, Poller};
 //! use video_translation_client::{JobResult, PollPolicy};
 //!
-//! let mut poller = Poller::new(PollPolicy::default().with_jitter(0.0), 1, Duration::ZERO);
-//! assert_eq!(poller.start(), Action::Poll { attempt: 1 });
+//! let policy = PollPolicy::default().with_jitter(0.0).with_adaptive(false);
+//! let mut poller = Poller::new(policy, 1, Duration::ZERO);
+//! assert_eq!(poller.start(), Action::Poll { attempt: 1, wait: None });
 //!
 //! let now = Duration::from_millis(40);
-//! let action = poller.observe(now, Observation::Status(JobResult::Pending));
+//! let action = poller.observe(now, Observation::status(JobResult::Pending));
 //! assert_eq!(action, Action::Sleep(Duration::from_secs(1)));
 //!
 //! let now = Duration::from_millis(1040);
-//! assert_eq!(poller.wake(now), Action::Poll { attempt: 2 });
+//! assert_eq!(poller.wake(now), Action::Poll { attempt: 2, wait: None });
 //! ```
 //!
 //! Time is a [`Duration`] since any fixed origin (the driver's monotonic clock).
+//!
+//! # Strategy
+//!
+//! After a `pending` answer, in adaptive mode (the default):
+//! - far from the job's earliest plausible end ([`StatusHints::earliest_end`]), it sleeps
+//!   until then, holding no connection;
+//! - near it, it long-polls (`wait`), so the answer comes the moment the job ends;
+//! - where the server does not long-poll (no `Preference-Applied` in answer to a wait), it
+//!   polls near the end with the backoff schedule started over;
+//! - where the server gives no hints, it is plain jittered exponential backoff.
+//!
+//! In every mode the poll budget (`max_attempts`) and the deadline (`max_wait`, never slept
+//! past, with one last poll at it) hold.
 
 use std::time::Duration;
 
 use video_translation_protocol::JobResult;
 
 use crate::backoff::Backoff;
-use crate::policy::PollPolicy;
+use crate::hints::StatusHints;
+use crate::policy::{PollPolicy, MAX_HINTED_SLEEP};
 
 /// What one status request came back with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {
-    /// A well-formed status.
-    Status(JobResult),
+    /// A well-formed status, with the timing hints of its answer.
+    Status {
+        /// Where the job is.
+        result: JobResult,
+        /// What the answer said about timing.
+        hints: StatusHints,
+    },
     /// An HTTP answer other than 2xx. `retry_after` is the server's `Retry-After`, if any.
     HttpStatus {
         /// The HTTP status code.
@@ -45,7 +65,7 @@ pub enum Observation {
     },
     /// The request failed before any answer: connection refused, DNS, CORS, reset.
     NetworkError(String),
-    /// No answer within the policy's `request_timeout`.
+    /// No answer within the policy's `request_timeout` (plus the wait of a long-poll).
     RequestTimedOut,
     /// A 2xx answer whose body is not a job status (not JSON, missing `result`, wrong types).
     /// Possibly a glitch (a proxy's page, a truncated body), so it is retried once.
@@ -55,13 +75,27 @@ pub enum Observation {
     UnknownResult(String),
 }
 
+impl Observation {
+    /// A status answer without hints, as the seeds' plain server gives.
+    pub const fn status(result: JobResult) -> Self {
+        Observation::Status {
+            result,
+            hints: StatusHints::NONE,
+        }
+    }
+}
+
 /// What the driver must do next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// Send a status request now. `attempt` counts requests from 1.
+    /// Send a status request now. `attempt` counts requests from 1. With `wait`, ask the
+    /// server to hold the request up to that long while the job is pending (`?wait=`), and
+    /// allow the request that much longer.
     Poll {
         /// Which request this is.
         attempt: u32,
+        /// The long-poll wait to ask for.
+        wait: Option<Duration>,
     },
     /// Wait this long, then call [`Poller::wake`].
     Sleep(Duration),
@@ -157,6 +191,17 @@ enum Phase {
     Done,
 }
 
+/// What we know of the server's long-polling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LongPolling {
+    /// Not asked yet.
+    Unknown,
+    /// It answered a wait with `Preference-Applied`.
+    Offered,
+    /// It answered a wait without: it does not long-poll.
+    NotOffered,
+}
+
 /// The polling state machine. See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct Poller {
@@ -166,6 +211,9 @@ pub struct Poller {
     attempts: u32,
     malformed_in_a_row: u32,
     last_failure: Option<String>,
+    long_polling: LongPolling,
+    /// The wait the request in flight asked for.
+    asked_wait: Option<Duration>,
     phase: Phase,
 }
 
@@ -181,39 +229,52 @@ impl Poller {
             attempts: 0,
             malformed_in_a_row: 0,
             last_failure: None,
+            long_polling: LongPolling::Unknown,
+            asked_wait: None,
             phase: Phase::NotStarted,
         }
     }
 
-    /// The first action: poll at once.
+    /// The first action: poll at once, plainly (nothing is known of the job yet).
     pub fn start(&mut self) -> Action {
         debug_assert_eq!(self.phase, Phase::NotStarted);
-        self.begin_attempt()
+        self.begin_attempt(None)
     }
 
-    /// The sleep asked for is over: poll again. Sleeps never run past the deadline, so this
-    /// always polls (that is the "last poll at the deadline").
-    pub fn wake(&mut self, _now: Duration) -> Action {
+    /// The sleep asked for is over: poll again, long-polling if the server may offer it.
+    /// Sleeps never run past the deadline, so this always polls (that is the "last poll at
+    /// the deadline").
+    pub fn wake(&mut self, now: Duration) -> Action {
         debug_assert_eq!(self.phase, Phase::Sleeping);
-        self.begin_attempt()
+        let wait = self.long_poll_wait(self.elapsed(now));
+        self.begin_attempt(wait)
     }
 
     /// The answer to the request in flight; returns what to do next.
     pub fn observe(&mut self, now: Duration, observation: Observation) -> Action {
         debug_assert_eq!(self.phase, Phase::AwaitingAnswer);
-        let elapsed = now.saturating_sub(self.started_at);
+        let elapsed = self.elapsed(now);
+        let asked_wait = self.asked_wait.take();
         let mut retry_after = None;
         match observation {
-            Observation::Status(result) if result.is_final() => {
+            Observation::Status { result, .. } if result.is_final() => {
                 return self.finish(Outcome::Finished {
                     result,
                     attempts: self.attempts,
                     elapsed,
                 });
             }
-            Observation::Status(_) => {
+            Observation::Status { hints, .. } => {
                 self.malformed_in_a_row = 0;
                 self.last_failure = None;
+                if asked_wait.is_some() {
+                    self.long_polling = if hints.wait_applied.is_some() {
+                        LongPolling::Offered
+                    } else {
+                        LongPolling::NotOffered
+                    };
+                }
+                return self.after_pending(elapsed, &hints);
             }
             Observation::HttpStatus {
                 status,
@@ -224,23 +285,25 @@ impl Poller {
                     return self.fail(PollError::Http { status, message });
                 }
                 retry_after = hint;
-                self.note_transient(format!("HTTP {status}: {message}"));
+                self.last_failure = Some(format!("HTTP {status}: {message}"));
             }
-            Observation::NetworkError(message) => self.note_transient(message),
-            Observation::RequestTimedOut => self.note_transient(format!(
-                "no answer within requestTimeoutMs ({} ms)",
-                self.policy.request_timeout.as_millis()
-            )),
+            Observation::NetworkError(message) => self.last_failure = Some(message),
+            Observation::RequestTimedOut => {
+                self.last_failure = Some(format!(
+                    "no answer within requestTimeoutMs ({} ms)",
+                    self.policy.request_timeout.as_millis()
+                ))
+            }
             Observation::Malformed(message) => {
                 self.malformed_in_a_row += 1;
                 if self.malformed_in_a_row >= 2 {
                     return self.fail(PollError::Protocol(message));
                 }
-                self.note_transient(message);
+                self.last_failure = Some(message);
             }
             Observation::UnknownResult(message) => return self.fail(PollError::Protocol(message)),
         }
-        self.schedule_next(elapsed, retry_after)
+        self.retry_after_failure(elapsed, retry_after)
     }
 
     /// Requests sent so far.
@@ -253,25 +316,48 @@ impl Poller {
         now.saturating_sub(self.started_at)
     }
 
-    fn begin_attempt(&mut self) -> Action {
+    fn begin_attempt(&mut self, wait: Option<Duration>) -> Action {
         self.attempts += 1;
+        self.asked_wait = wait;
         self.phase = Phase::AwaitingAnswer;
         Action::Poll {
             attempt: self.attempts,
+            wait,
         }
     }
 
-    fn note_transient(&mut self, failure: String) {
-        self.last_failure = Some(failure);
+    /// A pending answer: sleep until the job may end, long-poll, or back off.
+    fn after_pending(&mut self, elapsed: Duration, hints: &StatusHints) -> Action {
+        if let Some(out_of_budget) = self.check_budgets(elapsed) {
+            return out_of_budget;
+        }
+        if !self.policy.adaptive {
+            let delay = self.backoff.next_delay();
+            return self.sleep(elapsed, delay);
+        }
+        let long_poll_wait = self.long_poll_wait(elapsed);
+        // A job closer to its end than one long-poll's wait is watched by long-polling.
+        let far = long_poll_wait.unwrap_or(Duration::ZERO);
+        match hints.earliest_end(self.policy.eta_tolerance) {
+            Some(until) if until > far => {
+                // Far from done: hold no connection. The gaps near the end start short.
+                self.backoff.restart();
+                let delay = self.backoff.shorten(until.min(MAX_HINTED_SLEEP));
+                self.sleep(elapsed, delay)
+            }
+            Some(_) if long_poll_wait.is_some() => self.begin_attempt(long_poll_wait),
+            None if self.long_polling == LongPolling::Offered => self.begin_attempt(long_poll_wait),
+            _ => {
+                let delay = self.backoff.next_delay();
+                self.sleep(elapsed, delay)
+            }
+        }
     }
 
-    fn schedule_next(&mut self, elapsed: Duration, retry_after: Option<Duration>) -> Action {
-        if self
-            .policy
-            .max_attempts
-            .is_some_and(|max| self.attempts >= max)
-        {
-            return self.time_out(Budget::Attempts, elapsed);
+    /// A failed attempt worth retrying: back off, longer if the server asked.
+    fn retry_after_failure(&mut self, elapsed: Duration, retry_after: Option<Duration>) -> Action {
+        if let Some(out_of_budget) = self.check_budgets(elapsed) {
+            return out_of_budget;
         }
         let mut delay = self.backoff.next_delay();
         if let Some(asked) = retry_after {
@@ -279,12 +365,53 @@ impl Poller {
             // a misconfigured server must not be able to park the client for hours.
             delay = delay.max(asked.min(self.policy.max_delay));
         }
-        if let Some(max_wait) = self.policy.max_wait {
-            let Some(remaining) = max_wait.checked_sub(elapsed).filter(|r| !r.is_zero()) else {
-                return self.time_out(Budget::Time, elapsed);
-            };
-            delay = delay.min(remaining);
+        self.sleep(elapsed, delay)
+    }
+
+    /// The wait to ask of a long-poll now: none in plain mode, where the server does not
+    /// offer it, or when no time is left.
+    fn long_poll_wait(&self, elapsed: Duration) -> Option<Duration> {
+        if !self.policy.adaptive || self.long_polling == LongPolling::NotOffered {
+            return None;
         }
+        let wait = match self.remaining(elapsed) {
+            Some(remaining) => self.policy.long_poll_wait.min(remaining),
+            None => self.policy.long_poll_wait,
+        };
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    /// Time left before the deadline; `None` without one.
+    fn remaining(&self, elapsed: Duration) -> Option<Duration> {
+        self.policy
+            .max_wait
+            .map(|max_wait| max_wait.saturating_sub(elapsed))
+    }
+
+    /// The end of the wait if a budget has run out.
+    fn check_budgets(&mut self, elapsed: Duration) -> Option<Action> {
+        if self
+            .policy
+            .max_attempts
+            .is_some_and(|max| self.attempts >= max)
+        {
+            return Some(self.time_out(Budget::Attempts, elapsed));
+        }
+        if self
+            .remaining(elapsed)
+            .is_some_and(|remaining| remaining.is_zero())
+        {
+            return Some(self.time_out(Budget::Time, elapsed));
+        }
+        None
+    }
+
+    /// Sleeps `delay`, but never past the deadline.
+    fn sleep(&mut self, elapsed: Duration, delay: Duration) -> Action {
+        let delay = match self.remaining(elapsed) {
+            Some(remaining) => delay.min(remaining),
+            None => delay,
+        };
         self.phase = Phase::Sleeping;
         Action::Sleep(delay)
     }
@@ -331,6 +458,7 @@ mod tests {
             .with_max_delay(ms(8000))
             .with_jitter(0.0)
             .with_max_wait(None)
+            .with_adaptive(false)
     }
 
     /// Drives a poller with a fake clock: each request takes `latency`, each sleep exactly
@@ -346,7 +474,7 @@ mod tests {
         let mut action = poller.start();
         loop {
             match action {
-                Action::Poll { attempt } => {
+                Action::Poll { attempt, .. } => {
                     assert_eq!(attempt as usize, polls.len() + 1, "attempts count from 1");
                     polls.push(now);
                     assert!(polls.len() < 10_000, "runaway poller");
@@ -363,7 +491,7 @@ mod tests {
     }
 
     fn pending() -> Observation {
-        Observation::Status(JobResult::Pending)
+        Observation::status(JobResult::Pending)
     }
 
     fn http(status: u16) -> Observation {
@@ -380,7 +508,7 @@ mod tests {
             if attempt < 7 {
                 pending()
             } else {
-                Observation::Status(JobResult::Completed)
+                Observation::status(JobResult::Completed)
             }
         });
         let expected: Vec<_> = [0, 1000, 3000, 7000, 15_000, 23_000, 31_000].map(ms).into();
@@ -398,7 +526,7 @@ mod tests {
     #[test]
     fn an_error_result_is_final_too() {
         let (polls, outcome) = run(exact_policy(), 5 * MS, |_| {
-            Observation::Status(JobResult::Error)
+            Observation::status(JobResult::Error)
         });
         assert_eq!(polls.len(), 1);
         assert_eq!(
@@ -468,7 +596,7 @@ mod tests {
         let policy = exact_policy().with_max_wait(Some(ms(10_000)));
         let (polls, outcome) = run(policy, Duration::ZERO, |attempt| {
             if attempt == 5 {
-                Observation::Status(JobResult::Completed)
+                Observation::status(JobResult::Completed)
             } else {
                 pending()
             }
@@ -526,7 +654,7 @@ mod tests {
         let (polls, outcome) = run(exact_policy(), Duration::ZERO, |_| {
             failures
                 .next()
-                .unwrap_or(Observation::Status(JobResult::Completed))
+                .unwrap_or(Observation::status(JobResult::Completed))
         });
         assert_eq!(polls.len() as u32, count + 1);
         assert_eq!(&polls[..4], &[0, 1000, 3000, 7000].map(ms));
@@ -598,7 +726,7 @@ mod tests {
             1 => Observation::Malformed("not JSON".into()),
             2 => pending(),
             3 => Observation::Malformed("not JSON".into()),
-            _ => Observation::Status(JobResult::Completed),
+            _ => Observation::status(JobResult::Completed),
         });
         assert_eq!(polls.len(), 4);
         assert!(matches!(outcome, Outcome::Finished { .. }));
@@ -637,7 +765,7 @@ mod tests {
             if attempt == 1 {
                 with_hint(5)
             } else {
-                Observation::Status(JobResult::Completed)
+                Observation::status(JobResult::Completed)
             }
         });
         assert_eq!(polls, [0, 5000].map(ms));
@@ -646,7 +774,7 @@ mod tests {
             if attempt == 1 {
                 with_hint(3600)
             } else {
-                Observation::Status(JobResult::Completed)
+                Observation::status(JobResult::Completed)
             }
         });
         assert_eq!(polls, [0, 8000].map(ms));
@@ -660,7 +788,8 @@ mod tests {
     fn jittered_runs_are_reproducible_from_the_seed_and_stay_in_range() {
         let policy = PollPolicy::default()
             .with_jitter(0.5)
-            .with_max_wait(Some(ms(120_000)));
+            .with_max_wait(Some(ms(120_000)))
+            .with_adaptive(false);
         let (a, _) = run(policy, Duration::ZERO, |_| pending());
         let (b, _) = run(policy, Duration::ZERO, |_| pending());
         assert_eq!(a, b);
@@ -693,5 +822,250 @@ mod tests {
             Duration::ZERO,
             "a clock that steps back reads as zero"
         );
+    }
+
+    /// A simulated server for one job: it truly ends at `ends_at`, reports `estimate` as its
+    /// length, and long-polls (holding a request up to its wait) if `long_polls`.
+    #[derive(Clone, Copy)]
+    struct SimServer {
+        ends_at: Duration,
+        estimate: Duration,
+        long_polls: bool,
+        eta_hints: bool,
+    }
+
+    /// The (time, long-poll wait) of each poll.
+    type Polls = Vec<(Duration, Option<Duration>)>;
+
+    /// One simulated wait. Returns (time, wait) of every poll, when the final result was
+    /// seen (if it was), and the outcome.
+    fn simulate(policy: PollPolicy, server: SimServer) -> (Polls, Option<Duration>, Outcome) {
+        let mut now = Duration::ZERO;
+        let mut poller = Poller::new(policy, 11, now);
+        let mut polls = Vec::new();
+        let mut action = poller.start();
+        loop {
+            match action {
+                Action::Poll { wait, .. } => {
+                    polls.push((now, wait));
+                    assert!(polls.len() < 10_000, "runaway poller");
+                    let held = match wait {
+                        Some(wait) if server.long_polls => {
+                            wait.min(server.ends_at.saturating_sub(now))
+                        }
+                        _ => Duration::ZERO,
+                    };
+                    now += held;
+                    let observation = if now >= server.ends_at {
+                        Observation::status(JobResult::Completed)
+                    } else {
+                        let hints = StatusHints {
+                            eta: server
+                                .eta_hints
+                                .then(|| server.estimate.saturating_sub(now)),
+                            progress: server.eta_hints.then(|| {
+                                (now.as_secs_f64() / server.estimate.as_secs_f64()).min(0.99)
+                            }),
+                            retry_after: None,
+                            wait_applied: wait.filter(|_| server.long_polls),
+                        };
+                        Observation::Status {
+                            result: JobResult::Pending,
+                            hints,
+                        }
+                    };
+                    action = poller.observe(now, observation);
+                }
+                Action::Sleep(delay) => {
+                    now += delay;
+                    action = poller.wake(now);
+                }
+                Action::Done(outcome) => {
+                    let seen = matches!(outcome, Outcome::Finished { .. }).then_some(now);
+                    return (polls, seen, outcome);
+                }
+            }
+        }
+    }
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    fn long_polling_server(ends_at: u64, estimate: u64) -> SimServer {
+        SimServer {
+            ends_at: secs(ends_at),
+            estimate: secs(estimate),
+            long_polls: true,
+            eta_hints: true,
+        }
+    }
+
+    #[test]
+    fn adaptive_sees_the_end_the_moment_it_comes_with_few_requests() {
+        for ends_at in [480, 600, 720] {
+            // Estimated 600 s, truly 480 to 720 s: the ±20 % of the benchmark.
+            let (polls, seen, outcome) =
+                simulate(PollPolicy::default(), long_polling_server(ends_at, 600));
+            assert_eq!(seen, Some(secs(ends_at)), "detected at the end itself");
+            assert!(matches!(
+                outcome,
+                Outcome::Finished {
+                    result: JobResult::Completed,
+                    ..
+                }
+            ));
+            assert!(
+                polls.len() <= 12,
+                "{ends_at}: {} requests: {polls:?}",
+                polls.len()
+            );
+        }
+    }
+
+    #[test]
+    fn adaptive_holds_no_connection_while_the_job_is_far_from_done() {
+        let (polls, _, _) = simulate(PollPolicy::default(), long_polling_server(600, 600));
+        assert_eq!(
+            polls[0],
+            (Duration::ZERO, None),
+            "the first request is plain"
+        );
+        // The earliest plausible end is 450 s; jitter may wake it up to 20 % sooner.
+        let earliest_long_poll = polls.iter().find(|(_, wait)| wait.is_some()).unwrap().0;
+        assert!(
+            earliest_long_poll >= secs(360),
+            "long-polled at {earliest_long_poll:?}"
+        );
+        assert_eq!(polls.iter().filter(|(at, _)| *at < secs(360)).count(), 1);
+    }
+
+    #[test]
+    fn a_short_job_is_long_polled_straight_away() {
+        let (polls, seen, _) = simulate(PollPolicy::default(), long_polling_server(2, 2));
+        assert_eq!(polls.len(), 2);
+        assert_eq!(
+            polls[1].0,
+            Duration::ZERO,
+            "no sleep: the job may end within one wait"
+        );
+        assert_eq!(polls[1].1, Some(secs(30)));
+        assert_eq!(seen, Some(secs(2)));
+    }
+
+    #[test]
+    fn without_long_polling_it_polls_near_the_end_with_short_gaps() {
+        let server = SimServer {
+            long_polls: false,
+            ..long_polling_server(480, 600)
+        };
+        let (polls, seen, _) = simulate(PollPolicy::default(), server);
+        let asked_waits = polls.iter().filter(|(_, wait)| wait.is_some()).count();
+        assert_eq!(asked_waits, 1, "one wait asked, unanswered: never again");
+        let lateness = seen.unwrap() - secs(480);
+        assert!(lateness < secs(15), "late by {lateness:?}");
+        assert!(polls.len() < 40, "{} requests", polls.len());
+    }
+
+    #[test]
+    fn without_any_hints_adaptive_is_the_plain_schedule() {
+        let server = SimServer {
+            long_polls: false,
+            eta_hints: false,
+            ..long_polling_server(100, 100)
+        };
+        let policy = PollPolicy::default().with_jitter(0.0);
+        let (adaptive, _, _) = simulate(policy, server);
+        let (plain, _, _) = simulate(policy.with_adaptive(false), server);
+        let times = |polls: &[(Duration, Option<Duration>)]| {
+            polls.iter().map(|(at, _)| *at).collect::<Vec<_>>()
+        };
+        assert_eq!(times(&adaptive), times(&plain));
+        assert!(plain.iter().all(|(_, wait)| wait.is_none()));
+        assert_eq!(
+            adaptive[1].1,
+            Some(secs(30)),
+            "it asks once whether the server long-polls"
+        );
+        assert!(adaptive[2..].iter().all(|(_, wait)| wait.is_none()));
+    }
+
+    #[test]
+    fn a_long_polling_server_without_eta_is_long_polled_back_to_back() {
+        let server = SimServer {
+            eta_hints: false,
+            ..long_polling_server(200, 200)
+        };
+        let (polls, seen, _) = simulate(PollPolicy::default(), server);
+        assert_eq!(seen, Some(secs(200)));
+        assert!(
+            polls[2..].iter().all(|(_, wait)| *wait == Some(secs(30))),
+            "{polls:?}"
+        );
+        assert!(polls.len() <= 10, "{} requests", polls.len());
+    }
+
+    #[test]
+    fn plain_mode_ignores_every_hint() {
+        let policy = PollPolicy::default().with_jitter(0.0).with_adaptive(false);
+        let (polls, _, _) = simulate(policy, long_polling_server(30, 30));
+        let times: Vec<_> = polls.iter().map(|(at, _)| at.as_millis()).collect();
+        assert_eq!(times, [0, 1000, 2500, 4750, 8125, 13_187, 20_781, 32_171]);
+        assert!(polls.iter().all(|(_, wait)| wait.is_none()));
+    }
+
+    #[test]
+    fn long_polls_shrink_to_the_deadline_and_none_runs_past_it() {
+        let policy = PollPolicy::default().with_max_wait(Some(secs(100)));
+        let (polls, seen, outcome) = simulate(policy, long_polling_server(1000, 1000));
+        assert_eq!(seen, None);
+        for (at, wait) in &polls {
+            assert!(
+                *at + wait.unwrap_or_default() <= secs(100),
+                "poll at {at:?} waits {wait:?}"
+            );
+        }
+        let Outcome::Failed(PollError::TimedOut {
+            budget, elapsed, ..
+        }) = outcome
+        else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!((budget, elapsed), (Budget::Time, secs(100)));
+    }
+
+    #[test]
+    fn a_hinted_sleep_never_exceeds_the_cap() {
+        let (polls, _, _) = simulate(
+            PollPolicy::default().with_max_attempts(Some(2)),
+            long_polling_server(36_000, 36_000),
+        );
+        assert!(polls[1].0 <= MAX_HINTED_SLEEP, "slept {:?}", polls[1].0);
+    }
+
+    #[test]
+    fn a_zero_long_poll_wait_never_long_polls() {
+        let policy = PollPolicy::default().with_long_poll_wait(Duration::ZERO);
+        let (polls, seen, _) = simulate(policy, long_polling_server(60, 60));
+        assert!(polls.iter().all(|(_, wait)| wait.is_none()));
+        assert!(seen.is_some());
+    }
+
+    #[test]
+    fn retry_after_without_eta_is_honoured_exactly() {
+        let mut poller = Poller::new(PollPolicy::default().with_jitter(0.0), 1, Duration::ZERO);
+        poller.start();
+        let hints = StatusHints {
+            retry_after: Some(secs(120)),
+            ..StatusHints::NONE
+        };
+        let action = poller.observe(
+            Duration::ZERO,
+            Observation::Status {
+                result: JobResult::Pending,
+                hints,
+            },
+        );
+        assert_eq!(action, Action::Sleep(secs(120)));
     }
 }

@@ -40,9 +40,10 @@ fn get(value: &JsValue, key: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(key)).unwrap()
 }
 
-/// A client that polls fast, so the tests take seconds.
+/// A client in plain mode that polls fast, so the tests take seconds.
 fn fast_client(extra: &[(&str, JsValue)]) -> VideoTranslationClient {
     let mut options = vec![
+        ("adaptive", false.into()),
         ("initialDelayMs", 50.into()),
         ("maxDelayMs", 200.into()),
         ("jitter", 0.into()),
@@ -232,4 +233,41 @@ fn bad_options_throw_errors_that_name_the_option() {
         error.dyn_into::<js_sys::Error>().unwrap().name(),
         "TypeError"
     );
+}
+
+#[wasm_bindgen_test]
+async fn adaptive_mode_long_polls_across_origins() {
+    // The test page is another origin than the server: this only works if CORS exposes
+    // Preference-Applied, without which the client would conclude there is no long-polling.
+    let client = VideoTranslationClient::new(
+        server_url().into(),
+        Some(object(&[("longPollWaitMs", 200.into()), ("jitter", 0.into())]).unchecked_into()),
+    )
+    .unwrap();
+    let request = object(&[("durationMs", 1200.into()), ("estimateMs", 1200.into())]);
+    let job = JsFuture::from(client.create_job(Some(request.unchecked_into())))
+        .await
+        .unwrap();
+    let (callback, updates) = recording_callback();
+    let options = object(&[("onUpdate", callback.as_ref().clone())]);
+    let outcome = JsFuture::from(client.wait_for_completion(
+        Some(get(&job, "id").unchecked_into()),
+        Some(options.unchecked_into()),
+    ))
+    .await
+    .expect("resolves");
+    assert_eq!(get(&outcome, "result"), "completed");
+
+    // Sleep to 900 ms, then 200 ms long-polls back to back until the end at 1200 ms.
+    let first = updates.get(0);
+    assert!(get(&first, "nextPollInMs").as_f64().unwrap() >= 800.0);
+    assert!(get(&first, "nextPollWaitMs").is_null());
+    let after_a_long_poll = updates.get(1);
+    assert_eq!(get(&after_a_long_poll, "result"), "pending");
+    assert_eq!(
+        get(&after_a_long_poll, "nextPollInMs"),
+        0,
+        "long-polls follow one another"
+    );
+    assert_eq!(get(&after_a_long_poll, "nextPollWaitMs"), 200);
 }

@@ -17,7 +17,7 @@ use super::status::{parse_error_body, parse_status, read_reply, to_js, Status};
 use super::typescript::{optional, ClientOptionsArg, CreateJobArg, JobIdArg, WaitOptionsArg};
 use crate::policy::PollPolicy;
 use crate::poller::{Action, Observation, Outcome, Poller};
-use video_translation_protocol::{JobResult, DEFAULT_JOB_ID, JOBS_PATH};
+use video_translation_protocol::{JobResult, DEFAULT_JOB_ID, JOBS_PATH, WAIT_PARAM};
 
 /// A client for one status server. Cheap to share: its methods take `&self`, and each call
 /// is independent of the others.
@@ -107,6 +107,7 @@ struct Update<'a> {
     attempt: u32,
     elapsed_ms: f64,
     next_poll_in_ms: Option<f64>,
+    next_poll_wait_ms: Option<f64>,
 }
 
 /// What `onRetry` receives.
@@ -190,17 +191,22 @@ impl Shared {
         let mut poller = Poller::new(self.policy, seed, now());
         let mut last_status: Option<Status> = None;
         let mut last_error_code: Option<String> = None;
-        let exchange = Exchange {
-            method: "GET",
-            url,
-            json_body: None,
-            timeout: self.policy.request_timeout,
-        };
 
         let mut action = poller.start();
         loop {
             action = match action {
-                Action::Poll { attempt } => {
+                Action::Poll { attempt, wait } => {
+                    let url = match wait {
+                        Some(wait) => format!("{url}?{WAIT_PARAM}={}", seconds_text(wait)),
+                        None => url.to_owned(),
+                    };
+                    let exchange = Exchange {
+                        method: "GET",
+                        url: &url,
+                        json_body: None,
+                        // A long-poll is allowed its wait on top of the usual limit.
+                        timeout: self.policy.request_timeout + wait.unwrap_or_default(),
+                    };
                     let (observation, status) = match exchange.send(signal).await {
                         Ok(reply) => {
                             let reading = read_reply(reply);
@@ -216,9 +222,10 @@ impl Shared {
                     let failure = failure_text(&observation);
                     let observed_at = now();
                     let next = poller.observe(observed_at, observation);
-                    let next_poll_in_ms = match next {
-                        Action::Sleep(delay) => Some(millis(delay)),
-                        _ => None,
+                    let (next_poll_in_ms, next_poll_wait_ms) = match next {
+                        Action::Sleep(delay) => (Some(millis(delay)), None),
+                        Action::Poll { wait, .. } => (Some(0.0), wait.map(millis)),
+                        Action::Done(_) => (None, None),
                     };
                     let elapsed_ms = millis(poller.elapsed(observed_at));
                     if let Some(status) = status {
@@ -227,6 +234,7 @@ impl Shared {
                             attempt,
                             elapsed_ms,
                             next_poll_in_ms,
+                            next_poll_wait_ms,
                         };
                         call(options.on_update.as_ref(), &to_js(&update))?;
                         last_status = Some(status);
@@ -272,7 +280,7 @@ impl Shared {
 /// The text `onRetry` gets for a failed attempt; `None` for a status.
 fn failure_text(observation: &Observation) -> Option<String> {
     match observation {
-        Observation::Status(_) => None,
+        Observation::Status { .. } => None,
         Observation::HttpStatus {
             status, message, ..
         } => Some(format!("HTTP {status}: {message}")),
@@ -289,6 +297,12 @@ fn call(callback: Option<&js_sys::Function>, argument: &JsValue) -> Result<(), J
         Some(callback) => callback.call1(&JsValue::UNDEFINED, argument).map(drop),
         None => Ok(()),
     }
+}
+
+/// Seconds with millisecond precision and no trailing zeros: `30`, `2.5`.
+fn seconds_text(duration: std::time::Duration) -> String {
+    let text = format!("{:.3}", duration.as_secs_f64());
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 fn normalize_base_url(base_url: &JsValue) -> Result<String, JsValue> {

@@ -12,7 +12,8 @@ use web_sys::{AbortController, AbortSignal, Headers, Request, RequestInit, Respo
 
 use super::abort::{clamp_to_timer, AbortWatch};
 use super::globals::fetch_with_request;
-use crate::hints::parse_retry_after;
+use crate::hints::{parse_retry_after, parse_wait_applied};
+use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, RETRY_AFTER_HEADER};
 
 /// An HTTP answer, its body read in full.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub struct Reply {
     pub body: String,
     /// The `Retry-After` header, in seconds, if present and well-formed.
     pub retry_after: Option<Duration>,
+    /// The wait named by `Preference-Applied`: the server long-polled.
+    pub wait_applied: Option<Duration>,
 }
 
 /// Why no [`Reply`] came.
@@ -76,16 +79,17 @@ impl Exchange<'_> {
         let deadline = TimeoutFuture::new(clamp_to_timer(self.timeout));
 
         match select(pin!(exchange), select(pin!(deadline), pin!(abort))).await {
-            Either::Left((Ok((response, body)), _)) => Ok(Reply {
-                status: response.status(),
-                retry_after: response
-                    .headers()
-                    .get("retry-after")
-                    .ok()
-                    .flatten()
-                    .and_then(|value| parse_retry_after(&value)),
-                body,
-            }),
+            Either::Left((Ok((response, body)), _)) => {
+                let headers = response.headers();
+                let header = |name: &str| headers.get(name).ok().flatten();
+                Ok(Reply {
+                    status: response.status(),
+                    retry_after: header(RETRY_AFTER_HEADER).and_then(|v| parse_retry_after(&v)),
+                    wait_applied: header(PREFERENCE_APPLIED_HEADER)
+                        .and_then(|v| parse_wait_applied(&v)),
+                    body,
+                })
+            }
             Either::Left((Err(error), _)) => Err(Failure::Network(describe_js_error(&error))),
             Either::Right((Either::Left(_), _)) => {
                 controller.abort();

@@ -23,9 +23,12 @@ struct ClientOptions {
     max_attempts: Option<f64>,
     max_wait_ms: Option<f64>,
     request_timeout_ms: Option<f64>,
+    adaptive: Option<bool>,
+    long_poll_wait_ms: Option<f64>,
+    eta_tolerance: Option<f64>,
 }
 
-const CLIENT_OPTION_NAMES: [&str; 7] = [
+const CLIENT_OPTION_NAMES: [&str; 10] = [
     "initialDelayMs",
     "maxDelayMs",
     "backoffFactor",
@@ -33,6 +36,9 @@ const CLIENT_OPTION_NAMES: [&str; 7] = [
     "maxAttempts",
     "maxWaitMs",
     "requestTimeoutMs",
+    "adaptive",
+    "longPollWaitMs",
+    "etaTolerance",
 ];
 
 /// Reads the constructor's options into a validated policy.
@@ -70,6 +76,13 @@ pub fn policy_from_js(options: &JsValue) -> Result<PollPolicy, JsValue> {
             "requestTimeoutMs",
             defaults.request_timeout,
         )?,
+        adaptive: options.adaptive.unwrap_or(defaults.adaptive),
+        long_poll_wait: duration_or(
+            options.long_poll_wait_ms,
+            "longPollWaitMs",
+            defaults.long_poll_wait,
+        )?,
+        eta_tolerance: options.eta_tolerance.unwrap_or(defaults.eta_tolerance),
     };
     policy
         .validate()

@@ -1,10 +1,13 @@
 //! Reading the server's answers: a status body, an error body, and the observation the
 //! poller gets from either.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use super::http::Reply;
+use crate::hints::StatusHints;
 use crate::poller::Observation;
 use video_translation_protocol::JobResult;
 
@@ -112,7 +115,18 @@ pub fn read_reply(reply: Reply) -> Reading {
     if (200..300).contains(&reply.status) {
         return match parse_status(&reply.body) {
             Ok(status) => Reading {
-                observation: Observation::Status(status.result),
+                observation: Observation::Status {
+                    result: status.result,
+                    hints: StatusHints {
+                        eta: status
+                            .eta_ms
+                            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+                            .map(|ms| Duration::from_secs_f64(ms.min(1e12) / 1000.0)),
+                        progress: status.progress,
+                        retry_after: reply.retry_after,
+                        wait_applied: reply.wait_applied,
+                    },
+                },
                 status: Some(status),
                 error_code: None,
             },

@@ -62,8 +62,17 @@ export interface ClientOptions {
   maxAttempts?: number | null;
   /** Give up after this long, in ms, with one last poll exactly at the deadline. `Infinity` = never. Default 7200000 (2 h). */
   maxWaitMs?: number | null;
-  /** One request's limit, in ms; a slower request is cancelled and retried. Default 30000. */
+  /** One request's limit, in ms; a slower request is cancelled and retried (a long-poll gets its wait on top). Default 30000. */
   requestTimeoutMs?: number | null;
+  /**
+   * Use the server's hints (`etaMs`, `progress`, `Retry-After`, long-polling): sleep while the
+   * job is far from done, long-poll near its end. `false` = plain jittered backoff. Default true.
+   */
+  adaptive?: boolean | null;
+  /** How long a long-poll asks the server to hold the request, in ms (the server may cap it). 0 = never long-poll. Default 30000. */
+  longPollWaitMs?: number | null;
+  /** 0..1: how wrong the server's estimate may be, as a fraction of the whole job; the client wakes that much early. Default 0.25. */
+  etaTolerance?: number | null;
 }
 
 /** `createJob`'s request to the simulated server; missing fields take the server's defaults. */
@@ -72,6 +81,8 @@ export interface CreateJobOptions {
   durationMs?: number;
   /** How the job ends. */
   outcome?: FinalResult;
+  /** The length the server reports (`etaMs`, `progress` count it down), in whole ms; by default the server's own, possibly imperfect, estimate. */
+  estimateMs?: number;
 }
 
 /** What `onUpdate` receives for each status observed. */
@@ -80,8 +91,10 @@ export interface StatusUpdate extends JobStatus {
   attempt: number;
   /** Milliseconds since the wait started. */
   elapsedMs: number;
-  /** Milliseconds until the next poll; `null` when this status ends the wait. */
+  /** Milliseconds until the next poll (0: at once); `null` when this status ends the wait. */
   nextPollInMs: number | null;
+  /** The wait the next poll asks the server to hold it (a long-poll), in ms; `null` for a plain poll. */
+  nextPollWaitMs: number | null;
 }
 
 /** What `onRetry` receives after a failed attempt that will be retried. */
