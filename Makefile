@@ -8,7 +8,7 @@ DEMO_BIND ?= 127.0.0.1:8080
 SERVER_DEBUG := target/debug/video-translation-server
 SERVER_RELEASE := target/release/video-translation-server
 
-.PHONY: help demo test bench tools browser-tools pkg test-rust test-wasm test-e2e clean
+.PHONY: help demo test bench tools browser-tools bench-tools pkg test-rust test-wasm test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,14 +21,20 @@ demo: tools pkg ## Build the package and the server, serve the demo on http://12
 test: tools browser-tools pkg test-rust test-wasm test-e2e ## Run every test
 	@echo "All test suites passed."
 
-bench: tools pkg ## Print the benchmarks' tables
+bench: tools bench-tools pkg ## Benchmarks (about 20 min): package size, polling strategies, server
+	cargo build --release -p video-translation-server --bin video-translation-server --examples
 	node bench/package-size.mjs
+	VTS_SERVER_BIN=$(SERVER_RELEASE) node bench/polling.mjs
+	node bench/server.mjs
 
 tools: ## Install the build tools that are missing
 	scripts/install-tools.sh
 
 browser-tools: ## Install Chromium and ChromeDriver if missing
 	scripts/install-tools.sh --browser
+
+bench-tools: ## Install wrk if missing
+	scripts/install-tools.sh --bench
 
 pkg: ## Build the npm package into client-wasm/pkg
 	scripts/build-pkg.sh

@@ -13,20 +13,25 @@ export const SERVER_BIN = process.env.VTS_SERVER_BIN ?? path.join(REPO, "target"
 /**
  * Starts the server on a free loopback port. Resolves once it prints its address.
  * `stop()` ends it; it is also killed when this process exits.
+ *
+ * Options: `bin`, another binary that prints "listening on http://..." the same way (it is
+ * then given `args` alone); `logLevel` for RUST_LOG (default warn); `quiet` to discard its
+ * logs instead of keeping them for error messages.
  */
-export async function startServer(args = []) {
-  if (!fs.existsSync(SERVER_BIN)) {
-    throw new Error(`no server binary at ${SERVER_BIN}: run cargo build -p video-translation-server`);
+export async function startServer(args = [], { bin = SERVER_BIN, logLevel, quiet = false } = {}) {
+  if (!fs.existsSync(bin)) {
+    throw new Error(`no binary at ${bin}: build it first (cargo build -p video-translation-server)`);
   }
-  const child = spawn(SERVER_BIN, ["--bind", "127.0.0.1:0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+  const argv = bin === SERVER_BIN || bin.endsWith("video-translation-server") ? ["--bind", "127.0.0.1:0", ...args] : args;
+  const child = spawn(bin, argv, {
+    stdio: ["ignore", "pipe", quiet ? "ignore" : "pipe"],
+    env: { ...process.env, RUST_LOG: logLevel ?? process.env.RUST_LOG ?? "warn" },
   });
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
   let stderr = "";
-  child.stderr.on("data", (chunk) => (stderr += chunk));
+  child.stderr?.on("data", (chunk) => (stderr += chunk));
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start within 10 s: ${stderr}`)), 10_000);
     let stdout = "";
@@ -46,6 +51,7 @@ export async function startServer(args = []) {
 
   return {
     url,
+    pid: child.pid,
     async stop() {
       process.off("exit", killOnExit);
       if (child.exitCode === null) {

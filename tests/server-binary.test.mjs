@@ -10,7 +10,10 @@ const run = promisify(execFile);
 describe("command line", () => {
   test("--help explains every flag and its environment variable", async () => {
     const { stdout } = await run(SERVER_BIN, ["--help"]);
-    for (const flag of ["--bind", "--delay", "--error-rate", "VTS_BIND", "VTS_DELAY", "VTS_ERROR_RATE"]) {
+    for (const flag of [
+      "--bind", "--delay", "--error-rate", "--eta-error", "--max-wait",
+      "VTS_BIND", "VTS_DELAY", "VTS_ERROR_RATE", "VTS_ETA_ERROR", "VTS_MAX_WAIT",
+    ]) {
       assert.ok(stdout.includes(flag), `--help should mention ${flag}`);
     }
   });
@@ -20,6 +23,8 @@ describe("command line", () => {
       [["--delay", "-3"], "--delay"],
       [["--error-rate", "1.5"], "--error-rate"],
       [["--bind", "nowhere"], "--bind"],
+      [["--max-wait", "-1"], "--max-wait"],
+      [["--eta-error", "2"], "--eta-error"],
     ]) {
       await assert.rejects(run(SERVER_BIN, args), (error) => {
         assert.notEqual(error.code, 0);

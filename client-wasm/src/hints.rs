@@ -56,20 +56,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)))
 }
 
-/// Parses `Preference-Applied` for the wait the server applied: `wait=30`, possibly among
-/// other preferences (`respond-async, wait=2.5`).
-pub fn parse_wait_applied(value: &str) -> Option<Duration> {
-    value.split(',').find_map(|preference| {
-        let (name, seconds) = preference.split_once('=')?;
-        if !name.trim().eq_ignore_ascii_case("wait") {
-            return None;
-        }
-        let seconds: f64 = seconds.trim().trim_matches('"').parse().ok()?;
-        (seconds.is_finite() && seconds >= 0.0)
-            .then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     // The same tests run natively (`cargo test`) and in the browser (`wasm-pack test`).
@@ -176,17 +162,5 @@ mod tests {
         ] {
             assert_eq!(parse_retry_after(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn the_applied_wait_is_read_among_other_preferences() {
-        assert_eq!(parse_wait_applied("wait=30"), Some(Duration::from_secs(30)));
-        assert_eq!(
-            parse_wait_applied("respond-async, Wait=2.5"),
-            Some(Duration::from_millis(2500))
-        );
-        assert_eq!(parse_wait_applied("return=minimal"), None);
-        assert_eq!(parse_wait_applied("wait=-1"), None);
-        assert_eq!(parse_wait_applied("wait=soon"), None);
     }
 }

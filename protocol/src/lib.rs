@@ -14,6 +14,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -173,6 +174,40 @@ pub const PREFERENCE_APPLIED_HEADER: &str = "preference-applied";
 /// Response header on every `pending` answer: seconds until the job is expected to end.
 pub const RETRY_AFTER_HEADER: &str = "retry-after";
 
+/// The longest wait either side reads from the wire; larger values are clamped to it.
+const MAX_WIRE_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A wait as the wire writes it, in `?wait=` and `Preference-Applied`: seconds with at most
+/// millisecond precision and no trailing zeros (`30`, `2.5`, `0.125`).
+pub fn format_wait(wait: Duration) -> String {
+    // Integer arithmetic: float formatting would add ~10 KB to the client's wasm.
+    let millis = wait.as_millis();
+    let (seconds, fraction) = (millis / 1000, millis % 1000);
+    if fraction == 0 {
+        return seconds.to_string();
+    }
+    let fraction = format!("{fraction:03}");
+    format!("{seconds}.{}", fraction.trim_end_matches('0'))
+}
+
+/// A wait in seconds as the wire writes it: finite and not negative (fractions allowed).
+pub fn parse_wait(text: &str) -> Option<Duration> {
+    let seconds: f64 = text.trim().trim_matches('"').parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::from_secs_f64(seconds.min(MAX_WIRE_WAIT.as_secs_f64())))
+}
+
+/// The `wait` among RFC 7240 preferences, as in `Prefer: respond-async, wait=10` or
+/// `Preference-Applied: wait=10`; `None` if absent or malformed.
+pub fn wait_preference(header_value: &str) -> Option<Duration> {
+    header_value.split(',').find_map(|preference| {
+        let (name, value) = preference.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("wait")
+            .then(|| parse_wait(value))?
+    })
+}
+
 /// Path prefix of a job resource: a job lives at `/jobs/{id}`.
 pub const JOBS_PATH: &str = "/jobs";
 
@@ -247,6 +282,34 @@ mod tests {
     #[test]
     fn outcome_cannot_be_pending() {
         assert!(serde_json::from_str::<CreateJob>(r#"{"outcome": "pending"}"#).is_err());
+    }
+
+    #[test]
+    fn waits_are_written_compactly_and_read_back() {
+        for (wait, text) in [(30_000, "30"), (2_500, "2.5"), (125, "0.125"), (0, "0")] {
+            let wait = Duration::from_millis(wait);
+            assert_eq!(format_wait(wait), text);
+            assert_eq!(parse_wait(text), Some(wait));
+        }
+        for bad in ["-1", "soon", "NaN", "inf", ""] {
+            assert_eq!(parse_wait(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_wait("1e9"),
+            Some(MAX_WIRE_WAIT),
+            "absurd waits are clamped"
+        );
+    }
+
+    #[test]
+    fn the_wait_preference_is_found_among_others() {
+        assert_eq!(wait_preference("wait=10"), Some(Duration::from_secs(10)));
+        assert_eq!(
+            wait_preference("respond-async, Wait = 2.5"),
+            Some(Duration::from_millis(2500))
+        );
+        assert_eq!(wait_preference("return=minimal"), None);
+        assert_eq!(wait_preference("wait=soon"), None);
     }
 
     #[test]

@@ -8,8 +8,7 @@ use actix_files::Files;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
-use actix_web::{web, App, HttpServer};
-use tracing_actix_web::TracingLogger;
+use actix_web::{middleware, web, App, HttpServer};
 use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
 
 use crate::config::Settings;
@@ -17,6 +16,7 @@ use crate::error::json_error_bodies;
 use crate::routes::long_poll::LongPollLimits;
 use crate::routes::{fallback, health, jobs, status};
 use crate::store::{JobDefaults, JobStore};
+use crate::telemetry;
 
 /// Where the static content lives on disk.
 #[derive(Debug, Clone)]
@@ -46,10 +46,10 @@ pub fn build_app(
         .app_data(state.store.clone())
         .app_data(state.limits.clone())
         // Innermost first: errors become JSON, then CORS headers go on every answer,
-        // then the request span covers all of it.
+        // then the request log sees the final status.
         .wrap(json_error_bodies())
         .wrap(cors())
-        .wrap(TracingLogger::default())
+        .wrap(middleware::from_fn(telemetry::log_request))
         .service(
             web::resource("/status")
                 .get(status::default_job_status)

@@ -165,7 +165,8 @@ impl JobStore {
                 let _ = tokio::time::timeout(wait, notified).await;
             }
         }
-        self.status(key)
+        // A job never changes once created: no need to look it up again after the wait.
+        Some(job.status_at(&key.to_string(), Instant::now()))
     }
 
     /// Answers every held long-poll now, with its job's current status.

@@ -17,7 +17,7 @@ use super::status::{parse_error_body, parse_status, read_reply, to_js, Status};
 use super::typescript::{optional, ClientOptionsArg, CreateJobArg, JobIdArg, WaitOptionsArg};
 use crate::policy::PollPolicy;
 use crate::poller::{Action, Observation, Outcome, Poller};
-use video_translation_protocol::{JobResult, DEFAULT_JOB_ID, JOBS_PATH, WAIT_PARAM};
+use video_translation_protocol::{format_wait, JobResult, DEFAULT_JOB_ID, JOBS_PATH, WAIT_PARAM};
 
 /// A client for one status server. Cheap to share: its methods take `&self`, and each call
 /// is independent of the others.
@@ -197,7 +197,7 @@ impl Shared {
             action = match action {
                 Action::Poll { attempt, wait } => {
                     let url = match wait {
-                        Some(wait) => format!("{url}?{WAIT_PARAM}={}", seconds_text(wait)),
+                        Some(wait) => format!("{url}?{WAIT_PARAM}={}", format_wait(wait)),
                         None => url.to_owned(),
                     };
                     let exchange = Exchange {
@@ -297,12 +297,6 @@ fn call(callback: Option<&js_sys::Function>, argument: &JsValue) -> Result<(), J
         Some(callback) => callback.call1(&JsValue::UNDEFINED, argument).map(drop),
         None => Ok(()),
     }
-}
-
-/// Seconds with millisecond precision and no trailing zeros: `30`, `2.5`.
-fn seconds_text(duration: std::time::Duration) -> String {
-    let text = format!("{:.3}", duration.as_secs_f64());
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 fn normalize_base_url(base_url: &JsValue) -> Result<String, JsValue> {

@@ -12,8 +12,8 @@ use web_sys::{AbortController, AbortSignal, Headers, Request, RequestInit, Respo
 
 use super::abort::{clamp_to_timer, AbortWatch};
 use super::globals::fetch_with_request;
-use crate::hints::{parse_retry_after, parse_wait_applied};
-use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, RETRY_AFTER_HEADER};
+use crate::hints::parse_retry_after;
+use video_translation_protocol::{wait_preference, PREFERENCE_APPLIED_HEADER, RETRY_AFTER_HEADER};
 
 /// An HTTP answer, its body read in full.
 #[derive(Debug)]
@@ -86,7 +86,7 @@ impl Exchange<'_> {
                     status: response.status(),
                     retry_after: header(RETRY_AFTER_HEADER).and_then(|v| parse_retry_after(&v)),
                     wait_applied: header(PREFERENCE_APPLIED_HEADER)
-                        .and_then(|v| parse_wait_applied(&v)),
+                        .and_then(|v| wait_preference(&v)),
                     body,
                 })
             }

@@ -11,7 +11,10 @@ use std::time::Duration;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
-use video_translation_protocol::{JobResult, JobStatus, PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
+use video_translation_protocol::{
+    format_wait, parse_wait, wait_preference, JobResult, JobStatus, PREFERENCE_APPLIED_HEADER,
+    PREFER_HEADER,
+};
 
 use crate::error::ApiError;
 use crate::store::{JobKey, JobStore};
@@ -39,7 +42,7 @@ pub fn requested_wait(
     query: &WaitQuery,
 ) -> Result<Option<Duration>, ApiError> {
     if let Some(text) = &query.wait {
-        return parse_seconds(text).map(Some).ok_or_else(|| {
+        return parse_wait(text).map(Some).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "wait must be a number of seconds, 0 or more, got {text:?}"
             ))
@@ -49,14 +52,7 @@ pub fn requested_wait(
         .headers()
         .get_all(PREFER_HEADER)
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|preference| {
-            let (name, value) = preference.split_once('=')?;
-            name.trim()
-                .eq_ignore_ascii_case("wait")
-                .then(|| parse_seconds(value.trim().trim_matches('"')))?
-        })
-        .next())
+        .find_map(wait_preference))
 }
 
 /// Answers with job `key`'s status, first holding the request for up to the requested wait
@@ -93,7 +89,7 @@ pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> Ht
     if let Some(wait) = applied_wait {
         response.insert_header((
             PREFERENCE_APPLIED_HEADER,
-            format!("wait={}", seconds_text(wait)),
+            format!("wait={}", format_wait(wait)),
         ));
     }
     response.json(status)
@@ -102,18 +98,6 @@ pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> Ht
 /// Whole seconds until the job is expected to end, at least 1 (0 would invite a busy loop).
 fn retry_after_seconds(eta_ms: Option<u64>) -> u64 {
     eta_ms.map_or(1, |eta| eta.div_ceil(1000)).max(1)
-}
-
-/// A finite, non-negative number of seconds; at most a day, which any cap is below anyway.
-fn parse_seconds(text: &str) -> Option<Duration> {
-    let seconds: f64 = text.parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
-}
-
-/// `30`, `2.5`, `0.125`: seconds with at most millisecond precision and no trailing zeros.
-fn seconds_text(duration: Duration) -> String {
-    let text = format!("{:.3}", duration.as_secs_f64());
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]
@@ -185,12 +169,5 @@ mod tests {
         assert_eq!(retry_after_seconds(Some(29_001)), 30);
         assert_eq!(retry_after_seconds(Some(0)), 1);
         assert_eq!(retry_after_seconds(None), 1);
-    }
-
-    #[test]
-    fn applied_waits_are_written_compactly() {
-        assert_eq!(seconds_text(Duration::from_secs(30)), "30");
-        assert_eq!(seconds_text(Duration::from_millis(2500)), "2.5");
-        assert_eq!(seconds_text(Duration::from_millis(125)), "0.125");
     }
 }
