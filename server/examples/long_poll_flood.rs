@@ -79,7 +79,9 @@ async fn main() -> Result<(), Error> {
                 let text = String::from_utf8_lossy(&answer);
                 let completed =
                     text.starts_with("HTTP/1.1 200") && text.contains(r#""result":"completed""#);
-                Some((answered, completed))
+                // Hand the connection back open, as a pooling client would: closing it here
+                // would make the server spend the fan-out tearing connections down.
+                Some((answered, completed, stream))
             })
         })
         .collect();
@@ -97,12 +99,15 @@ async fn main() -> Result<(), Error> {
 
     let mut lateness_ms = Vec::with_capacity(waiters);
     let mut completed = 0;
+    let mut open_connections = Vec::with_capacity(waiters);
     for task in tasks {
-        if let Ok(Some((answered, is_completed))) = task.await {
+        if let Ok(Some((answered, is_completed, stream))) = task.await {
             completed += usize::from(is_completed);
             lateness_ms.push(answered.saturating_duration_since(job_ends).as_secs_f64() * 1000.0);
+            open_connections.push(stream);
         }
     }
+    drop(open_connections);
     // CPU spent by each side from just before the job's end until every answer was read.
     let server_cpu = cpu_ms(&pid.to_string())? - server_cpu_before;
     let own_cpu = cpu_ms("self")? - own_cpu_before;
