@@ -169,11 +169,6 @@ impl JobStore {
         Some(job.status_at(&key.to_string(), Instant::now()))
     }
 
-    /// Answers every held long-poll now, with its job's current status.
-    pub fn release_waiters(&self) {
-        self.transitions.wake_all_and_stop();
-    }
-
     /// How many jobs have long-poll waiters right now.
     pub fn jobs_with_waiters(&self) -> usize {
         self.transitions.watched_jobs()

@@ -6,8 +6,8 @@
 //! by a background thread so a slow terminal never stalls a request.
 //!
 //! (tracing-actix-web, the usual choice, builds a span and a random request id for every
-//! request even when nothing is logged; on the status endpoint's hot path that cost a
-//! measured third of the throughput. See `make bench`.)
+//! request even when nothing is logged; on the status endpoint's hot path that cost about
+//! a quarter of the throughput: 62 % of a bare handler with it, 85 % without. See `make bench`.)
 
 use std::io::IsTerminal;
 use std::time::Instant;
