@@ -3,7 +3,10 @@
 //  1. GET /jobs/{id} throughput with wrk against a bare actix-web handler, in the same run,
 //     with request logs off (RUST_LOG=warn) and on (info, written to /dev/null);
 //  2. 10,000 long-polls held on one job: how soon after the job's end each is answered, and
-//     the server's memory while they are held.
+//     the server's memory while they are held. The load generator runs at the lowest CPU
+//     priority (nice 19), standing in for 10,000 callers on other machines, and each answer is
+//     timed by the kernel's receive timestamp on the caller's socket: when it arrived, not
+//     when the load generator got around to reading it. Both times are printed.
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -14,9 +17,10 @@ const RELEASE = path.join(REPO, "target", "release");
 const SERVER = path.join(RELEASE, "video-translation-server");
 const BARE = path.join(RELEASE, "examples", "bare_actix");
 const FLOOD = path.join(RELEASE, "examples", "long_poll_flood");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 4);
 const WAITERS = Number(process.env.BENCH_WAITERS ?? 10_000);
+const FLOOD_ROUNDS = Number(process.env.BENCH_FLOOD_ROUNDS ?? 5);
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -35,7 +39,10 @@ async function jobUrl(server) {
   return `${server.url}${response.headers.get("location")}`;
 }
 
-console.log(`GET /jobs/{id} throughput: wrk -t2 -c64, ${SECONDS} s per run, ${ROUNDS} rounds, median shown (2 cores shared by wrk and the server)\n`);
+console.log(
+  `GET /jobs/{id} throughput: wrk -t2 -c64, ${SECONDS} s per run, ${ROUNDS} interleaved rounds (2 cores shared by wrk and the server); ` +
+    `medians shown, and "vs bare" is the median of each round's ratio, with its range\n`,
+);
 const targets = [
   { name: "bare actix-web handler (constant JSON)", start: () => startServer([], { bin: BARE, quiet: true }), url: async (s) => `${s.url}/jobs/0123456789abcdef0123456789abcdef` },
   { name: "video-translation-server, RUST_LOG=warn", start: () => startServer([], { bin: SERVER, quiet: true, logLevel: "warn" }), url: jobUrl },
@@ -53,37 +60,53 @@ for (let round = 0; round < ROUNDS; round += 1) {
     }
   }
 }
-const bare = median(measured[0].map((m) => m.rps));
-console.log("| server | requests/s | p99 latency | vs bare | non-2xx |");
-console.log("|---|---|---|---|---|");
+// Each round's ratio pairs runs made seconds apart, so slow drift of the machine cancels out.
+const ratios = (i) => measured[i].map((m, round) => m.rps / measured[0][round].rps);
+const percent = (ratio) => `${(ratio * 100).toFixed(0)} %`;
+console.log("| server | requests/s | p99 latency | vs bare | range over rounds | non-2xx |");
+console.log("|---|---|---|---|---|---|");
 for (const [i, target] of targets.entries()) {
   const rps = median(measured[i].map((m) => m.rps));
   const p99 = median(measured[i].map((m) => m.p99Ms));
   const errors = measured[i].reduce((sum, m) => sum + m.errors, 0);
-  console.log(`| ${target.name} | ${Math.round(rps).toLocaleString("en")} | ${p99.toFixed(2)} ms | ${((rps / bare) * 100).toFixed(0)} % | ${errors} |`);
+  const range = `${percent(Math.min(...ratios(i)))} – ${percent(Math.max(...ratios(i)))}`;
+  console.log(`| ${target.name} | ${Math.round(rps).toLocaleString("en")} | ${p99.toFixed(2)} ms | ${percent(median(ratios(i)))} | ${range} | ${errors} |`);
 }
-const quietRatio = median(measured[1].map((m) => m.rps)) / bare;
+const quietRatio = median(ratios(1));
 
-console.log(`\nLong-polls: ${WAITERS.toLocaleString("en")} requests held on one 8 s job (GET /jobs/{id}?wait=60), answered when it ends\n`);
-const server = await startServer(["--max-wait", "60"], { bin: SERVER, quiet: true, logLevel: "warn" });
-let flood;
-try {
-  const { stdout } = await run(FLOOD, [server.url, String(server.pid), String(WAITERS), "8000"], { timeout: 120_000 });
-  flood = Object.fromEntries(stdout.trim().split(/\s+/).map((pair) => pair.split("=")).map(([k, v]) => [k, Number(v)]));
-} finally {
-  await server.stop();
-}
-console.log("| waiters held | answered | completed | lateness p50 | p99 | max | server RSS idle | RSS while held |");
-console.log("|---|---|---|---|---|---|---|---|");
 console.log(
-  `| ${flood.held_before_end.toLocaleString("en")} | ${flood.answered.toLocaleString("en")} | ${flood.completed.toLocaleString("en")} | ` +
-    `${flood.p50_ms} ms | ${flood.p99_ms} ms | ${flood.max_ms} ms | ${(flood.rss_idle_kib / 1024).toFixed(1)} MiB | ${(flood.rss_held_kib / 1024).toFixed(1)} MiB |`,
+  `\nLong-polls: ${WAITERS.toLocaleString("en")} requests held on one 8 s job (GET /jobs/{id}?wait=60), answered when it ends; ` +
+    `${FLOOD_ROUNDS} rounds, each on a fresh server. Lateness after the job's end: arrived = kernel receive timestamp, read = when the niced load generator read it\n`,
 );
+const floods = [];
+for (let round = 0; round < FLOOD_ROUNDS; round += 1) {
+  const server = await startServer(["--max-wait", "60"], { bin: SERVER, quiet: true, logLevel: "warn" });
+  try {
+    const { stdout } = await run("nice", ["-n", "19", FLOOD, server.url, String(server.pid), String(WAITERS), "8000"], { timeout: 120_000 });
+    floods.push(Object.fromEntries(stdout.trim().split(/\s+/).map((pair) => pair.split("=")).map(([k, v]) => [k, Number(v)])));
+  } finally {
+    await server.stop();
+  }
+}
+console.log("| round | held | completed | arrived p50 | p99 | max | read p50 | read max | server CPU | RSS idle | RSS held |");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+const ms = (value) => `${value.toFixed(1)} ms`;
+const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
+for (const [i, f] of floods.entries()) {
+  console.log(
+    `| ${i + 1} | ${f.held_before_end.toLocaleString("en")} | ${f.completed.toLocaleString("en")} | ` +
+      `${ms(f.arrived_p50_ms)} | ${ms(f.arrived_p99_ms)} | ${ms(f.arrived_max_ms)} | ${ms(f.read_p50_ms)} | ${ms(f.read_max_ms)} | ` +
+      `${f.server_cpu_ms} ms | ${mib(f.rss_idle_kib)} | ${mib(f.rss_held_kib)} |`,
+  );
+}
+// The round with the median last arrival speaks for the server; all rounds are shown above.
+const flood = [...floods].sort((a, b) => a.arrived_max_ms - b.arrived_max_ms)[Math.floor(floods.length / 2)];
 
 console.log("\nTargets:");
 const verdict = (met, text) => console.log(`  ${met ? "met    " : "MISSED "} ${text}`);
 verdict(quietRatio >= 0.8, `GET /jobs/{id} at ${(quietRatio * 100).toFixed(0)} % of the bare handler (≥ 80 %)`);
 verdict(
-  flood.held_before_end === WAITERS && flood.completed === WAITERS && flood.max_ms <= 100,
-  `${flood.completed.toLocaleString("en")} of ${WAITERS.toLocaleString("en")} long-polls answered completed, the last ${flood.max_ms} ms after the job's end (≤ 100 ms)`,
+  floods.every((f) => f.held_before_end === WAITERS && f.completed === WAITERS) && flood.arrived_max_ms <= 100,
+  `${WAITERS.toLocaleString("en")} long-polls held and answered completed in every round; in the median round the last arrived ` +
+    `${flood.arrived_max_ms.toFixed(1)} ms after the job's end (≤ 100 ms), with the server at ${mib(flood.rss_held_kib)}`,
 );

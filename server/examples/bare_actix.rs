@@ -4,6 +4,10 @@
 //!   cargo run --release -p video-translation-server --example bare_actix [BIND]
 use actix_web::{web, App, HttpResponse, HttpServer};
 
+// The same allocator as the real server, so the comparison is of the handlers alone.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BODY: &str =
     r#"{"id":"0123456789abcdef0123456789abcdef","result":"pending","progress":0.5,"eta_ms":30000}"#;
 
