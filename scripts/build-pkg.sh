@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the npm package into client-wasm/pkg: wasm-pack, then wasm-opt.
+# Builds the npm package into client-wasm/pkg: wasm-pack, then wasm-opt, then the files
+# wasm-pack does not make (the command-line tool in client-wasm/npm, package.json, README).
 #
 # wasm-pack's own wasm-opt step is off (Cargo.toml): Debian's binaryen 108 corrupts
 # wasm-bindgen's externref table and the module fails to instantiate. The binaryen pinned
@@ -15,4 +16,9 @@ node_modules/.bin/wasm-opt -Oz \
   --enable-sign-ext --enable-mutable-globals --enable-multivalue \
   "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
+# What wasm-pack does not make: the command-line tool, a full package.json, the npm README.
+rm -rf client-wasm/pkg/bin client-wasm/pkg/cli
+cp -r client-wasm/npm/bin client-wasm/npm/cli client-wasm/pkg/
+node scripts/npm-files.mjs client-wasm/pkg
+
 echo "built client-wasm/pkg ($(wc -c <"$wasm") bytes of wasm)"

@@ -79,13 +79,21 @@ describe("the demo page", () => {
   });
 
   test("cancel stops the watch and no further polls are made", async () => {
-    const card = await startJob({ seconds: 600, outcome: "completed" });
-    await page.waitForFunction(() => Number(document.querySelector(".job [data-role=polls]").textContent) >= 1);
+    // A 6 s job: after its first poll the client sleeps until about 4.5 s, then long-polls.
+    // Cancelled at about 1 s, the page must send nothing more, which we watch on the network.
+    const card = await startJob({ seconds: 6, outcome: "completed" });
+    // The first poll is answered and the next one is scheduled (the card says when).
+    await page.waitForFunction(() => /\d/.test(document.querySelector(".job [data-role=next]").textContent));
+    const polledAfterCancel = [];
+    const onRequest = (request) => request.url().includes("/jobs/") && request.method() === "GET" && polledAfterCancel.push(request.url());
+    page.on("request", onRequest);
     await card.locator("[data-role=cancel]").click();
     await card.locator("[data-role=status]", { hasText: "cancelled" }).waitFor({ timeout: 5_000 });
     const polls = await textOf(card, "polls");
-    await page.waitForTimeout(2_500);
-    assert.equal(await textOf(card, "polls"), polls, "no poll after cancel");
+    await page.waitForTimeout(6_500); // past the job's end, when the long-poll would have come back
+    page.off("request", onRequest);
+    assert.deepEqual(polledAfterCancel, [], "no request after cancel");
+    assert.equal(await textOf(card, "polls"), polls, "the poll counter stopped");
     assert.equal(await card.locator("[data-role=cancel]").isDisabled(), true);
     await page.screenshot({ path: path.join(ARTIFACTS, "4-cancelled.png") });
   });

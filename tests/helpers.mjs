@@ -1,5 +1,5 @@
 // Shared by the end-to-end suites: the real server binary, the real npm package.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -92,4 +92,67 @@ export async function launchChromium() {
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
     ],
   });
+}
+
+let tarball;
+/**
+ * The built package as it would be published: `npm pack` of client-wasm/pkg, once per process.
+ * Resolves the tarball's path.
+ */
+export async function packedPackage() {
+  if (!tarball) {
+    if (!fs.existsSync(path.join(PKG_DIR, "package.json"))) throw new Error(`no package at ${PKG_DIR}: run make pkg`);
+    const destination = fs.mkdtempSync(path.join(os.tmpdir(), "vts-pack-"));
+    const { stdout } = await mustRun("npm", ["pack", PKG_DIR, "--pack-destination", destination, "--json"]);
+    tarball = path.join(destination, JSON.parse(stdout)[0].filename);
+  }
+  return tarball;
+}
+
+/**
+ * A scratch npm project in a temporary folder with the packed package installed from its
+ * tarball, as a user's app would have it, plus `dependencies` from the registry (e.g. vite).
+ * `files` maps relative paths to contents. Resolves the folder; `removeScratch` deletes it.
+ */
+export async function scratchProject(name, files = {}, dependencies = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vts-${name}-`));
+  const manifest = {
+    name: `scratch-${name}`,
+    private: true,
+    type: "module",
+    dependencies: { "video-translation-client": `file:${await packedPackage()}`, ...dependencies },
+  };
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2));
+  for (const [file, contents] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), contents);
+  }
+  await mustRun("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, timeout: 300_000 });
+  return dir;
+}
+
+export function removeScratch(dir) {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Runs a command; resolves `{ code, stdout, stderr }` whatever its exit code (a failure to
+ * start, or a timeout, rejects).
+ */
+export function run(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: 120_000, maxBuffer: 16 << 20, ...options }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") return reject(Object.assign(error, { stdout, stderr }));
+      resolve({ code: error ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+/** `run`, but a non-zero exit rejects with the command's output. */
+export async function mustRun(command, args, options = {}) {
+  const result = await run(command, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited with ${result.code}:\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Finishes the npm package in client-wasm/pkg: writes package.json and README.md in place of
+// wasm-pack's. Name, version, description, license and repository come from Cargo; the README
+// is the client section of the repository's README (between its npm-readme markers). One
+// source for each, so the package and the repository never disagree.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const [pkgDir] = process.argv.slice(2);
+if (!pkgDir) throw new Error("usage: npm-files.mjs <pkg-dir>");
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+const metadata = JSON.parse(execFileSync("cargo", ["metadata", "--format-version", "1", "--no-deps"], { encoding: "utf8" }));
+const crate = metadata.packages.find((p) => p.name === "video-translation-client");
+
+const manifest = {
+  name: crate.name,
+  version: crate.version,
+  description: crate.description,
+  license: crate.license,
+  repository: { type: "git", url: `git+${crate.repository}.git`, directory: "client-wasm" },
+  keywords: ["polling", "backoff", "long-polling", "webassembly", "video-translation", "status"],
+  type: "module",
+  // One build for every place: browsers and bundlers call init(), Node and Workers may call
+  // initSync() with the bytes. The .wasm is exported too, for bundlers that take it as a URL.
+  exports: {
+    ".": {
+      types: "./video_translation_client.d.ts",
+      default: "./video_translation_client.js",
+    },
+    "./video_translation_client_bg.wasm": "./video_translation_client_bg.wasm",
+    "./package.json": "./package.json",
+  },
+  main: "./video_translation_client.js",
+  types: "./video_translation_client.d.ts",
+  bin: { "video-translation-status": "bin/video-translation-status.js" },
+  files: [
+    "video_translation_client.js",
+    "video_translation_client.d.ts",
+    "video_translation_client_bg.wasm",
+    "video_translation_client_bg.wasm.d.ts",
+    "bin/",
+    "cli/",
+    "README.md",
+  ],
+  // Importing the module defines functions and nothing else; bundlers may drop what is unused.
+  sideEffects: false,
+  engines: { node: ">=20" },
+};
+writeFileSync(path.join(pkgDir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+
+const readme = readFileSync(path.join(REPO, "README.md"), "utf8");
+const section = readme.match(/<!-- npm-readme:start[^>]*-->\n([\s\S]*?)<!-- npm-readme:end -->/);
+if (!section) throw new Error("README.md has no npm-readme:start / npm-readme:end markers");
+// The section's ### headings sit under "## The client" in the repository; on npm they are top level.
+const body = section[1].replace(/^### /gm, "## ");
+writeFileSync(
+  path.join(pkgDir, "README.md"),
+  `# ${crate.name}\n\n${crate.description}.\n\nSource, server and benchmarks: ${crate.repository}\n\n${body}`,
+);
+
+// wasm-bindgen types the raw exports in `InitOutput` (what init() resolves) with `any`; they
+// are externrefs and pointers no caller should touch, so `unknown` says so without an `any`
+// in the public API.
+const dtsPath = path.join(pkgDir, "video_translation_client.d.ts");
+const dts = readFileSync(dtsPath, "utf8");
+let tightened = dts.replace(/(export interface InitOutput \{[\s\S]*?\n\})/, (block) => block.replace(/\bany\b/g, "unknown"));
+if (tightened === dts && /export interface InitOutput \{[^}]*\bany\b/.test(dts)) throw new Error("could not tighten InitOutput");
+// The classes declare [Symbol.dispose] (for `using`), which only type-checks with the
+// esnext.disposable lib (TypeScript 5.2+). Referencing it here spares every consumer's tsconfig.
+if (tightened.includes("Symbol.dispose") && !tightened.includes('reference lib="esnext.disposable"')) {
+  tightened = `/// <reference lib="esnext.disposable" />\n${tightened}`;
+}
+writeFileSync(dtsPath, tightened);

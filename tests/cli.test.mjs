@@ -1,0 +1,130 @@
+// The command-line tool the package ships, run through npx in a project that installed the
+// packed tarball: exit codes, output on a terminal and off it, clear messages for bad input.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { removeScratch, run, scratchProject, startServer } from "./helpers.mjs";
+
+let server;
+let project;
+
+before(async () => {
+  server = await startServer(["--delay", "0.3"]);
+  project = await scratchProject("cli");
+});
+after(async () => {
+  await server?.stop();
+  removeScratch(project);
+});
+
+/** `npx video-translation-status ...args` in the scratch project. */
+const status = (...args) => run("npx", ["--no-install", "video-translation-status", ...args], { cwd: project, timeout: 60_000 });
+
+async function createJob(body) {
+  const response = await fetch(`${server.url}/jobs`, { method: "POST", body: JSON.stringify(body) });
+  return (await response.json()).id;
+}
+
+/** A loopback port with nothing listening on it. */
+async function closedPort() {
+  const listener = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => listener.once("listening", resolve));
+  const { port } = listener.address();
+  await new Promise((resolve) => listener.close(resolve));
+  return port;
+}
+
+test("a completed job exits 0, printing one line per poll when not on a terminal", async () => {
+  const id = await createJob({ duration_ms: 800 });
+  const { code, stdout, stderr } = await status(server.url, id);
+  assert.equal(code, 0, stderr);
+  const lines = stdout.trim().split("\n");
+  assert.match(lines[0], /^poll 1 at [\d.]+s: pending\s+\d+%/);
+  assert.match(lines.at(-2), /: completed\s+100%/);
+  assert.match(lines.at(-1), new RegExp(`^job ${id} completed after \\d+ polls? in `));
+  assert.doesNotMatch(stdout, /\r|\x1b\[/, "no terminal control codes off a terminal");
+});
+
+test("a job that ends in error exits 1", async () => {
+  const id = await createJob({ duration_ms: 300, outcome: "error" });
+  const { code, stdout } = await status(server.url, id);
+  assert.equal(code, 1);
+  assert.match(stdout.trim().split("\n").at(-1), new RegExp(`^job ${id} ended in error after`));
+});
+
+test("a job that outlasts --timeout exits 2", async () => {
+  const id = await createJob({ duration_ms: 60_000 });
+  const started = Date.now();
+  const { code, stdout } = await status("--timeout", "1", server.url, id);
+  assert.equal(code, 2);
+  assert.match(stdout, /gave up on job/);
+  assert.ok(Date.now() - started < 20_000, "it stopped near its timeout");
+});
+
+test("without a job id it watches the server's default job", async () => {
+  const { code, stdout } = await status(server.url);
+  assert.equal(code, 0);
+  assert.match(stdout, /the default job completed/);
+});
+
+test("on a terminal it draws a progress bar that redraws in place", async () => {
+  const id = await createJob({ duration_ms: 800 });
+  // script(1) runs the tool on a pseudo-terminal, as a person at a shell would.
+  const command = `npx --no-install video-translation-status ${server.url} ${id}`;
+  const { code, stdout } = await run("script", ["-qec", command, "/dev/null"], { cwd: project, timeout: 60_000 });
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /\r\[[#.]{10,30}\] pending/, "a bar with the status");
+  assert.match(stdout, /\x1b\[K/, "each redraw erases the rest of the line");
+  assert.match(stdout, /\[#+\] completed\s+100%/);
+  assert.match(stdout, new RegExp(`job ${id} completed after`));
+});
+
+test("--json prints one JSON object per update and one for the end", async () => {
+  const id = await createJob({ duration_ms: 300 });
+  const { code, stdout } = await status("--json", server.url, id);
+  assert.equal(code, 0);
+  const events = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.equal(events.at(-1).event, "end");
+  assert.equal(events.at(-1).result, "completed");
+  const updates = events.filter((e) => e.event === "update");
+  assert.equal(updates.length, events.at(-1).attempts);
+  assert.equal(updates[0].id, id);
+});
+
+test("--help shows usage and the exit codes, and exits 0", async () => {
+  const { code, stdout } = await status("--help");
+  assert.equal(code, 0);
+  assert.match(stdout, /^Usage: video-translation-status \[options\] <server-url> \[job-id\]/);
+  for (const exit of ["0 ", "1 ", "2 ", "3 ", "64 "]) assert.match(stdout, new RegExp(`^  ${exit}`, "m"));
+});
+
+test("bad arguments exit 64 with a message that names the problem", async () => {
+  const cases = [
+    [[], /missing <server-url>/],
+    [["not a url"], /"not a url" is not a URL/],
+    [["ftp://127.0.0.1/"], /is not an http or https URL/],
+    [["--timeout", "soon", server.url], /--timeout must be a number of seconds/],
+    [["--nope", server.url], /Unknown option '--nope'/],
+    [[server.url, "a", "b"], /expected <server-url> \[job-id\], got 3 arguments/],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stdout, stderr } = await status(...args);
+    assert.equal(code, 64, `${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, message);
+    assert.match(stderr, /Try --help/);
+    assert.equal(stdout, "");
+  }
+});
+
+test("an unreachable server or an unknown job exits 3 at once, saying which", async () => {
+  const url = `http://127.0.0.1:${await closedPort()}`;
+  const started = Date.now();
+  const unreachable = await status(url, "0123");
+  assert.equal(unreachable.code, 3);
+  assert.match(unreachable.stderr, new RegExp(`cannot reach ${url} \\(.*ECONNREFUSED.*\\); is the server running\\?`));
+  assert.ok(Date.now() - started < 10_000, "no retrying for the whole timeout");
+
+  const unknown = await status(server.url, "0123456789abcdef0123456789abcdef");
+  assert.equal(unknown.code, 3);
+  assert.match(unknown.stderr, /has no job 0123456789abcdef0123456789abcdef/);
+});
