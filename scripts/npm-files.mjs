@@ -40,7 +40,8 @@ const manifest = {
     "video_translation_client.js",
     "video_translation_client.d.ts",
     "video_translation_client_bg.wasm",
-    "video_translation_client_bg.wasm.d.ts",
+    // wasm-bindgen puts js/io.js here; the module imports it.
+    "snippets/",
     "bin/",
     "cli/",
     "README.md",

@@ -42,9 +42,12 @@ const WORKER_PAGE = `<!doctype html>
 
 const WORKER = `
 import init, { VideoTranslationClient } from "${MODULE}";
-await init();
+// The handler is set before anything is awaited: a message that arrives while the module
+// is still loading would otherwise find no handler and be lost.
+const ready = init();
 onmessage = async ({ data: { baseUrl } }) => {
   try {
+    await ready;
     const client = new VideoTranslationClient(baseUrl, { initialDelayMs: 50, maxDelayMs: 200 });
     const job = await client.createJob({ durationMs: 600 });
     const outcome = await client.waitForCompletion(job.id, { onUpdate: (update) => postMessage({ update }) });

@@ -36,7 +36,7 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let nominal = self.next_ms.min(self.max_ms);
         self.next_ms = (nominal * self.factor).min(self.max_ms);
-        self.shorten(Duration::from_secs_f64(nominal / 1000.0))
+        self.shorten(Duration::from_micros((nominal * 1000.0).round() as u64))
     }
 
     /// Starts the schedule over from the initial gap: the job is near its end, when short

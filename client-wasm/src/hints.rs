@@ -12,8 +12,8 @@ pub struct StatusHints {
     pub progress: Option<f64>,
     /// `Retry-After` on a pending answer: when the server suggests asking again.
     pub retry_after: Option<Duration>,
-    /// `Preference-Applied: wait=N`: the server held the request up to N (it long-polls).
-    pub wait_applied: Option<Duration>,
+    /// `Preference-Applied: wait=…`: the server honoured the asked wait (it long-polls).
+    pub long_polled: bool,
 }
 
 impl StatusHints {
@@ -22,7 +22,7 @@ impl StatusHints {
         eta: None,
         progress: None,
         retry_after: None,
-        wait_applied: None,
+        long_polled: false,
     };
 
     /// How long until the job may *first* plausibly end, if the server says anything.
@@ -41,8 +41,31 @@ impl StatusHints {
             .unwrap_or(0.0);
         let whole = eta.as_secs_f64() / (1.0 - progress);
         let earliest = eta.as_secs_f64() - tolerance * whole;
-        Some(Duration::from_secs_f64(earliest.max(0.0)))
+        // Whole microseconds, saturating (`as`), where from_secs_f64 would check and panic.
+        Some(Duration::from_micros((earliest.max(0.0) * 1e6) as u64))
     }
+}
+
+/// Whether a `Preference-Applied` header (RFC 7240) names the `wait` preference: the server
+/// held the request. Only its presence matters to the poller, not the number.
+pub fn applies_wait(preference_applied: &str) -> bool {
+    // By bytes rather than `split`: the same result in a fraction of the wasm code.
+    let bytes = preference_applied.as_bytes();
+    let mut name_start = Some(0);
+    for (at, byte) in bytes.iter().enumerate() {
+        match byte {
+            b',' => name_start = Some(at + 1),
+            b'=' => {
+                if let Some(start) = name_start.take() {
+                    if bytes[start..at].trim_ascii().eq_ignore_ascii_case(b"wait") {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Parses a `Retry-After` header given in seconds (RFC 9110 §10.2.3). The HTTP-date form
@@ -73,7 +96,7 @@ mod tests {
             eta: eta.map(secs),
             progress,
             retry_after: retry_after.map(Duration::from_secs),
-            wait_applied: None,
+            long_polled: false,
         }
     }
 
@@ -161,6 +184,16 @@ mod tests {
             "5s",
         ] {
             assert_eq!(parse_retry_after(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_wait_preference_applied_means_the_server_long_polled() {
+        for applied in ["wait=30", "wait=0.5", " Wait = 10", "respond-async, wait=5"] {
+            assert!(applies_wait(applied), "{applied:?}");
+        }
+        for other in ["", "return=minimal", "waiting=5", "respond-async"] {
+            assert!(!applies_wait(other), "{other:?}");
         }
     }
 }

@@ -8,6 +8,7 @@
 //! | [`policy`] | [`PollPolicy`]: the schedule and the budgets, with documented defaults |
 //! | [`backoff`] | the jittered exponential gaps between polls |
 //! | [`hints`] | reading the server's timing headers (`Retry-After`) |
+//! | [`number_text`] | numbers in messages, without pulling float formatting into the wasm |
 //! | [`poller`] | [`Poller`]: the sans-IO state machine: observations in, actions out |
 //! | `wasm` (wasm32 only) | the JS API: `VideoTranslationClient`, `fetch`, timers, abort |
 //!
@@ -17,6 +18,7 @@
 
 pub mod backoff;
 pub mod hints;
+pub mod number_text;
 pub mod policy;
 pub mod poller;
 

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use crate::number_text::number_text;
+
 /// Why a [`PollPolicy`] was refused. Messages name the JS option, since that is where
 /// the values come from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -200,10 +202,10 @@ impl PollPolicy {
             return Err(PolicyError::MaxDelayBelowInitial { initial, max });
         }
         if !self.backoff_factor.is_finite() || self.backoff_factor < 1.0 {
-            return Err(PolicyError::BackoffFactor(self.backoff_factor.to_string()));
+            return Err(PolicyError::BackoffFactor(number_text(self.backoff_factor)));
         }
         if !(0.0..=1.0).contains(&self.jitter) {
-            return Err(PolicyError::Jitter(self.jitter.to_string()));
+            return Err(PolicyError::Jitter(number_text(self.jitter)));
         }
         if self.max_attempts == Some(0) {
             return Err(PolicyError::NoAttempts);
@@ -214,7 +216,7 @@ impl PollPolicy {
             )));
         }
         if !(0.0..=1.0).contains(&self.eta_tolerance) {
-            return Err(PolicyError::EtaTolerance(self.eta_tolerance.to_string()));
+            return Err(PolicyError::EtaTolerance(number_text(self.eta_tolerance)));
         }
         Ok(())
     }

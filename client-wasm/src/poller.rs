@@ -168,13 +168,22 @@ fn timeout_message(
     };
     let mut message = format!(
         "{what} before a final result ({attempts} requests over {} ms)",
-        elapsed.as_millis()
+        whole_millis(elapsed)
     );
     if let Some(failure) = last_failure {
         message.push_str("; last request failed: ");
         message.push_str(failure);
     }
     message
+}
+
+/// Whole milliseconds for messages, as u64: `as_millis()` is a u128, and formatting a u128
+/// adds its own code to the wasm module.
+fn whole_millis(duration: Duration) -> u64 {
+    duration
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(duration.subsec_millis()))
 }
 
 /// Whether an HTTP status is worth retrying: server errors, `408 Request Timeout` and
@@ -268,7 +277,7 @@ impl Poller {
                 self.malformed_in_a_row = 0;
                 self.last_failure = None;
                 if asked_wait.is_some() {
-                    self.long_polling = if hints.wait_applied.is_some() {
+                    self.long_polling = if hints.long_polled {
                         LongPolling::Offered
                     } else {
                         LongPolling::NotOffered
@@ -291,7 +300,7 @@ impl Poller {
             Observation::RequestTimedOut => {
                 self.last_failure = Some(format!(
                     "no answer within requestTimeoutMs ({} ms)",
-                    self.policy.request_timeout.as_millis()
+                    whole_millis(self.policy.request_timeout)
                 ))
             }
             Observation::Malformed(message) => {
@@ -867,7 +876,7 @@ mod tests {
                                 (now.as_secs_f64() / server.estimate.as_secs_f64()).min(0.99)
                             }),
                             retry_after: None,
-                            wait_applied: wait.filter(|_| server.long_polls),
+                            long_polled: wait.is_some() && server.long_polls,
                         };
                         Observation::Status {
                             result: JobResult::Pending,

@@ -4,20 +4,20 @@
 use std::rc::Rc;
 
 use js_sys::Promise;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::abort;
 use super::errors;
 use super::globals::{millis, now};
-use super::http::{Exchange, Failure};
+use super::io::{self, Exchange, Failure};
+use super::js::{nullable, quoted, Fields};
 use super::options::{create_job_from_js, policy_from_js, WaitOptions};
-use super::status::{parse_error_body, parse_status, read_reply, to_js, Status};
+use super::status::{parse_error_body, parse_status, read_reply, Status};
 use super::typescript::{optional, ClientOptionsArg, CreateJobArg, JobIdArg, WaitOptionsArg};
+use crate::number_text::number_text;
 use crate::policy::PollPolicy;
 use crate::poller::{Action, Observation, Outcome, Poller};
-use video_translation_protocol::{format_wait, JobResult, DEFAULT_JOB_ID, JOBS_PATH, WAIT_PARAM};
+use video_translation_protocol::{format_wait, CreateJob, DEFAULT_JOB_ID, JOBS_PATH, WAIT_PARAM};
 
 /// A client for one status server. Cheap to share: its methods take `&self`, and each call
 /// is independent of the others.
@@ -64,7 +64,7 @@ impl VideoTranslationClient {
         let shared = Rc::clone(&self.shared);
         future_to_promise(async move {
             let body = create_job_from_js(&optional(request))?;
-            let json = js_sys::JSON::stringify(&to_js(&body))?;
+            let json = js_sys::JSON::stringify(&wire_request(&body))?;
             let url = format!("{}{JOBS_PATH}", shared.base_url);
             let json = String::from(json);
             shared.request_status("POST", &url, Some(&json)).await
@@ -98,36 +98,22 @@ impl VideoTranslationClient {
     }
 }
 
-/// What `onUpdate` receives.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Update<'a> {
-    #[serde(flatten)]
-    status: &'a Status,
-    attempt: u32,
-    elapsed_ms: f64,
-    next_poll_in_ms: Option<f64>,
-    next_poll_wait_ms: Option<f64>,
-}
-
-/// What `onRetry` receives.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Retry<'a> {
-    attempt: u32,
-    elapsed_ms: f64,
-    error: &'a str,
-    next_poll_in_ms: f64,
-}
-
-/// What `waitForCompletion` resolves with.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WaitResult<'a> {
-    result: JobResult,
-    attempts: u32,
-    elapsed_ms: f64,
-    status: Option<&'a Status>,
+/// `POST /jobs`'s body on the wire (snake_case), with only the fields given.
+fn wire_request(request: &CreateJob) -> JsValue {
+    let mut fields = Fields::new();
+    if let Some(ms) = request.duration_ms {
+        fields = fields.set("duration_ms", ms as f64);
+    }
+    if let Some(outcome) = request.outcome {
+        fields = fields.set(
+            "outcome",
+            video_translation_protocol::JobResult::from(outcome).as_str(),
+        );
+    }
+    if let Some(ms) = request.estimate_ms {
+        fields = fields.set("estimate_ms", ms as f64);
+    }
+    fields.into_value()
 }
 
 impl Shared {
@@ -167,7 +153,7 @@ impl Shared {
             Failure::TimedOut => errors::timeout(
                 &format!(
                     "no answer within requestTimeoutMs ({} ms)",
-                    self.policy.request_timeout.as_millis()
+                    number_text(millis(self.policy.request_timeout))
                 ),
                 1,
                 now().saturating_sub(started),
@@ -180,7 +166,7 @@ impl Shared {
         }
         let status =
             parse_status(&reply.body).map_err(|invalid| errors::protocol(invalid.message()))?;
-        Ok(to_js(&status))
+        Ok(status.to_js())
     }
 
     /// The wait loop: the poller decides, this carries it out.
@@ -229,29 +215,29 @@ impl Shared {
                     };
                     let elapsed_ms = millis(poller.elapsed(observed_at));
                     if let Some(status) = status {
-                        let update = Update {
-                            status: &status,
-                            attempt,
-                            elapsed_ms,
-                            next_poll_in_ms,
-                            next_poll_wait_ms,
-                        };
-                        call(options.on_update.as_ref(), &to_js(&update))?;
+                        // What `onUpdate` receives: the status and where the wait stands.
+                        let update = status
+                            .fields()
+                            .set("attempt", attempt)
+                            .set("elapsedMs", elapsed_ms)
+                            .set("nextPollInMs", nullable(next_poll_in_ms))
+                            .set("nextPollWaitMs", nullable(next_poll_wait_ms));
+                        call(options.on_update.as_ref(), &update.into_value())?;
                         last_status = Some(status);
                     } else if let (Some(error), Some(next_poll_in_ms)) = (failure, next_poll_in_ms)
                     {
-                        let retry = Retry {
-                            attempt,
-                            elapsed_ms,
-                            error: &error,
-                            next_poll_in_ms,
-                        };
-                        call(options.on_retry.as_ref(), &to_js(&retry))?;
+                        // What `onRetry` receives.
+                        let retry = Fields::new()
+                            .set("attempt", attempt)
+                            .set("elapsedMs", elapsed_ms)
+                            .set("error", error)
+                            .set("nextPollInMs", next_poll_in_ms);
+                        call(options.on_retry.as_ref(), &retry.into_value())?;
                     }
                     next
                 }
                 Action::Sleep(delay) => {
-                    abort::sleep(delay, signal)
+                    io::sleep(delay, signal)
                         .await
                         .map_err(|_| errors::aborted(signal))?;
                     poller.wake(now())
@@ -261,13 +247,16 @@ impl Shared {
                     attempts,
                     elapsed,
                 }) => {
-                    let result = WaitResult {
-                        result,
-                        attempts,
-                        elapsed_ms: millis(elapsed),
-                        status: last_status.as_ref(),
-                    };
-                    return Ok(to_js(&result));
+                    // What `waitForCompletion` resolves with.
+                    let result = Fields::new()
+                        .set("result", result.as_str())
+                        .set("attempts", attempts)
+                        .set("elapsedMs", millis(elapsed))
+                        .set(
+                            "status",
+                            last_status.as_ref().map_or(JsValue::NULL, Status::to_js),
+                        );
+                    return Ok(result.into_value());
                 }
                 Action::Done(Outcome::Failed(error)) => {
                     return Err(errors::from_poll_error(&error, last_error_code.as_deref()));
@@ -307,19 +296,28 @@ fn normalize_base_url(base_url: &JsValue) -> Result<String, JsValue> {
     };
     let url = web_sys::Url::new(&text).map_err(|_| {
         errors::type_error(&format!(
-            "baseUrl {text:?} is not an absolute URL like \"http://127.0.0.1:8080\""
+            "baseUrl {} is not an absolute URL like \"http://127.0.0.1:8080\"",
+            quoted(&text)
         ))
     })?;
-    let protocol = url.protocol();
-    if protocol != "http:" && protocol != "https:" {
+    // Checked on the normalized href alone (scheme lower-cased, "?" and "#" only as
+    // delimiters): one binding instead of four getters, which the package's size budget counts.
+    let href = url.href();
+    if !href.starts_with("http://") && !href.starts_with("https://") {
         return Err(errors::type_error(&format!(
-            "baseUrl must use http or https, got {protocol:?}"
+            "baseUrl must use http or https: {}",
+            quoted(&text)
         )));
     }
-    if !url.search().is_empty() || !url.hash().is_empty() {
+    if href.bytes().any(|byte| byte == b'?' || byte == b'#') {
         return Err(errors::type_error(&format!(
-            "baseUrl must not have a query or fragment: {text:?}"
+            "baseUrl must not have a query or fragment: {}",
+            quoted(&text)
         )));
     }
-    Ok(url.href().trim_end_matches('/').to_owned())
+    let mut base = href;
+    while base.ends_with('/') {
+        base.pop();
+    }
+    Ok(base)
 }

@@ -9,10 +9,6 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch(request)`.
-    #[wasm_bindgen(js_name = fetch)]
-    pub fn fetch_with_request(request: &web_sys::Request) -> js_sys::Promise;
-
     /// The global `performance.now()`: monotonic milliseconds.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
@@ -20,10 +16,12 @@ extern "C" {
 
 /// Monotonic time since an arbitrary origin, as the poller wants it.
 pub fn now() -> Duration {
-    Duration::from_secs_f64(performance_now().max(0.0) / 1000.0)
+    // Whole microseconds, saturating: no float-to-Duration checks that could panic.
+    Duration::from_micros((performance_now().max(0.0) * 1000.0) as u64)
 }
 
 /// Whole milliseconds as a JS number.
 pub fn millis(duration: Duration) -> f64 {
-    duration.as_millis() as f64
+    // Not `as_millis()`: its u128 arithmetic would add code to the wasm module.
+    duration.as_secs() as f64 * 1000.0 + f64::from(duration.subsec_millis())
 }

@@ -5,19 +5,25 @@
 //! | [`client`] | the exported class and the wait loop that carries out the poller's actions |
 //! | [`options`] | JS option objects in, validated Rust values out |
 //! | [`status`] | reading answers: status bodies, error bodies, observations |
-//! | [`http`] | one `fetch` with a time limit and an `AbortSignal` |
-//! | [`abort`] | abortable sleeping and the signal watcher both use |
+//! | [`io`] | one `fetch` and one sleep, bounded and abortable (by `js/io.js`) |
 //! | [`errors`] | the `Error` objects JS callers receive |
-//! | [`globals`] | the global `fetch` and `performance.now` (window, worker and Node alike) |
+//! | [`js`] | plain JS objects: typed field reads, objects built field by field |
+//! | [`globals`] | the global `performance.now` (window, worker and Node alike) |
 //! | [`typescript`] | the `.d.ts` interfaces for options, results and errors |
 
-mod abort;
 mod client;
 mod errors;
 mod globals;
-mod http;
+mod io;
+mod js;
 mod options;
 mod status;
 mod typescript;
 
 pub use client::VideoTranslationClient;
+
+// Talc in place of Rust's default dlmalloc: the same job in a few KB less of the module that
+// every page using the client downloads (`make bench`, package size). The module is
+// single-threaded (no `atomics`), which the dynamic allocator requires.
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -2,19 +2,19 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
 use super::errors;
+use super::js::{bool_field, describe, number_field, string_field};
+use crate::number_text::number_text;
 use crate::policy::PollPolicy;
 use video_translation_protocol::{CreateJob, Outcome};
 
 /// The constructor's options: the policy in JS units. `undefined` or `null` keeps a default;
 /// `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 struct ClientOptions {
     initial_delay_ms: Option<f64>,
     max_delay_ms: Option<f64>,
@@ -26,6 +26,29 @@ struct ClientOptions {
     adaptive: Option<bool>,
     long_poll_wait_ms: Option<f64>,
     eta_tolerance: Option<f64>,
+}
+
+impl ClientOptions {
+    const WHAT: &'static str = "options";
+
+    fn from_js(value: &JsValue) -> Result<Self, JsValue> {
+        let Some(object) = checked_object(value, Self::WHAT, &CLIENT_OPTION_NAMES)? else {
+            return Ok(Self::default());
+        };
+        let number = |key| number_field(object, Self::WHAT, key);
+        Ok(ClientOptions {
+            initial_delay_ms: number("initialDelayMs")?,
+            max_delay_ms: number("maxDelayMs")?,
+            backoff_factor: number("backoffFactor")?,
+            jitter: number("jitter")?,
+            max_attempts: number("maxAttempts")?,
+            max_wait_ms: number("maxWaitMs")?,
+            request_timeout_ms: number("requestTimeoutMs")?,
+            adaptive: bool_field(object, Self::WHAT, "adaptive")?,
+            long_poll_wait_ms: number("longPollWaitMs")?,
+            eta_tolerance: number("etaTolerance")?,
+        })
+    }
 }
 
 const CLIENT_OPTION_NAMES: [&str; 10] = [
@@ -43,7 +66,7 @@ const CLIENT_OPTION_NAMES: [&str; 10] = [
 
 /// Reads the constructor's options into a validated policy.
 pub fn policy_from_js(options: &JsValue) -> Result<PollPolicy, JsValue> {
-    let options: ClientOptions = from_js_object(options, "options", &CLIENT_OPTION_NAMES)?;
+    let options = ClientOptions::from_js(options)?;
     let defaults = PollPolicy::DEFAULT;
     let policy = PollPolicy {
         initial_delay: duration_or(
@@ -62,7 +85,8 @@ pub fn policy_from_js(options: &JsValue) -> Result<PollPolicy, JsValue> {
             }
             Some(n) => {
                 return Err(errors::range_error(&format!(
-                    "maxAttempts must be a whole number of at least 1 (or Infinity), got {n}"
+                    "maxAttempts must be a whole number of at least 1 (or Infinity), got {}",
+                    number_text(n)
                 )))
             }
         },
@@ -90,25 +114,29 @@ pub fn policy_from_js(options: &JsValue) -> Result<PollPolicy, JsValue> {
     Ok(policy)
 }
 
-/// `createJob`'s argument.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateJobOptions {
-    duration_ms: Option<f64>,
-    outcome: Option<Outcome>,
-    estimate_ms: Option<f64>,
-}
-
 const CREATE_JOB_OPTION_NAMES: [&str; 3] = ["durationMs", "outcome", "estimateMs"];
 
 /// Reads `createJob`'s argument into the wire request.
 pub fn create_job_from_js(request: &JsValue) -> Result<CreateJob, JsValue> {
-    let request: CreateJobOptions =
-        from_js_object(request, "createJob's request", &CREATE_JOB_OPTION_NAMES)?;
+    const WHAT: &str = "createJob's request";
+    let Some(object) = checked_object(request, WHAT, &CREATE_JOB_OPTION_NAMES)? else {
+        return Ok(CreateJob::default());
+    };
+    let outcome = match string_field(object, WHAT, "outcome")?.as_deref() {
+        None => None,
+        Some("completed") => Some(Outcome::Completed),
+        Some("error") => Some(Outcome::Error),
+        Some(other) => {
+            return Err(errors::type_error(&format!(
+                "{WHAT}: outcome must be \"completed\" or \"error\", got {}",
+                describe(&JsValue::from_str(other))
+            )))
+        }
+    };
     Ok(CreateJob {
-        duration_ms: whole_millis(request.duration_ms, "durationMs")?,
-        outcome: request.outcome,
-        estimate_ms: whole_millis(request.estimate_ms, "estimateMs")?,
+        duration_ms: whole_millis(number_field(object, WHAT, "durationMs")?, "durationMs")?,
+        outcome,
+        estimate_ms: whole_millis(number_field(object, WHAT, "estimateMs")?, "estimateMs")?,
     })
 }
 
@@ -119,12 +147,13 @@ fn whole_millis(ms: Option<f64>, name: &str) -> Result<Option<u64>, JsValue> {
             Ok(Some(ms as u64))
         }
         Some(ms) => Err(errors::range_error(&format!(
-            "{name} must be a whole number of milliseconds, 0 or more, got {ms}"
+            "{name} must be a whole number of milliseconds, 0 or more, got {}",
+            number_text(ms)
         ))),
     }
 }
 
-/// `waitForCompletion`'s options: callbacks and a signal, which serde cannot carry.
+/// `waitForCompletion`'s options: callbacks and a signal.
 #[derive(Debug, Default)]
 pub struct WaitOptions {
     /// Called with each status observed.
@@ -162,10 +191,9 @@ fn optional_field<T: JsCast>(
     key: &str,
     expected: &str,
 ) -> Result<Option<T>, JsValue> {
-    let value = js_sys::Reflect::get(object, &JsValue::from_str(key))?;
-    if value.is_undefined() || value.is_null() {
+    let Some(value) = super::js::field(object, key)? else {
         return Ok(None);
-    }
+    };
     value
         .dyn_into::<T>()
         .map(Some)
@@ -188,41 +216,33 @@ fn checked_object<'a>(
         .ok_or_else(|| {
             errors::type_error(&format!(
                 "{what} must be an object with any of: {}",
-                allowed.join(", ")
+                listed(allowed)
             ))
         })?;
-    // serde-wasm-bindgen only looks up the fields it knows, so extra keys are checked here.
+    // Readers only look up the fields they know, so a misspelt key is caught here.
     for key in js_sys::Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
         if !allowed.contains(&key.as_str()) {
             return Err(errors::type_error(&format!(
-                "unknown key {key:?} in {what}; expected any of: {}",
-                allowed.join(", ")
+                "unknown key {} in {what}; expected any of: {}",
+                super::js::quoted(&key),
+                listed(allowed)
             )));
         }
     }
     Ok(Some(object))
 }
 
-/// A checked object read with serde; a value of the wrong type is a `TypeError` that names
-/// the key ("options: initialDelayMs: invalid type: string \"soon\", expected f64").
-fn from_js_object<T: Default + for<'de> Deserialize<'de>>(
-    value: &JsValue,
-    what: &str,
-    allowed: &[&str],
-) -> Result<T, JsValue> {
-    let Some(object) = checked_object(value, what, allowed)? else {
-        return Ok(T::default());
-    };
-    let deserializer = serde_wasm_bindgen::Deserializer::from(JsValue::from(object));
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let key = error.path().to_string();
-        let inner = JsValue::from(error.into_inner());
-        let reason = inner
-            .dyn_ref::<js_sys::Error>()
-            .map_or_else(|| "invalid value".to_owned(), |e| String::from(e.message()));
-        errors::type_error(&format!("{what}: {key}: {reason}"))
-    })
+/// `"a, b, c"`. (Not `join`: its generic code costs the wasm module more than this loop.)
+fn listed(names: &[&str]) -> String {
+    let mut list = String::new();
+    for name in names {
+        if !list.is_empty() {
+            list.push_str(", ");
+        }
+        list.push_str(name);
+    }
+    list
 }
 
 fn duration_or(ms: Option<f64>, name: &str, default: Duration) -> Result<Duration, JsValue> {
@@ -234,8 +254,11 @@ fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
     const MAX_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
     if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
         return Err(errors::range_error(&format!(
-            "{name} must be a number of milliseconds from 0 to {MAX_MS}, got {ms}"
+            "{name} must be a number of milliseconds from 0 to {}, got {}",
+            number_text(MAX_MS),
+            number_text(ms)
         )));
     }
-    Ok(Duration::from_secs_f64(ms / 1000.0))
+    // In whole microseconds: exact enough, and without from_secs_f64's panicking checks.
+    Ok(Duration::from_micros((ms * 1000.0).round() as u64))
 }

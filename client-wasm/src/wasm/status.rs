@@ -3,18 +3,18 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-use super::http::Reply;
+use super::io::Reply;
+use super::js::{field, nullable, quoted, Fields};
 use crate::hints::StatusHints;
 use crate::poller::Observation;
 use video_translation_protocol::JobResult;
 
 /// A job status as JS sees it: camelCase, and `null` where the server said nothing (the
 /// seeds' plain `GET /status` sends only `result`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Status {
     /// The job's id.
     pub id: Option<String>,
@@ -26,16 +26,20 @@ pub struct Status {
     pub eta_ms: Option<f64>,
 }
 
-/// The wire shape, lenient: only `result` is required, and extra fields are ignored.
-#[derive(Deserialize)]
-struct WireStatus {
-    result: String,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    progress: Option<f64>,
-    #[serde(default)]
-    eta_ms: Option<f64>,
+impl Status {
+    /// The status as a plain JS object: `{ id, result, progress, etaMs }`.
+    pub fn to_js(&self) -> JsValue {
+        self.fields().into_value()
+    }
+
+    /// The status's fields, to extend with more (`onUpdate` adds the poll's).
+    pub fn fields(&self) -> Fields {
+        Fields::new()
+            .set("id", nullable(self.id.as_deref()))
+            .set("result", self.result.as_str())
+            .set("progress", nullable(self.progress))
+            .set("etaMs", nullable(self.eta_ms))
+    }
 }
 
 /// Why a 2xx body is not a status.
@@ -56,46 +60,83 @@ impl Invalid {
     }
 }
 
-/// Parses a status body.
+/// Parses a status body. The wire shape is lenient: only `result` is required, `id`,
+/// `progress` and `eta_ms` may be missing or `null`, and extra fields are ignored.
 pub fn parse_status(body: &str) -> Result<Status, Invalid> {
-    let value = js_sys::JSON::parse(body)
-        .map_err(|_| Invalid::Malformed(format!("the body is not JSON: {}", excerpt(body))))?;
-    let wire: WireStatus = serde_wasm_bindgen::from_value(value).map_err(|error| {
-        Invalid::Malformed(format!(
-            "the body is not a job status ({error}): {}",
+    // The messages are built here, once, rather than at each check (smaller wasm).
+    read_status(body).map_err(|flaw| match flaw {
+        Flaw::NotJson => Invalid::Malformed(format!("the body is not JSON: {}", excerpt(body))),
+        Flaw::NotAStatus(why) => Invalid::Malformed(format!(
+            "the body is not a job status ({why}): {}",
             excerpt(body)
-        ))
-    })?;
-    let result = wire
-        .result
+        )),
+        Flaw::UnknownResult(result) => Invalid::UnknownResult(format!(
+            "unknown result {}: expected \"pending\", \"completed\" or \"error\"",
+            quoted(&result)
+        )),
+    })
+}
+
+/// What is wrong with a status body, before it becomes a message.
+enum Flaw {
+    NotJson,
+    NotAStatus(&'static str),
+    UnknownResult(String),
+}
+
+fn read_status(body: &str) -> Result<Status, Flaw> {
+    let value = js_sys::JSON::parse(body).map_err(|_| Flaw::NotJson)?;
+    let object = value
+        .dyn_ref::<js_sys::Object>()
+        .filter(|_| !js_sys::Array::is_array(&value))
+        .ok_or(Flaw::NotAStatus("not an object"))?;
+    let read = |key: &str| field(object, key).ok().flatten();
+    let result = read("result")
+        .ok_or(Flaw::NotAStatus("no result"))?
+        .as_string()
+        .ok_or(Flaw::NotAStatus("result is not a string"))?;
+    // Not `parse::<JobResult>()`'s error message: its `{:?}` would pull Rust's string
+    // escaping into the wasm module; `quoted` says the same.
+    let result = result
         .parse::<JobResult>()
-        .map_err(|error| Invalid::UnknownResult(error.to_string()))?;
+        .map_err(|_| Flaw::UnknownResult(result))?;
+    let id = match read("id") {
+        None => None,
+        Some(id) => Some(
+            id.as_string()
+                .ok_or(Flaw::NotAStatus("id is not a string"))?,
+        ),
+    };
+    let number = |key: &str, why: &'static str| match read(key) {
+        None => Ok(None),
+        Some(value) => value.as_f64().map(Some).ok_or(Flaw::NotAStatus(why)),
+    };
     Ok(Status {
-        id: wire.id,
+        id,
         result,
-        progress: wire.progress,
-        eta_ms: wire.eta_ms,
+        progress: number("progress", "progress is not a number")?,
+        eta_ms: number("eta_ms", "eta_ms is not a number")?,
     })
 }
 
 /// The `code` and `message` of an error answer, falling back to an excerpt of the body.
 pub fn parse_error_body(body: &str) -> (Option<String>, String) {
-    #[derive(Deserialize)]
-    struct Detail {
-        code: String,
-        message: String,
-    }
-    #[derive(Deserialize)]
-    struct Body {
-        error: Detail,
-    }
-    let parsed = js_sys::JSON::parse(body)
+    // `{"error": {"code": "...", "message": "..."}}`, both strings; anything else is not ours.
+    let detail = js_sys::JSON::parse(body)
         .ok()
-        .and_then(|value| serde_wasm_bindgen::from_value::<Body>(value).ok());
-    match parsed {
-        Some(Body { error }) => (Some(error.code), error.message),
-        None if body.trim().is_empty() => (None, "(empty body)".to_owned()),
-        None => (None, excerpt(body)),
+        .and_then(|value| value.dyn_into::<js_sys::Object>().ok())
+        .and_then(|body| field(&body, "error").ok().flatten())
+        .and_then(|error| error.dyn_into::<js_sys::Object>().ok());
+    let text = |key: &str| {
+        detail
+            .as_ref()
+            .and_then(|detail| field(detail, key).ok().flatten())
+            .and_then(|value| value.as_string())
+    };
+    match (text("code"), text("message")) {
+        (Some(code), Some(message)) => (Some(code), message),
+        _ if body.trim().is_empty() => (None, "(empty body)".to_owned()),
+        _ => (None, excerpt(body)),
     }
 }
 
@@ -121,10 +162,10 @@ pub fn read_reply(reply: Reply) -> Reading {
                         eta: status
                             .eta_ms
                             .filter(|ms| ms.is_finite() && *ms >= 0.0)
-                            .map(|ms| Duration::from_secs_f64(ms.min(1e12) / 1000.0)),
+                            .map(|ms| Duration::from_micros((ms.min(1e12) * 1000.0) as u64)),
                         progress: status.progress,
                         retry_after: reply.retry_after,
-                        wait_applied: reply.wait_applied,
+                        long_polled: reply.long_polled,
                     },
                 },
                 status: Some(status),
@@ -155,18 +196,14 @@ fn reading(observation: Observation, error_code: Option<String>) -> Reading {
     }
 }
 
-/// The first 120 characters of a body, for error messages.
+/// The first 120 characters of a body, quoted, for error messages.
 fn excerpt(body: &str) -> String {
     const LIMIT: usize = 120;
-    match body.char_indices().nth(LIMIT) {
-        Some((cut, _)) => format!("{:?}…", &body[..cut]),
-        None => format!("{body:?}"),
+    // Collected rather than sliced: slicing a str checks char boundaries with a panic path.
+    let head: String = body.chars().take(LIMIT).collect();
+    if head.len() < body.len() {
+        format!("{}…", quoted(&head))
+    } else {
+        quoted(body)
     }
-}
-
-/// A Rust value as a plain JS object (`null` for `None`, objects rather than `Map`s).
-pub fn to_js<T: Serialize>(value: &T) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    // Our own plain structs always serialize.
-    value.serialize(&serializer).unwrap_or(JsValue::NULL)
 }

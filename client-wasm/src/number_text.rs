@@ -1,0 +1,82 @@
+//! Numbers in messages, written without Rust's float formatting.
+//!
+//! `f64`'s `Display` pulls about 20 KB of formatting code and tables into the wasm module,
+//! for error messages alone. This writes what a person needs to see (up to six decimals,
+//! spelled as JS spells `Infinity` and `NaN`, since the values come from JS) with integer
+//! arithmetic only.
+
+/// `1.5` → `"1.5"`, `-2.0` → `"-2"`, `0.1234567` → `"0.123457"`, `f64::INFINITY` →
+/// `"Infinity"`; magnitudes of 10^15 and above are written as a power of ten (`"~1e21"`).
+pub fn number_text(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_owned();
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    let magnitude = value.abs();
+    if magnitude.is_infinite() {
+        return format!("{sign}Infinity");
+    }
+    if magnitude >= 1e15 {
+        let mut exponent = 15;
+        let mut scaled = magnitude / 1e15;
+        while scaled >= 10.0 {
+            scaled /= 10.0;
+            exponent += 1;
+        }
+        return format!("{sign}~1e{exponent}");
+    }
+    // Below 10^15 both parts fit a u64 exactly enough for six decimals.
+    let mut whole = magnitude.trunc() as u64;
+    let mut millionths = ((magnitude - magnitude.trunc()) * 1e6).round() as u64;
+    if millionths == 1_000_000 {
+        whole += 1;
+        millionths = 0;
+    }
+    let sign = if whole == 0 && millionths == 0 {
+        ""
+    } else {
+        sign
+    };
+    if millionths == 0 {
+        return format!("{sign}{whole}");
+    }
+    let decimals = format!("{millionths:06}");
+    format!("{sign}{whole}.{}", decimals.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    // The same tests run natively (`cargo test`) and in the browser (`wasm-pack test`).
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::number_text;
+
+    #[test]
+    fn whole_numbers_have_no_decimals() {
+        assert_eq!(number_text(0.0), "0");
+        assert_eq!(number_text(-0.0), "0");
+        assert_eq!(number_text(15_000.0), "15000");
+        assert_eq!(number_text(-2.0), "-2");
+        assert_eq!(number_text(999_999_999_999_999.0), "999999999999999");
+    }
+
+    #[test]
+    fn fractions_keep_up_to_six_decimals_without_trailing_zeros() {
+        assert_eq!(number_text(1.5), "1.5");
+        assert_eq!(number_text(0.25), "0.25");
+        assert_eq!(number_text(-0.2), "-0.2");
+        assert_eq!(number_text(0.1234567), "0.123457");
+        assert_eq!(number_text(2.9999999), "3");
+        assert_eq!(number_text(-0.0000001), "0");
+    }
+
+    #[test]
+    fn non_finite_and_huge_values_are_spelled_out() {
+        assert_eq!(number_text(f64::NAN), "NaN");
+        assert_eq!(number_text(f64::INFINITY), "Infinity");
+        assert_eq!(number_text(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(number_text(1e21), "~1e21");
+        assert_eq!(number_text(-3e300), "-~1e300");
+    }
+}

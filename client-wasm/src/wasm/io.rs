@@ -1,0 +1,137 @@
+//! The client's input and output: one HTTP exchange and one sleep, each bounded in time
+//! and abortable, carried out by `js/io.js` (the global `fetch`, `setTimeout`, the caller's
+//! `AbortSignal`). This side gives them Rust types.
+
+use std::time::Duration;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortSignal;
+
+use super::js::field;
+use crate::hints::{applies_wait, parse_retry_after};
+
+#[wasm_bindgen(module = "/js/io.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = exchange)]
+    fn js_exchange(
+        method: &str,
+        url: &str,
+        json_body: Option<&str>,
+        timeout_ms: u32,
+        signal: Option<&AbortSignal>,
+    ) -> js_sys::Promise;
+
+    #[wasm_bindgen(js_name = sleep)]
+    fn js_sleep(ms: u32, signal: Option<&AbortSignal>) -> js_sys::Promise;
+}
+
+/// An HTTP answer, its body read in full.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The body as text.
+    pub body: String,
+    /// The `Retry-After` header, in seconds, if present and well-formed.
+    pub retry_after: Option<Duration>,
+    /// `Preference-Applied` named the wait: the server long-polled.
+    pub long_polled: bool,
+}
+
+/// Why no [`Reply`] came.
+#[derive(Debug)]
+pub enum Failure {
+    /// The network failed (refused, reset, DNS, CORS): the message says how.
+    Network(String),
+    /// No complete answer within the time limit; the request was cancelled.
+    TimedOut,
+    /// The caller's signal fired; the request was cancelled (or never sent).
+    Aborted,
+}
+
+/// A request to send.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Absolute URL.
+    pub url: &'a str,
+    /// A JSON body, for `POST`.
+    pub json_body: Option<&'a str>,
+    /// Limit for the whole exchange, body included.
+    pub timeout: Duration,
+}
+
+impl Exchange<'_> {
+    /// Sends the request and reads the whole answer, unless `timeout` passes or `signal`
+    /// fires first; in both cases the request is cancelled. Nothing is sent if `signal`
+    /// has already fired.
+    pub async fn send(self, signal: Option<&AbortSignal>) -> Result<Reply, Failure> {
+        let promise = js_exchange(
+            self.method,
+            self.url,
+            self.json_body,
+            timer_ms(self.timeout),
+            signal,
+        );
+        match JsFuture::from(promise).await {
+            Ok(reply) => Ok(read_reply(reply.unchecked_ref())),
+            Err(failure) => Err(read_failure(&failure)),
+        }
+    }
+}
+
+/// The caller's signal fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aborted;
+
+/// Sleeps for `delay`, or less if `signal` fires first. The timer is cleared either way.
+pub async fn sleep(delay: Duration, signal: Option<&AbortSignal>) -> Result<(), Aborted> {
+    JsFuture::from(js_sleep(timer_ms(delay), signal))
+        .await
+        .map(drop)
+        .map_err(|_| Aborted)
+}
+
+/// `{ status, body, retryAfter, preferenceApplied }` from `exchange`.
+fn read_reply(reply: &js_sys::Object) -> Reply {
+    let value = |key: &str| field(reply, key).ok().flatten();
+    let text = |key: &str| value(key).and_then(|value| value.as_string());
+    Reply {
+        status: value("status")
+            .and_then(|status| status.as_f64())
+            .map_or(0, |status| status as u16),
+        body: text("body").unwrap_or_default(),
+        retry_after: text("retryAfter").and_then(|header| parse_retry_after(&header)),
+        long_polled: text("preferenceApplied").is_some_and(|header| applies_wait(&header)),
+    }
+}
+
+/// `{ kind, message }` from `exchange`.
+fn read_failure(failure: &JsValue) -> Failure {
+    let text = |key: &str| {
+        failure
+            .dyn_ref::<js_sys::Object>()
+            .and_then(|failure| field(failure, key).ok().flatten())
+            .and_then(|value| value.as_string())
+    };
+    match text("kind").as_deref() {
+        Some("timeout") => Failure::TimedOut,
+        Some("aborted") => Failure::Aborted,
+        _ => Failure::Network(text("message").unwrap_or_else(|| "unknown error".to_owned())),
+    }
+}
+
+/// setTimeout takes a signed 32-bit delay; longer ones fire at once. Clamp to its maximum
+/// (about 24.8 days), which no sane poll gap reaches.
+fn timer_ms(delay: Duration) -> u32 {
+    let millis = delay
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(delay.subsec_millis()));
+    u32::try_from(millis)
+        .unwrap_or(u32::MAX)
+        .min(i32::MAX as u32)
+}
