@@ -8,7 +8,7 @@ DEMO_BIND ?= 127.0.0.1:8080
 SERVER_DEBUG := target/debug/video-translation-server
 SERVER_RELEASE := target/release/video-translation-server
 
-.PHONY: help demo test bench tools browser-tools bench-tools pkg test-rust test-wasm test-e2e clean
+.PHONY: help demo test bench tools browser-tools bench-tools pkg test-rust test-docs test-wasm test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ demo: tools pkg ## Build the package and the server, serve the demo on http://12
 	@echo "Demo page: http://$(DEMO_BIND)/   (Ctrl-C stops the server)"
 	$(SERVER_RELEASE) --bind $(DEMO_BIND)
 
-test: tools browser-tools pkg test-rust test-wasm test-e2e ## Run every test
+test: tools browser-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test
 	@echo "All test suites passed."
 
 bench: tools bench-tools pkg ## Benchmarks (about 20 min): package size, polling strategies, server
@@ -41,6 +41,10 @@ pkg: ## Build the npm package into client-wasm/pkg
 
 test-rust: ## cargo tests: the poller, the protocol, the server's handlers
 	cargo test --workspace
+
+test-docs: ## cargo doc for every crate (and the wasm API), warnings as errors
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" cargo doc -p video-translation-client --no-deps --target wasm32-unknown-unknown
 
 test-wasm: ## wasm-pack test in headless Chromium against a real server
 	cargo build -p video-translation-server
