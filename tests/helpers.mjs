@@ -29,6 +29,7 @@ export async function startServer(args = [], { bin = SERVER_BIN, logLevel, quiet
   });
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
+  const exited = once(child, "exit").then(([code, signal]) => ({ code, signal }));
 
   let stderr = "";
   child.stderr?.on("data", (chunk) => (stderr += chunk));
@@ -52,12 +53,12 @@ export async function startServer(args = [], { bin = SERVER_BIN, logLevel, quiet
   return {
     url,
     pid: child.pid,
+    /** Resolves `{ code, signal }` when the process ends. */
+    exited,
     async stop() {
       process.off("exit", killOnExit);
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
-      }
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
     },
   };
 }

@@ -11,8 +11,10 @@ describe("command line", () => {
   test("--help explains every flag and its environment variable", async () => {
     const { stdout } = await run(SERVER_BIN, ["--help"]);
     for (const flag of [
-      "--bind", "--delay", "--error-rate", "--eta-error", "--max-wait",
-      "VTS_BIND", "VTS_DELAY", "VTS_ERROR_RATE", "VTS_ETA_ERROR", "VTS_MAX_WAIT",
+      "--bind", "--delay", "--error-rate", "--eta-error", "--max-wait", "--job-ttl", "--max-jobs",
+      "--max-waiters", "--rate-limit", "--cors-origin",
+      "VTS_BIND", "VTS_DELAY", "VTS_ERROR_RATE", "VTS_ETA_ERROR", "VTS_MAX_WAIT", "VTS_JOB_TTL",
+      "VTS_MAX_JOBS", "VTS_MAX_WAITERS", "VTS_RATE_LIMIT", "VTS_CORS_ORIGINS",
     ]) {
       assert.ok(stdout.includes(flag), `--help should mention ${flag}`);
     }
@@ -25,6 +27,8 @@ describe("command line", () => {
       [["--bind", "nowhere"], "--bind"],
       [["--max-wait", "-1"], "--max-wait"],
       [["--eta-error", "2"], "--eta-error"],
+      [["--max-jobs", "0"], "--max-jobs"],
+      [["--cors-origin", "example.com"], "--cors-origin"],
     ]) {
       await assert.rejects(run(SERVER_BIN, args), (error) => {
         assert.notEqual(error.code, 0);
@@ -91,5 +95,29 @@ describe("serving", () => {
     assert.equal(response.status, 404);
     const body = await response.json();
     assert.equal(body.error.code, "not_found");
+  });
+});
+
+describe("stopping", () => {
+  test("SIGTERM answers every held long-poll at once with the current status, then exits 0", async () => {
+    const server = await startServer(["--max-wait", "60"]);
+    try {
+      const created = await (await fetch(`${server.url}/jobs`, { method: "POST", body: '{"duration_ms": 600000}' })).json();
+      const held = [1, 2, 3].map(() => fetch(`${server.url}/jobs/${created.id}?wait=60`).then(async (r) => ({ status: r.status, body: await r.json() })));
+      await new Promise((resolve) => setTimeout(resolve, 300)); // all three are held by now
+      const stopped = Date.now();
+      process.kill(server.pid, "SIGTERM");
+      const answers = await Promise.all(held);
+      const answeredAfterMs = Date.now() - stopped;
+      for (const answer of answers) {
+        assert.equal(answer.status, 200);
+        assert.equal(answer.body.result, "pending");
+        assert.equal(answer.body.id, created.id);
+      }
+      assert.ok(answeredAfterMs < 5_000, `answered ${answeredAfterMs} ms after SIGTERM, not after the 60 s wait`);
+      assert.deepEqual(await server.exited, { code: 0, signal: null });
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -64,6 +64,31 @@ pub struct Settings {
     /// Worker threads; defaults to one per CPU core.
     #[arg(long, env = "VTS_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
+
+    /// How long, in seconds, a job is kept after it ends (fractions allowed, at most a day);
+    /// then its id answers 404. Bounds the memory a flood of POST /jobs can take.
+    #[arg(long, env = "VTS_JOB_TTL", default_value = "600", value_parser = parse_job_ttl, allow_hyphen_values = true)]
+    pub job_ttl: Duration,
+
+    /// How many created jobs are kept at once; past it, POST /jobs answers 503 with
+    /// Retry-After (when the oldest expires).
+    #[arg(long, env = "VTS_MAX_JOBS", default_value = "100000", value_parser = clap::value_parser!(u32).range(1..=100_000_000))]
+    pub max_jobs: u32,
+
+    /// How many long-polls are held at once; past it, a request that asks to wait answers
+    /// 503 with Retry-After.
+    #[arg(long, env = "VTS_MAX_WAITERS", default_value = "20000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub max_waiters: u32,
+
+    /// Requests per second each client address may make, in bursts of as many; past it,
+    /// 429 with Retry-After. 0 (the default, for the demo) turns the limit off.
+    #[arg(long, env = "VTS_RATE_LIMIT", default_value = "0", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub rate_limit: u32,
+
+    /// An origin allowed to call the API from a browser, such as https://app.example.com;
+    /// repeat the flag (or separate with commas) for more. Without it, any origin may.
+    #[arg(long = "cors-origin", env = "VTS_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
 }
 
 impl Settings {
@@ -78,12 +103,37 @@ impl Settings {
             www_dir: DEFAULT_WWW_DIR.into(),
             pkg_dir: DEFAULT_PKG_DIR.into(),
             workers: Some(1),
+            job_ttl: Duration::from_secs(600),
+            max_jobs: 100_000,
+            max_waiters: 20_000,
+            rate_limit: 0,
+            cors_origins: Vec::new(),
         }
     }
 }
 
 fn parse_delay(text: &str) -> Result<Duration, String> {
     parse_seconds(text, MAX_JOB_DURATION, "the longest job")
+}
+
+fn parse_job_ttl(text: &str) -> Result<Duration, String> {
+    parse_seconds(text, MAX_JOB_DURATION, "a day")
+}
+
+/// A browser origin: `http` or `https`, a host, an optional port, and nothing else.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let origin = text.trim().trim_end_matches('/');
+    let uri: actix_web::http::Uri = origin
+        .parse()
+        .map_err(|_| format!("{text:?} is not an origin like https://app.example.com"))?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let bare = uri.path() == "/" && uri.query().is_none() && !origin.ends_with('?');
+    if !scheme_ok || uri.host().is_none() || !bare || origin.contains('@') {
+        return Err(format!(
+            "{text:?} is not an origin: expected http(s)://host[:port] and nothing more"
+        ));
+    }
+    Ok(origin.to_owned())
 }
 
 fn parse_max_wait(text: &str) -> Result<Duration, String> {
@@ -138,6 +188,58 @@ mod tests {
         assert_eq!(settings.error_rate, 0.0);
         assert_eq!(settings.eta_error, 0.0);
         assert_eq!(settings.max_wait, Duration::from_secs(30));
+        assert_eq!(settings.job_ttl, Duration::from_secs(600));
+        assert_eq!(settings.max_jobs, 100_000);
+        assert_eq!(settings.max_waiters, 20_000);
+        assert_eq!(settings.rate_limit, 0, "no rate limit for the demo");
+        assert!(settings.cors_origins.is_empty(), "any origin for the demo");
+    }
+
+    #[test]
+    fn cors_origins_are_checked_and_may_repeat_or_be_comma_separated() {
+        let settings = parse(&[
+            "--cors-origin",
+            "https://app.example.com",
+            "--cors-origin",
+            "http://127.0.0.1:3000/,http://localhost:5173",
+        ])
+        .unwrap();
+        assert_eq!(
+            settings.cors_origins,
+            [
+                "https://app.example.com",
+                "http://127.0.0.1:3000",
+                "http://localhost:5173"
+            ]
+        );
+        for bad in [
+            "app.example.com",
+            "ftp://example.com",
+            "https://example.com/path",
+            "https://example.com?x=1",
+            "https://user@example.com",
+            "*",
+            "",
+        ] {
+            assert!(parse(&["--cors-origin", bad]).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        for bad in [
+            ["--max-jobs", "0"],
+            ["--max-waiters", "0"],
+            ["--rate-limit", "-1"],
+            ["--job-ttl", "-1"],
+            ["--job-ttl", "100000"],
+            ["--max-jobs", "lots"],
+        ] {
+            assert!(parse(&bad).is_err(), "{bad:?}");
+        }
+        let settings = parse(&["--job-ttl", "0.5", "--rate-limit", "20"]).unwrap();
+        assert_eq!(settings.job_ttl, Duration::from_millis(500));
+        assert_eq!(settings.rate_limit, 20);
     }
 
     #[test]

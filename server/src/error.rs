@@ -5,6 +5,8 @@
 //! a failed extractor) are rewritten into the same shape by [`json_error_bodies`], so no
 //! caller ever sees a plain-text error.
 
+use std::time::Duration;
+
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
@@ -24,6 +26,31 @@ pub enum ApiError {
     /// The route exists but not with this method.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// The server is full (jobs or long-polls); `Retry-After` says when to ask again.
+    #[error("{message}")]
+    Unavailable {
+        /// What is full.
+        message: String,
+        /// When to ask again.
+        retry_after: Duration,
+    },
+    /// This caller sent too many requests; `Retry-After` says when to ask again.
+    #[error("{message}")]
+    TooManyRequests {
+        /// The limit.
+        message: String,
+        /// When to ask again.
+        retry_after: Duration,
+    },
+}
+
+impl From<crate::store::Busy> for ApiError {
+    fn from(busy: crate::store::Busy) -> Self {
+        ApiError::Unavailable {
+            message: busy.reason,
+            retry_after: busy.retry_after,
+        }
+    }
 }
 
 impl ApiError {
@@ -33,8 +60,26 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
         }
     }
+
+    /// When to ask again, for the errors that have an answer to that.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Unavailable { retry_after, .. }
+            | ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+/// `Retry-After` in whole seconds (RFC 9110), rounded up and at least 1: "0" would invite
+/// an immediate retry of something that just failed.
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    seconds.max(1)
 }
 
 impl ResponseError for ApiError {
@@ -43,11 +88,17 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(ErrorBody::new(self.code(), self.to_string()))
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(wait) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, retry_after_seconds(wait).to_string()));
+        }
+        response.json(ErrorBody::new(self.code(), self.to_string()))
     }
 }
 

@@ -9,8 +9,10 @@
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
 //! | [`job`] | one simulated job and its status at a given instant |
 //! | [`store`] | the jobs the server knows, by id, and long-polls on them |
+//! | [`job_table`] | the created jobs, bounded: expiry after their end, and a cap |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
 //! | [`error`] | every error answer, in the contract's JSON shape |
+//! | [`rate_limit`] | the per-client request limit (`--rate-limit`) |
 //! | [`routes`] | thin HTTP handlers |
 //! | [`startup`] | [`startup::Application`]: binds, wires middleware and routes, runs |
 //! | [`telemetry`] | structured request logs |
@@ -19,6 +21,8 @@
 pub mod config;
 pub mod error;
 pub mod job;
+pub mod job_table;
+pub mod rate_limit;
 pub mod routes;
 pub mod startup;
 pub mod store;

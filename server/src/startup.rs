@@ -13,9 +13,10 @@ use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
 
 use crate::config::Settings;
 use crate::error::json_error_bodies;
+use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
 use crate::routes::{fallback, health, jobs, status};
-use crate::store::{JobDefaults, JobStore};
+use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
 
 /// Where the static content lives on disk.
@@ -45,10 +46,16 @@ pub fn build_app(
     App::new()
         .app_data(state.store.clone())
         .app_data(state.limits.clone())
-        // Innermost first: errors become JSON, then CORS headers go on every answer,
-        // then the request log sees the final status.
+        .app_data(state.rate_limit.clone())
+        // Innermost first: errors become JSON, over-limit clients get 429, CORS headers go on
+        // every answer (429s included, so browsers can read them), then the request log sees
+        // the final status.
         .wrap(json_error_bodies())
-        .wrap(cors())
+        .wrap(middleware::from_fn(rate_limit::limit_requests))
+        .wrap(cors(&state.cors_origins))
+        // Again outside CORS: its own refusals (a preflight from an unlisted origin) are
+        // plain text otherwise.
+        .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
         .service(
             web::resource("/status")
@@ -88,6 +95,10 @@ pub struct AppState {
     pub store: web::Data<JobStore>,
     /// Long-polling bounds.
     pub limits: web::Data<LongPollLimits>,
+    /// The per-client request limit.
+    pub rate_limit: web::Data<RateLimit>,
+    /// Origins allowed by CORS; empty means any.
+    pub cors_origins: Vec<String>,
     /// Where the static content lives.
     pub dirs: StaticDirs,
 }
@@ -96,14 +107,23 @@ impl AppState {
     /// The state for `settings`: an empty store whose default job starts now.
     pub fn new(settings: &Settings) -> Self {
         AppState {
-            store: web::Data::new(JobStore::new(JobDefaults {
-                duration: settings.delay,
-                error_rate: settings.error_rate,
-                eta_error: settings.eta_error,
-            })),
+            store: web::Data::new(JobStore::new(
+                JobDefaults {
+                    duration: settings.delay,
+                    error_rate: settings.error_rate,
+                    eta_error: settings.eta_error,
+                },
+                StoreLimits {
+                    job_ttl: settings.job_ttl,
+                    max_jobs: settings.max_jobs as usize,
+                    max_waiters: settings.max_waiters as usize,
+                },
+            )),
             limits: web::Data::new(LongPollLimits {
                 max_wait: settings.max_wait,
             }),
+            rate_limit: web::Data::new(RateLimit::new(settings.rate_limit)),
+            cors_origins: settings.cors_origins.clone(),
             dirs: StaticDirs {
                 www: settings.www_dir.clone(),
                 pkg: settings.pkg_dir.clone(),
@@ -112,12 +132,18 @@ impl AppState {
     }
 }
 
-/// Any origin may call the API (the demo and third-party apps alike), with only the methods
-/// and headers the API uses; the hint headers are exposed so cross-origin callers read them.
-fn cors() -> Cors {
-    Cors::default()
-        .allow_any_origin()
-        .allowed_methods(["GET", "POST"])
+/// Any origin may call the API (the demo and third-party apps alike), or only `origins` when
+/// given (`--cors-origin`, checked when parsed); only the methods and headers the API uses.
+/// The hint headers are exposed so cross-origin callers read them.
+fn cors(origins: &[String]) -> Cors {
+    let cors = if origins.is_empty() {
+        Cors::default().allow_any_origin()
+    } else {
+        origins
+            .iter()
+            .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+    };
+    cors.allowed_methods(["GET", "POST"])
         .allowed_headers([
             header::CONTENT_TYPE,
             header::ACCEPT,
@@ -136,6 +162,7 @@ pub struct Application {
     port: u16,
     host: String,
     server: Server,
+    store: web::Data<JobStore>,
 }
 
 impl std::fmt::Debug for Application {
@@ -166,7 +193,10 @@ impl Application {
             let state = state.clone();
             move || build_app(&state)
         })
-        .listen(listener)?;
+        .listen(listener)?
+        // We handle SIGINT/SIGTERM ourselves: held long-polls must be answered before the
+        // graceful drain, or it would wait out their whole wait (run_until_stopped).
+        .disable_signals();
         if let Some(workers) = settings.workers {
             server = server.workers(usize::from(workers));
         }
@@ -174,6 +204,7 @@ impl Application {
             port: address.port(),
             host: address.ip().to_string(),
             server: server.run(),
+            store: state.store,
         })
     }
 
@@ -191,8 +222,43 @@ impl Application {
         }
     }
 
-    /// Serves until the process is told to stop (SIGINT/SIGTERM), then drains gracefully.
+    /// Serves until the process is told to stop (SIGINT/SIGTERM). Then every held long-poll
+    /// is answered at once with its job's current status, new connections are refused, and
+    /// requests in flight finish before the process exits.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let store = self.store;
+        actix_web::rt::spawn(async move {
+            stop_signal().await;
+            tracing::info!(
+                "stopping: answering held long-polls, then finishing requests in flight"
+            );
+            store.stop_waiting();
+            handle.stop(true).await;
+        });
         self.server.await
     }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what service managers and `kill` send).
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }

@@ -1,13 +1,14 @@
 //! The jobs the server knows, by id.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use video_translation_protocol::{JobStatus, Outcome, DEFAULT_JOB_ID};
 
 use crate::job::Job;
+use crate::job_table::JobTable;
 use crate::transitions::Transitions;
 
 /// A job id: 128 random bits as 32 lowercase hex digits, so ids cannot be guessed.
@@ -98,13 +99,49 @@ impl JobDefaults {
     }
 }
 
+/// How much the store holds at most.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreLimits {
+    /// How long a job is kept after it ends; then its id answers 404.
+    pub job_ttl: Duration,
+    /// How many created jobs are kept at once (pending, or ended within `job_ttl`).
+    pub max_jobs: usize,
+    /// How many long-polls may be held at once, over all jobs.
+    pub max_waiters: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            job_ttl: Duration::from_secs(600),
+            max_jobs: 100_000,
+            max_waiters: 20_000,
+        }
+    }
+}
+
+/// The store cannot take this request now; asking again after `retry_after` may succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Busy {
+    /// What is full, for the error message.
+    pub reason: String,
+    /// When to ask again.
+    pub retry_after: Duration,
+}
+
 /// Every job the server has created, plus the default job behind `GET /status`.
 #[derive(Debug)]
 pub struct JobStore {
     defaults: JobDefaults,
+    limits: StoreLimits,
     default_job: Job,
-    jobs: Mutex<HashMap<JobId, Job>>,
+    jobs: Mutex<JobTable>,
     transitions: Transitions<JobKey>,
+    /// Long-polls held right now.
+    waiters: AtomicUsize,
+    /// Set once the server is stopping: long-polls answer at once.
+    stopping: AtomicBool,
 }
 
 /// A request to create a job; `None` fields take the server's defaults.
@@ -120,29 +157,41 @@ pub struct NewJob {
 
 impl JobStore {
     /// A store whose default job starts now.
-    pub fn new(defaults: JobDefaults) -> Self {
+    pub fn new(defaults: JobDefaults, limits: StoreLimits) -> Self {
         JobStore {
             default_job: defaults.new_job(None, None, None),
             defaults,
-            jobs: Mutex::new(HashMap::new()),
+            limits,
+            jobs: Mutex::new(JobTable::new(limits.job_ttl, limits.max_jobs)),
             transitions: Transitions::start(),
+            waiters: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
         }
     }
 
-    /// Starts a job now.
-    pub fn create(&self, request: NewJob) -> JobStatus {
+    /// Starts a job now, unless `max_jobs` are kept already.
+    pub fn create(&self, request: NewJob) -> Result<JobStatus, Busy> {
         let job = self
             .defaults
             .new_job(request.duration, request.estimate, request.outcome);
         let id = JobId::random();
-        self.lock().insert(id, job);
-        job.status_at(&id.to_string(), job.created_at)
+        self.lock()
+            .insert(id, job, job.created_at)
+            .map_err(|full| Busy {
+                reason: format!(
+                    "the server keeps {} jobs at most, and is full until the oldest expire",
+                    self.limits.max_jobs
+                ),
+                retry_after: full.retry_after,
+            })?;
+        Ok(job.status_at(&id.to_string(), job.created_at))
     }
 
-    /// The job an id names: `None` if the id is malformed or unknown.
+    /// The job an id names: `None` if the id is malformed, unknown or expired.
     pub fn find(&self, id: &str) -> Option<JobKey> {
         let id = JobId::parse(id)?;
-        self.lock().contains_key(&id).then_some(JobKey::Created(id))
+        let found = self.lock().get(id, Instant::now());
+        found.map(|_| JobKey::Created(id))
     }
 
     /// The status of a job now.
@@ -153,20 +202,62 @@ impl JobStore {
 
     /// The status of job `key` as soon as it leaves `pending`, or after `wait`, whichever
     /// comes first. Waiters of one job share one notification (see [`Transitions`]).
-    pub async fn status_after(&self, key: JobKey, wait: Duration) -> Option<JobStatus> {
-        let job = self.job(key)?;
-        if !wait.is_zero() && !job.is_final_at(Instant::now()) {
+    ///
+    /// At most `max_waiters` long-polls are held at once; past that, `Busy`. While the server
+    /// stops, nothing is held: every waiter answers at once (see [`JobStore::stop_waiting`]).
+    pub async fn status_after(
+        &self,
+        key: JobKey,
+        wait: Duration,
+    ) -> Result<Option<JobStatus>, Busy> {
+        let Some(job) = self.job(key) else {
+            return Ok(None);
+        };
+        if !wait.is_zero() && !job.is_final_at(Instant::now()) && !self.is_stopping() {
+            let _slot = self.waiter_slot()?;
             let notify: Arc<Notify> = self.transitions.watch(key, job.ends_at());
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            // Enabled first, checked second: a job that ended in between is not missed.
-            if !job.is_final_at(Instant::now()) {
+            // Enabled first, checked second: a job that ended, or a stop that began, in
+            // between is not missed.
+            if !job.is_final_at(Instant::now()) && !self.is_stopping() {
                 let _ = tokio::time::timeout(wait, notified).await;
             }
         }
         // A job never changes once created: no need to look it up again after the wait.
-        Some(job.status_at(&key.to_string(), Instant::now()))
+        Ok(Some(job.status_at(&key.to_string(), Instant::now())))
+    }
+
+    /// For a graceful stop: every held long-poll answers now with its job's current status,
+    /// and later ones are not held.
+    pub fn stop_waiting(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.transitions.wake_all_and_stop();
+    }
+
+    /// How many long-polls are held right now.
+    pub fn waiters(&self) -> usize {
+        self.waiters.load(Ordering::Relaxed)
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    fn waiter_slot(&self) -> Result<WaiterSlot<'_>, Busy> {
+        let held = self.waiters.fetch_add(1, Ordering::Relaxed);
+        let slot = WaiterSlot(&self.waiters);
+        if held >= self.limits.max_waiters {
+            return Err(Busy {
+                reason: format!(
+                    "the server holds {} long-polls at most; poll without waiting, or later",
+                    self.limits.max_waiters
+                ),
+                retry_after: Duration::from_secs(1),
+            });
+        }
+        Ok(slot)
     }
 
     /// How many jobs have long-poll waiters right now.
@@ -177,16 +268,25 @@ impl JobStore {
     fn job(&self, key: JobKey) -> Option<Job> {
         match key {
             JobKey::Default => Some(self.default_job),
-            JobKey::Created(id) => self.lock().get(&id).copied(),
+            JobKey::Created(id) => self.lock().get(id, Instant::now()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, Job>> {
-        // A panic while holding the lock cannot leave the map half-written (inserts and
+    fn lock(&self) -> MutexGuard<'_, JobTable> {
+        // A panic while holding the lock cannot leave the table half-written (inserts and
         // lookups are single calls), so a poisoned lock is still safe to use.
         self.jobs
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// One held long-poll, counted while it lives.
+struct WaiterSlot<'a>(&'a AtomicUsize);
+
+impl Drop for WaiterSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -197,11 +297,14 @@ mod tests {
     use super::*;
 
     fn store(error_rate: f64) -> JobStore {
-        JobStore::new(JobDefaults {
-            duration: Duration::from_secs(60),
-            error_rate,
-            eta_error: 0.0,
-        })
+        JobStore::new(
+            JobDefaults {
+                duration: Duration::from_secs(60),
+                error_rate,
+                eta_error: 0.0,
+            },
+            StoreLimits::default(),
+        )
     }
 
     fn lasting(duration: Duration) -> NewJob {
@@ -245,7 +348,7 @@ mod tests {
     #[test]
     fn a_created_job_can_be_looked_up_by_its_id() {
         let store = store(0.0);
-        let created = store.create(lasting(Duration::from_secs(5)));
+        let created = store.create(lasting(Duration::from_secs(5))).unwrap();
         assert_eq!(created.result, JobResult::Pending);
         assert_eq!(created.progress, 0.0);
         assert_eq!(created.eta_ms, Some(5_000));
@@ -270,23 +373,25 @@ mod tests {
     #[test]
     fn missing_parameters_take_the_defaults() {
         let always_fails = store(1.0);
-        let created = always_fails.create(NewJob::default());
+        let created = always_fails.create(NewJob::default()).unwrap();
         assert_eq!(created.eta_ms, Some(60_000));
-        let instant = always_fails.create(lasting(Duration::ZERO));
+        let instant = always_fails.create(lasting(Duration::ZERO)).unwrap();
         assert_eq!(instant.result, JobResult::Error);
 
         let never_fails = store(0.0);
-        let instant = never_fails.create(lasting(Duration::ZERO));
+        let instant = never_fails.create(lasting(Duration::ZERO)).unwrap();
         assert_eq!(instant.result, JobResult::Completed);
     }
 
     #[test]
     fn an_explicit_outcome_overrides_the_error_rate() {
         let store = store(1.0);
-        let created = store.create(NewJob {
-            outcome: Some(Outcome::Completed),
-            ..lasting(Duration::ZERO)
-        });
+        let created = store
+            .create(NewJob {
+                outcome: Some(Outcome::Completed),
+                ..lasting(Duration::ZERO)
+            })
+            .unwrap();
         assert_eq!(created.result, JobResult::Completed);
     }
 
@@ -300,22 +405,27 @@ mod tests {
     #[test]
     fn an_explicit_estimate_is_what_eta_reports() {
         let store = store(0.0);
-        let created = store.create(NewJob {
-            estimate: Some(Duration::from_secs(8)),
-            ..lasting(Duration::from_secs(10))
-        });
+        let created = store
+            .create(NewJob {
+                estimate: Some(Duration::from_secs(8)),
+                ..lasting(Duration::from_secs(10))
+            })
+            .unwrap();
         assert_eq!(created.eta_ms, Some(8_000));
     }
 
     #[test]
     fn eta_error_strays_the_estimate_within_its_bound() {
-        let store = JobStore::new(JobDefaults {
-            duration: Duration::from_secs(100),
-            error_rate: 0.0,
-            eta_error: 0.2,
-        });
+        let store = JobStore::new(
+            JobDefaults {
+                duration: Duration::from_secs(100),
+                error_rate: 0.0,
+                eta_error: 0.2,
+            },
+            StoreLimits::default(),
+        );
         let etas: Vec<u64> = (0..200)
-            .map(|_| store.create(NewJob::default()).eta_ms.unwrap())
+            .map(|_| store.create(NewJob::default()).unwrap().eta_ms.unwrap())
             .collect();
         assert!(
             etas.iter().all(|eta| (80_000..=120_000).contains(eta)),
@@ -330,10 +440,12 @@ mod tests {
     #[test]
     fn a_long_poll_answers_when_the_job_ends() {
         let store = store(0.0);
-        let created = store.create(lasting(Duration::from_millis(200)));
+        let created = store.create(lasting(Duration::from_millis(200))).unwrap();
         let key = store.find(&created.id).unwrap();
         let started = Instant::now();
-        let status = run(store.status_after(key, Duration::from_secs(10))).unwrap();
+        let status = run(store.status_after(key, Duration::from_secs(10)))
+            .unwrap()
+            .unwrap();
         let waited = started.elapsed();
         assert_eq!(status.result, JobResult::Completed);
         assert!(
@@ -354,10 +466,12 @@ mod tests {
     #[test]
     fn a_long_poll_ends_after_its_wait_while_the_job_runs_on() {
         let store = store(0.0);
-        let created = store.create(lasting(Duration::from_secs(60)));
+        let created = store.create(lasting(Duration::from_secs(60))).unwrap();
         let key = store.find(&created.id).unwrap();
         let started = Instant::now();
-        let status = run(store.status_after(key, Duration::from_millis(100))).unwrap();
+        let status = run(store.status_after(key, Duration::from_millis(100)))
+            .unwrap()
+            .unwrap();
         assert_eq!(status.result, JobResult::Pending);
         assert!(started.elapsed() >= Duration::from_millis(100));
     }
@@ -365,10 +479,12 @@ mod tests {
     #[test]
     fn a_finished_job_answers_a_long_poll_at_once() {
         let store = store(0.0);
-        let created = store.create(lasting(Duration::ZERO));
+        let created = store.create(lasting(Duration::ZERO)).unwrap();
         let key = store.find(&created.id).unwrap();
         let started = Instant::now();
-        let status = run(store.status_after(key, Duration::from_secs(30))).unwrap();
+        let status = run(store.status_after(key, Duration::from_secs(30)))
+            .unwrap()
+            .unwrap();
         assert_eq!(status.result, JobResult::Completed);
         assert!(started.elapsed() < Duration::from_millis(100));
         assert_eq!(
@@ -376,5 +492,106 @@ mod tests {
             0,
             "no notification for a finished job"
         );
+    }
+
+    fn limited(limits: StoreLimits) -> JobStore {
+        JobStore::new(
+            JobDefaults {
+                duration: Duration::from_secs(60),
+                error_rate: 0.0,
+                eta_error: 0.0,
+            },
+            limits,
+        )
+    }
+
+    #[test]
+    fn past_max_jobs_creating_is_refused_until_the_oldest_expire() {
+        let store = limited(StoreLimits {
+            max_jobs: 2,
+            job_ttl: Duration::from_secs(10),
+            ..StoreLimits::default()
+        });
+        store.create(lasting(Duration::from_secs(5))).unwrap();
+        store.create(lasting(Duration::from_secs(5))).unwrap();
+        let busy = store.create(lasting(Duration::from_secs(5))).unwrap_err();
+        assert!(busy.reason.contains("2 jobs at most"), "{}", busy.reason);
+        assert!(
+            (Duration::from_secs(14)..=Duration::from_secs(15)).contains(&busy.retry_after),
+            "the first job expires 15 s after its creation: {:?}",
+            busy.retry_after
+        );
+    }
+
+    #[test]
+    fn an_expired_job_is_not_found() {
+        let store = limited(StoreLimits {
+            job_ttl: Duration::from_millis(50),
+            ..StoreLimits::default()
+        });
+        let created = store.create(lasting(Duration::ZERO)).unwrap();
+        assert!(store.find(&created.id).is_some());
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(store.find(&created.id), None);
+    }
+
+    #[test]
+    fn past_max_waiters_a_long_poll_is_refused_and_a_plain_poll_is_not() {
+        let store = limited(StoreLimits {
+            max_waiters: 1,
+            ..StoreLimits::default()
+        });
+        let created = store.create(lasting(Duration::from_secs(60))).unwrap();
+        let key = store.find(&created.id).unwrap();
+        let (held, refused) = run(async {
+            let held = store.status_after(key, Duration::from_millis(200));
+            let refused = async {
+                tokio::task::yield_now().await;
+                store.status_after(key, Duration::from_secs(10)).await
+            };
+            tokio::join!(held, refused)
+        });
+        assert_eq!(held.unwrap().unwrap().result, JobResult::Pending);
+        let busy = refused.unwrap_err();
+        assert!(
+            busy.reason.contains("1 long-polls at most"),
+            "{}",
+            busy.reason
+        );
+        assert_eq!(store.waiters(), 0, "the held slot is given back");
+        assert!(store.status(key).is_some(), "plain polls are not limited");
+    }
+
+    #[test]
+    fn stopping_answers_every_held_long_poll_at_once() {
+        let store = store(0.0);
+        let created = store.create(lasting(Duration::from_secs(60))).unwrap();
+        let key = store.find(&created.id).unwrap();
+        let started = Instant::now();
+        let (answers, ()) = run(async {
+            let waits = futures_util::future::join_all(
+                (0..3).map(|_| store.status_after(key, Duration::from_secs(30))),
+            );
+            let stop = async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                assert_eq!(store.waiters(), 3);
+                store.stop_waiting();
+            };
+            tokio::join!(waits, stop)
+        });
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not held for the 30 s wait"
+        );
+        for answer in answers {
+            assert_eq!(answer.unwrap().unwrap().result, JobResult::Pending);
+        }
+        let later = run(store.status_after(key, Duration::from_secs(30)));
+        assert_eq!(
+            later.unwrap().unwrap().result,
+            JobResult::Pending,
+            "not held either"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

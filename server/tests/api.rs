@@ -7,75 +7,12 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test;
-use video_translation_protocol::{ErrorBody, JobResult, JobStatus};
+use video_translation_protocol::{JobResult, JobStatus};
 use video_translation_server::config::Settings;
-use video_translation_server::startup::{build_app, AppState, Application};
+use video_translation_server::startup::Application;
 
-async fn app(
-    default_duration: Duration,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
-    app_with(Settings::for_tests(default_duration)).await
-}
-
-async fn app_with(
-    settings: Settings,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
-    test::init_service(build_app(&AppState::new(&settings))).await
-}
-
-/// Sends `request` and returns the status, the headers and the body parsed as JSON.
-async fn call(
-    app: &impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-    request: test::TestRequest,
-) -> (StatusCode, header::HeaderMap, serde_json::Value) {
-    let response = test::call_service(app, request.to_request()).await;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = test::read_body(response).await;
-    let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-        panic!(
-            "body is not JSON ({e}): {}",
-            String::from_utf8_lossy(&bytes)
-        )
-    });
-    (status, headers, json)
-}
-
-/// Asserts the contract's error shape and returns the message.
-fn assert_error(json: &serde_json::Value, code: &str) -> String {
-    let body: ErrorBody = serde_json::from_value(json.clone())
-        .unwrap_or_else(|e| panic!("not an error body ({e}): {json}"));
-    assert_eq!(body.error.code, code, "{json}");
-    assert!(!body.error.message.is_empty());
-    body.error.message
-}
-
-fn header_text(headers: &header::HeaderMap, name: header::HeaderName) -> &str {
-    headers
-        .get(&name)
-        .unwrap_or_else(|| panic!("no {name} header in {headers:?}"))
-        .to_str()
-        .unwrap()
-}
-
-fn post_jobs(body: &str) -> test::TestRequest {
-    test::TestRequest::post()
-        .uri("/jobs")
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .set_payload(body.to_owned())
-}
+mod common;
+use common::{app, app_with, assert_error, call, header_text, post_jobs};
 
 #[actix_web::test]
 async fn status_reports_the_default_job_in_the_seeds_shape() {

@@ -14,7 +14,8 @@ use crate::store::{JobStore, NewJob};
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
 pub const MAX_CREATE_BODY_BYTES: usize = 4 * 1024;
 
-/// Creates a job: `201`, `Location: /jobs/{id}`, body `JobStatus`.
+/// Creates a job: `201`, `Location: /jobs/{id}`, body `JobStatus`; `503` with
+/// `Retry-After` when the server keeps its maximum of jobs.
 ///
 /// The body is optional and read as JSON whatever its `Content-Type`, so that
 /// `curl -d '{"duration_ms": 5000}'` works as written.
@@ -33,7 +34,7 @@ pub async fn create(
             .map(|ms| checked_duration(ms, "estimate_ms"))
             .transpose()?,
         outcome: request.outcome,
-    });
+    })?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{JOBS_PATH}/{}", status.id)))
         .json(status))

@@ -67,7 +67,7 @@ pub async fn answer(
         .map(|wait| wait.min(limits.max_wait))
         .filter(|wait| !wait.is_zero());
     let status = match applied {
-        Some(wait) => store.status_after(key, wait).await,
+        Some(wait) => store.status_after(key, wait).await?,
         None => store.status(key),
     }
     .ok_or_else(|| ApiError::NotFound(format!("no job with id {:?}", key.to_string())))?;

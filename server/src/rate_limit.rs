@@ -1,0 +1,114 @@
+//! A per-client request limit (`--rate-limit`): each client address may make N requests a
+//! second, in bursts of N; past that it gets `429 Too Many Requests` with `Retry-After`,
+//! which the client honours. Off by default, so the demo page never meets it.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::error::ApiError;
+
+/// Past this many tracked addresses, the ones whose limit has fully recovered are forgotten,
+/// so a flood from many addresses cannot grow the table without bound.
+const TRACKED_ADDRESSES: usize = 10_000;
+
+/// The limiter, shared by every worker; `None` inside when the limit is off.
+#[derive(Debug)]
+pub struct RateLimit {
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_second: u32,
+}
+
+impl RateLimit {
+    /// `per_second` requests a second per client address; 0 turns the limit off.
+    pub fn new(per_second: u32) -> Self {
+        RateLimit {
+            limiter: NonZeroU32::new(per_second)
+                .map(|rate| DefaultKeyedRateLimiter::keyed(Quota::per_second(rate))),
+            per_second,
+        }
+    }
+
+    /// `Err` with the wait until this address may ask again, when it is over the limit.
+    fn check(&self, address: IpAddr) -> Result<(), ApiError> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        if limiter.len() > TRACKED_ADDRESSES {
+            limiter.retain_recent();
+        }
+        limiter
+            .check_key(&address)
+            .map_err(|not_until| ApiError::TooManyRequests {
+                message: format!(
+                    "more than {} requests a second from {address}; slow down",
+                    self.per_second
+                ),
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+            })
+    }
+}
+
+/// Middleware (`actix_web::middleware::from_fn`): answers 429 to a client over the limit.
+/// Health checks are exempt. Runs inside CORS, so a browser can read the 429.
+pub async fn limit_requests<B: MessageBody + 'static>(
+    request: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let verdict = match (
+        request.app_data::<web::Data<RateLimit>>(),
+        request.peer_addr(),
+    ) {
+        (Some(limit), Some(peer)) if request.path() != "/healthz" => limit.check(peer.ip()),
+        _ => Ok(()),
+    };
+    match verdict {
+        Ok(()) => next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Err(error) => Ok(request.error_response(error).map_into_right_body()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const HERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    const THERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+
+    #[test]
+    fn off_by_default_lets_everything_through() {
+        let limit = RateLimit::new(0);
+        assert!((0..10_000).all(|_| limit.check(HERE).is_ok()));
+    }
+
+    #[test]
+    fn a_burst_of_the_rate_passes_and_the_next_request_waits() {
+        let limit = RateLimit::new(5);
+        assert!((0..5).all(|_| limit.check(HERE).is_ok()));
+        match limit.check(HERE) {
+            Err(ApiError::TooManyRequests {
+                retry_after,
+                message,
+            }) => {
+                assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_millis(200));
+                assert!(
+                    message.contains("more than 5 requests a second"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected 429, got {other:?}"),
+        }
+        assert!(limit.check(THERE).is_ok(), "each address has its own limit");
+    }
+}
