@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// The state of a translation job as the status endpoint reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobResult {
     /// Still running: ask again later.
@@ -83,6 +84,7 @@ impl FromStr for JobResult {
 
 /// How a simulated job ends: the final [`JobResult`] it reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// The job ends `completed`.
@@ -102,6 +104,7 @@ impl From<Outcome> for JobResult {
 
 /// The status of one job, as the server reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobStatus {
     /// The job's id; `"default"` for the job behind `GET /status`.
     pub id: String,
@@ -116,6 +119,7 @@ pub struct JobStatus {
 
 /// Body of `POST /jobs`. Every field is optional; a missing one takes the server's default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateJob {
     /// How long the simulated job stays `pending`, in milliseconds.
@@ -133,6 +137,7 @@ pub struct CreateJob {
 
 /// Body of every error answer: `{"error": {"code": ..., "message": ...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -140,6 +145,7 @@ pub struct ErrorBody {
 
 /// The inside of an [`ErrorBody`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Machine-readable, stable: `not_found`, `bad_request`, `method_not_allowed`, ...
     pub code: String,

@@ -85,7 +85,7 @@ pub struct Settings {
     #[arg(long, env = "VTS_RATE_LIMIT", default_value = "0", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub rate_limit: u32,
 
-    /// An origin allowed to call the API from a browser, such as https://app.example.com;
+    /// An origin allowed to call the API from a browser, such as `https://app.example.com`;
     /// repeat the flag (or separate with commas) for more. Without it, any origin may.
     #[arg(long = "cors-origin", env = "VTS_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,

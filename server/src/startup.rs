@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::error::json_error_bodies;
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
-use crate::routes::{fallback, health, jobs, status};
+use crate::routes::{fallback, health, jobs, openapi, status};
 use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
 
@@ -76,6 +76,11 @@ pub fn build_app(
         .service(
             web::resource("/jobs/{id}")
                 .get(jobs::get)
+                .default_service(web::to(fallback::method_not_allowed("GET"))),
+        )
+        .service(
+            web::resource("/openapi.json")
+                .get(openapi::openapi_json)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(Files::new("/pkg", &dirs.pkg).default_handler(fallback::not_found_service))

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use video_translation_protocol::{CreateJob, JOBS_PATH};
+use video_translation_protocol::{CreateJob, ErrorBody, JobStatus, JOBS_PATH};
 
 use super::long_poll::{self, LongPollLimits, WaitQuery};
 use crate::config::MAX_JOB_DURATION;
@@ -14,6 +14,26 @@ use crate::store::{JobStore, NewJob};
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
 pub const MAX_CREATE_BODY_BYTES: usize = 4 * 1024;
 
+#[utoipa::path(
+    post,
+    path = "/jobs",
+    tag = "jobs",
+    request_body(
+        content = CreateJob,
+        description = "Optional: every field, and the body itself, may be left out; a missing \
+            one takes the server's default. Read as JSON whatever the Content-Type.",
+    ),
+    responses(
+        (status = 201, description = "The job was created; it starts now.", body = JobStatus,
+            headers(("Location" = String, description = "`/jobs/{id}`: where to poll it"))),
+        (status = 400, description = "The body is not a job request; the message says why.", body = ErrorBody),
+        (status = 413, description = "The body is over 4 KiB.", body = ErrorBody),
+        (status = 429, description = "Over the per-client rate limit (`--rate-limit`).", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
+        (status = 503, description = "The server keeps its maximum of jobs (`--max-jobs`).", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the oldest job expires"))),
+    ),
+)]
 /// Creates a job: `201`, `Location: /jobs/{id}`, body `JobStatus`; `503` with
 /// `Retry-After` when the server keeps its maximum of jobs.
 ///
@@ -40,6 +60,28 @@ pub async fn create(
         .json(status))
 }
 
+#[utoipa::path(
+    get,
+    path = "/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job's id, as POST /jobs gave it: 32 hex digits"), WaitQuery),
+    responses(
+        (status = 200, description = "The job's status. Pending answers carry `Retry-After` (the \
+            estimate, in seconds); a request that asked to wait carries `Preference-Applied`.",
+            body = JobStatus, headers(
+                ("Retry-After" = u64, description = "While pending: seconds the job is expected to take still"),
+                ("Preference-Applied" = String, description = "`wait=SECONDS`: the wait the server applied"),
+                ("Cache-Control" = String, description = "`no-store`"),
+            )),
+        (status = 400, description = "A malformed `wait`.", body = ErrorBody),
+        (status = 404, description = "No such job: never issued, or expired (`--job-ttl` after it ended).", body = ErrorBody),
+        (status = 429, description = "Over the per-client rate limit.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
+        (status = 503, description = "Asked to wait while the server holds its maximum of long-polls \
+            (`--max-waiters`); a plain poll is still answered.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before asking again"))),
+    ),
+)]
 /// `200 JobStatus` (held while pending if `?wait=` or `Prefer: wait=` asks), or `404` for
 /// an id the server never issued.
 pub async fn get(

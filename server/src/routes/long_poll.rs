@@ -27,9 +27,13 @@ pub struct LongPollLimits {
 }
 
 /// The query string of a status request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
-    /// Seconds to wait for the job to leave `pending`; fractions allowed.
+    /// Hold the request up to this many seconds (fractions allowed; capped by `--max-wait`)
+    /// until the job leaves `pending`. The header `Prefer: wait=SECONDS` (RFC 7240) does the
+    /// same; the query wins when both are given.
+    #[param(value_type = Option<f64>)]
     wait: Option<String>,
 }
 

@@ -5,4 +5,5 @@ pub mod fallback;
 pub mod health;
 pub mod jobs;
 pub mod long_poll;
+pub mod openapi;
 pub mod status;

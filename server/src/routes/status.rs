@@ -6,7 +6,20 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::long_poll::{self, LongPollLimits, WaitQuery};
 use crate::error::ApiError;
 use crate::store::{JobKey, JobStore};
+use video_translation_protocol::{ErrorBody, JobStatus};
 
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "jobs",
+    params(WaitQuery),
+    responses(
+        (status = 200, description = "The default job's status: the seeds' `{\"result\": ...}` plus \
+            the other `JobStatus` fields. Hints as for GET /jobs/{id}.", body = JobStatus),
+        (status = 400, description = "A malformed `wait`.", body = ErrorBody),
+        (status = 503, description = "Asked to wait while the server holds its maximum of long-polls.", body = ErrorBody),
+    ),
+)]
 /// The default job's status, once it ends or after the requested wait.
 pub async fn default_job_status(
     request: HttpRequest,

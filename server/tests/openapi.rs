@@ -1,0 +1,118 @@
+//! `GET /openapi.json` documents the API as it is: every route the API serves, every wire
+//! type, and every status a real request gets.
+
+use std::time::Duration;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::test;
+use serde_json::Value;
+use video_translation_server::config::Settings;
+
+mod common;
+use common::{app_with, call, header_text, post_jobs};
+
+async fn document() -> Value {
+    let app = app_with(Settings::for_tests(Duration::from_secs(60))).await;
+    let (status, headers, json) = call(&app, test::TestRequest::get().uri("/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(header_text(&headers, header::CONTENT_TYPE).starts_with("application/json"));
+    json
+}
+
+#[actix_web::test]
+async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
+    let doc = document().await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["title"], "video-translation-server");
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/healthz",
+            "/jobs",
+            "/jobs/{id}",
+            "/openapi.json",
+            "/status"
+        ]
+    );
+    for schema in [
+        "JobStatus",
+        "JobResult",
+        "CreateJob",
+        "Outcome",
+        "ErrorBody",
+        "ErrorDetail",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "no schema {schema}"
+        );
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["JobResult"]["enum"],
+        serde_json::json!(["pending", "completed", "error"])
+    );
+}
+
+/// The statuses the document lists for `method path`.
+fn documented_statuses(doc: &Value, method: &str, path: &str) -> Vec<u16> {
+    doc["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} is not documented"))
+        .keys()
+        .map(|status| status.parse().unwrap())
+        .collect()
+}
+
+#[actix_web::test]
+async fn every_status_a_real_request_gets_is_documented() {
+    let doc = document().await;
+    let app = app_with(Settings::for_tests(Duration::from_secs(60))).await;
+    let (_, headers, _) = call(&app, post_jobs(r#"{"duration_ms": 60000}"#)).await;
+    let location = header_text(&headers, header::LOCATION).to_owned();
+
+    let cases = [
+        ("post", "/jobs", post_jobs(r#"{"duration_ms": 1000}"#)),
+        ("post", "/jobs", post_jobs(r#"{"duration_ms": "soon"}"#)),
+        (
+            "post",
+            "/jobs",
+            post_jobs(&format!(r#"{{"x": "{}"}}"#, "a".repeat(5000))),
+        ),
+        ("get", "/jobs/{id}", test::TestRequest::get().uri(&location)),
+        (
+            "get",
+            "/jobs/{id}",
+            test::TestRequest::get().uri(&format!("{location}?wait=0.01")),
+        ),
+        (
+            "get",
+            "/jobs/{id}",
+            test::TestRequest::get().uri(&format!("{location}?wait=later")),
+        ),
+        (
+            "get",
+            "/jobs/{id}",
+            test::TestRequest::get().uri(&format!("/jobs/{}", "0".repeat(32))),
+        ),
+        ("get", "/status", test::TestRequest::get().uri("/status")),
+        (
+            "get",
+            "/status",
+            test::TestRequest::get().uri("/status?wait=-1"),
+        ),
+        ("get", "/healthz", test::TestRequest::get().uri("/healthz")),
+    ];
+    for (method, path, request) in cases {
+        let (status, _, _) = call(&app, request).await;
+        assert!(
+            documented_statuses(&doc, method, path).contains(&status.as_u16()),
+            "{method} {path} answered {status}, which the document does not list"
+        );
+    }
+}
