@@ -1,0 +1,146 @@
+// The client's fault matrix as data, and the one function that runs a row. Imported by the
+// Node suite and, unchanged, by a page in Chromium (so no Node APIs here).
+//
+// A row: the steps the fault server takes (see fault-server.mjs), the client's options,
+// and what must happen. Rows that need the server itself to go away (not up yet, restart)
+// or an abort are driven by the suites around `watch`.
+
+/** Plain backoff, no hints, no jitter: 100 ms, 200 ms, then 400 ms gaps. */
+export const PLAIN = Object.freeze({ adaptive: false, initialDelayMs: 100, maxDelayMs: 400, backoffFactor: 2, jitter: 0 });
+
+const status = (result) => ({ status: 200, json: { id: "job", result, progress: null, eta_ms: null } });
+const error = (code) => ({ status: code, json: { error: { code: "denied", message: `answered ${code}` } } });
+
+export const ROWS = [
+  {
+    fault: "500 / 502 / 503 a few times",
+    steps: [{ status: 500, body: "oops" }, { status: 502, body: "bad gateway" }, { status: 503 }, status("completed")],
+    options: PLAIN,
+    expect: { result: "completed", requests: 4, retries: 3, gapsMs: [[100, 250], [200, 350], [400, 550]] },
+  },
+  {
+    fault: "503 with Retry-After: 1",
+    steps: [{ status: 503, headers: { "retry-after": "1" } }, status("completed")],
+    options: { ...PLAIN, maxDelayMs: 5_000 },
+    expect: { result: "completed", requests: 2, gapsMs: [[1_000, 1_200]] },
+  },
+  {
+    fault: "429 with Retry-After: 1",
+    steps: [{ status: 429, headers: { "retry-after": "1" } }, status("completed")],
+    options: { ...PLAIN, maxDelayMs: 5_000 },
+    expect: { result: "completed", requests: 2, gapsMs: [[1_000, 1_200]] },
+  },
+  {
+    fault: "a huge Retry-After",
+    steps: [{ status: 503, headers: { "retry-after": "99999999999" } }, status("completed")],
+    options: PLAIN,
+    expect: { result: "completed", requests: 2, gapsMs: [[100, 550]] },
+  },
+  {
+    fault: "malformed Retry-After values",
+    steps: [
+      { status: 503, headers: { "retry-after": "soon" } },
+      { status: 503, headers: { "retry-after": "-5" } },
+      { status: 429, headers: { "retry-after": "Wed, 21 Oct 2099 07:28:00 GMT" } },
+      status("completed"),
+    ],
+    options: PLAIN,
+    expect: { result: "completed", requests: 4, gapsMs: [[100, 250], [200, 350], [400, 550]] },
+  },
+  {
+    fault: "a Retry-After past maxWaitMs",
+    steps: [{ status: 503, headers: { "retry-after": "3600" } }],
+    options: { ...PLAIN, maxDelayMs: 600_000, maxWaitMs: 1_000 },
+    expect: { error: "TimeoutError", settledMs: [1_000, 1_050] },
+  },
+  {
+    fault: "a response that never comes",
+    steps: [{ hang: true }, status("completed")],
+    options: { ...PLAIN, requestTimeoutMs: 300 },
+    expect: { result: "completed", requests: 2, retries: 1, gapsMs: [[400, 600]] },
+  },
+  {
+    // Chromium itself resends a GET whose reused connection was dropped, so there the client
+    // may never see this failure; either way two requests reach the server.
+    fault: "a dropped connection",
+    steps: [{ reset: true }, status("completed")],
+    options: PLAIN,
+    expect: { result: "completed", requests: 2 },
+  },
+  {
+    fault: "a body that is not JSON, once",
+    steps: [{ status: 200, body: "<html>maintenance</html>" }, status("completed")],
+    options: PLAIN,
+    expect: { result: "completed", requests: 2, retries: 1 },
+  },
+  {
+    fault: "a body that is not JSON, every time",
+    steps: [{ status: 200, body: "<html>maintenance</html>" }],
+    options: PLAIN,
+    expect: { error: "ProtocolError", requests: 2, message: /not JSON/ },
+  },
+  {
+    fault: "JSON that is not the contract, once",
+    steps: [{ status: 200, json: { state: "done" } }, status("completed")],
+    options: PLAIN,
+    expect: { result: "completed", requests: 2, retries: 1 },
+  },
+  {
+    fault: "JSON that is not the contract, every time",
+    steps: [{ status: 200, json: [1, 2, 3] }],
+    options: PLAIN,
+    expect: { error: "ProtocolError", requests: 2, message: /not a job status/ },
+  },
+  {
+    fault: "an unknown result value",
+    steps: [status("finished")],
+    options: PLAIN,
+    expect: { error: "ProtocolError", requests: 1, message: /"finished"/ },
+  },
+  ...[404, 400, 401, 403].map((code) => ({
+    fault: `${code}`,
+    steps: [error(code)],
+    options: PLAIN,
+    expect: { error: "HttpError", status: code, code: "denied", requests: 1 },
+  })),
+  {
+    fault: "maxWaitMs reached",
+    steps: [status("pending")],
+    options: { ...PLAIN, maxWaitMs: 1_000 },
+    expect: { error: "TimeoutError", settledMs: [1_000, 1_050], lastPollMs: [990, 1_050] },
+  },
+];
+
+/**
+ * Watches `jobId` with a fresh client and reports what happened, never throwing:
+ * `{ result | errorName, errorMessage, errorStatus, errorCode, settledMs, updates, retries,
+ *    lastPollMs }`. `abortAfterMs` aborts the wait after that long.
+ */
+export async function watch(VideoTranslationClient, baseUrl, { options, jobId = "job", abortAfterMs }) {
+  const client = new VideoTranslationClient(baseUrl, options);
+  const controller = new AbortController();
+  const timer = abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(new Error("user left")), abortAfterMs);
+  const updates = [];
+  const retries = [];
+  const started = performance.now();
+  const report = (fields) => ({
+    ...fields,
+    settledMs: performance.now() - started,
+    updates: updates.length,
+    retries: retries.length,
+    lastPollMs: updates.at(-1)?.elapsedMs ?? null,
+  });
+  try {
+    const outcome = await client.waitForCompletion(jobId, {
+      signal: controller.signal,
+      onUpdate: (update) => updates.push(update),
+      onRetry: (retry) => retries.push(retry),
+    });
+    return report({ result: outcome.result, attempts: outcome.attempts });
+  } catch (error) {
+    return report({ errorName: error.name, errorMessage: error.message, errorStatus: error.status ?? null, errorCode: error.code ?? null, attempts: error.attempts ?? null });
+  } finally {
+    clearTimeout(timer);
+    client.free();
+  }
+}

@@ -1,0 +1,158 @@
+// The client's fault matrix: each row a real fault from a misbehaving server (fault-server.mjs),
+// and what the client must do about it: its result or error, how many requests it sends,
+// and when. Every row runs in Node and again in headless Chromium; the rows that take the
+// server away, abort, or crowd the client run in Node.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
+import { PLAIN, ROWS, watch } from "./fault-matrix.mjs";
+import { answer, freePort, startFaultServer } from "./fault-server.mjs";
+import { launchChromium, loadClient } from "./helpers.mjs";
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Asserts a row's expectations against what the client reported and the server saw. */
+function check(row, seen, requests) {
+  const { expect } = row;
+  const what = `${row.fault}: ${JSON.stringify(seen)}`;
+  if (expect.result) assert.equal(seen.result, expect.result, what);
+  if (expect.error) assert.equal(seen.errorName, expect.error, what);
+  if (expect.status) assert.equal(seen.errorStatus, expect.status, what);
+  if (expect.code) assert.equal(seen.errorCode, expect.code, what);
+  if (expect.message) assert.match(seen.errorMessage, expect.message, what);
+  if (expect.requests !== undefined) assert.equal(requests.length, expect.requests, `${what}; requests: ${requests.length}`);
+  if (expect.retries !== undefined) assert.equal(seen.retries, expect.retries, what);
+  for (const [i, [low, high]] of (expect.gapsMs ?? []).entries()) {
+    const gap = requests[i + 1].at - requests[i].at;
+    assert.ok(gap >= low - 5 && gap <= high, `${row.fault}: gap ${i + 1} was ${gap.toFixed(0)} ms, expected ${low} to ${high}`);
+  }
+  for (const key of ["settledMs", "lastPollMs"]) {
+    if (!expect[key]) continue;
+    const [low, high] = expect[key];
+    assert.ok(seen[key] >= low && seen[key] <= high, `${row.fault}: ${key} was ${seen[key]?.toFixed(0)}, expected ${low} to ${high}`);
+  }
+}
+
+describe("fault matrix, in Node", () => {
+  let VideoTranslationClient;
+  let server;
+  before(async () => {
+    ({ VideoTranslationClient } = await loadClient());
+    server = await startFaultServer();
+  });
+  after(() => server?.stop());
+
+  for (const row of ROWS) {
+    test(`${row.fault}: ${row.expect.result ?? row.expect.error}`, async () => {
+      server.script(row.steps);
+      const seen = await watch(VideoTranslationClient, server.url, row);
+      check(row, seen, server.requests);
+    });
+  }
+
+  test("a server not up yet when polling starts, up 2 s later: rides through and completes", async () => {
+    const port = await freePort();
+    const watching = watch(VideoTranslationClient, `http://127.0.0.1:${port}`, { options: PLAIN });
+    await sleep(2_000);
+    const late = await startFaultServer({ port });
+    try {
+      late.script([answer("completed")]);
+      const seen = await watching;
+      assert.equal(seen.result, "completed", JSON.stringify(seen));
+      assert.ok(seen.retries >= 4, `retried while it was down: ${seen.retries}`);
+      assert.ok(seen.settledMs >= 2_000 && seen.settledMs < 2_600, `settled at ${seen.settledMs} ms`);
+      assert.equal(late.requests.length, 1, "one request once it is up");
+    } finally {
+      await late.stop();
+    }
+  });
+
+  test("a server that restarts in the middle of a job: rides through and completes", async () => {
+    const first = await startFaultServer();
+    first.script([answer("pending")]);
+    const watching = watch(VideoTranslationClient, first.url, { options: PLAIN });
+    await sleep(350); // polls at 0, 100 and 300 ms
+    await first.stop();
+    assert.equal(first.requests.length, 3);
+    await sleep(1_000);
+    const second = await startFaultServer({ port: first.port });
+    try {
+      second.script([answer("pending"), answer("completed")]);
+      const seen = await watching;
+      assert.equal(seen.result, "completed", JSON.stringify(seen));
+      assert.ok(seen.retries >= 1, "the restart was seen as failed polls");
+      assert.equal(second.requests.length, 2);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test("abort while sleeping: AbortError at once, and no request after it", async () => {
+    server.script([answer("pending")]);
+    const seen = await watch(VideoTranslationClient, server.url, { options: PLAIN, abortAfterMs: 250 });
+    assert.equal(seen.errorName, "AbortError");
+    assert.ok(seen.settledMs >= 250 && seen.settledMs < 300, `settled at ${seen.settledMs} ms`);
+    const sent = server.requests.length;
+    assert.equal(sent, 2, "polls at 0 and 100 ms, then asleep until 300");
+    await sleep(600);
+    assert.equal(server.requests.length, sent, "no request after the abort");
+  });
+
+  test("abort while a request is in flight: AbortError at once, and no request after it", async () => {
+    server.script([{ hang: true }]);
+    const seen = await watch(VideoTranslationClient, server.url, { options: PLAIN, abortAfterMs: 200 });
+    assert.equal(seen.errorName, "AbortError");
+    assert.ok(seen.settledMs >= 200 && seen.settledMs < 250, `settled at ${seen.settledMs} ms`);
+    await sleep(600);
+    assert.equal(server.requests.length, 1, "no request after the abort");
+  });
+
+  test("100 watches at once all settle, leaving no timer or abort listener behind", async () => {
+    // 250 pending answers spread over the watchers, then completed for all.
+    server.script([...Array(250).fill(answer("pending")), answer("completed")]);
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+    const timersBefore = timers();
+    const controller = new AbortController();
+    const clients = Array.from({ length: 100 }, () => new VideoTranslationClient(server.url, PLAIN));
+    const outcomes = await Promise.all(clients.map((client) => client.waitForCompletion("job", { signal: controller.signal })));
+    assert.ok(outcomes.every((outcome) => outcome.result === "completed"));
+    assert.ok(server.requests.length >= 350, `${server.requests.length} requests`);
+    assert.equal(getEventListeners(controller.signal, "abort").length, 0, "every abort listener removed");
+    await sleep(50);
+    assert.equal(timers(), timersBefore, "every timer cleared");
+    for (const client of clients) client.free();
+  });
+});
+
+describe("fault matrix, in Chromium", () => {
+  let pages; // serves the page, the package and the matrix module
+  let target; // misbehaves, across origins like a real API host
+  let context;
+  let page;
+  before(async () => {
+    pages = await startFaultServer();
+    target = await startFaultServer();
+    context = await launchChromium();
+    page = await context.newPage();
+    await page.goto(pages.url);
+    await page.evaluate(async () => {
+      const client = await import("/pkg/video_translation_client.js");
+      await client.default();
+      const matrix = await import("/tests/fault-matrix.mjs");
+      window.runRow = (index, baseUrl) => matrix.watch(client.VideoTranslationClient, baseUrl, matrix.ROWS[index]);
+    });
+  });
+  after(async () => {
+    await context?.close();
+    await pages?.stop();
+    await target?.stop();
+  });
+
+  for (const [index, row] of ROWS.entries()) {
+    test(`${row.fault}: ${row.expect.result ?? row.expect.error}`, async () => {
+      target.script(row.steps);
+      const seen = await page.evaluate(([i, url]) => window.runRow(i, url), [index, target.url]);
+      check(row, seen, target.requests);
+    });
+  }
+});

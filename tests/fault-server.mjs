@@ -1,0 +1,99 @@
+// A status server that misbehaves on cue, for the client's fault matrix. Loopback only.
+//
+// Each request to the API (`/status`, `/jobs/...`) takes the next step of the script set with
+// `script(steps)`; the last step repeats. A step is one of:
+//   { status, json?, body?, headers? }  answer (json is serialized, body sent as is)
+//   { hang: true }                       never answer (the socket stays open until stop)
+//   { reset: true }                      drop the connection without an answer
+// Every API request is recorded in `requests` with its arrival time (performance.now()).
+// The server also serves, for pages: `/` (an empty page) and `/pkg/...` (the npm package)
+// and `/tests/...` (this folder), which are not recorded. Cross-origin callers may read it all.
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { PKG_DIR, REPO } from "./helpers.mjs";
+
+const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "retry-after, preference-applied, location",
+};
+
+/** `{ result: "pending" | "completed" | ... }` as a status step. */
+export const answer = (result, extra = {}) => ({ status: 200, json: { id: "job", result, progress: null, eta_ms: null, ...extra } });
+
+export async function startFaultServer({ port = 0 } = {}) {
+  let steps = [answer("completed")];
+  const requests = [];
+  const sockets = new Set();
+
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url, "http://localhost");
+    if (request.method === "OPTIONS") {
+      response.writeHead(204, { ...CORS, "access-control-allow-methods": "GET, POST", "access-control-allow-headers": "content-type, accept, prefer" });
+      return response.end();
+    }
+    if (url.pathname === "/") {
+      response.writeHead(200, { "content-type": "text/html" });
+      return response.end('<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>fault matrix</title>');
+    }
+    for (const [prefix, root] of [["/pkg/", PKG_DIR], ["/tests/", path.join(REPO, "tests")]]) {
+      if (url.pathname.startsWith(prefix)) return serveFile(response, root, url.pathname.slice(prefix.length));
+    }
+    requests.push({ method: request.method, path: url.pathname + url.search, at: performance.now() });
+    const step = steps[Math.min(requests.length - 1, steps.length - 1)];
+    if (step.hang) return;
+    if (step.reset) return request.socket.destroy();
+    const headers = { ...CORS, "cache-control": "no-store", ...step.headers };
+    if (step.json !== undefined) {
+      response.writeHead(step.status, { "content-type": "application/json", ...headers });
+      return response.end(JSON.stringify(step.json));
+    }
+    response.writeHead(step.status, headers);
+    response.end(step.body ?? "");
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const bound = server.address().port;
+
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    requests,
+    /** Sets the steps the next API requests take, and forgets the requests so far. */
+    script(next) {
+      steps = next;
+      requests.length = 0;
+    },
+    /** Stops listening and cuts every open connection, as a crashed server would. */
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function serveFile(response, root, relative) {
+  const file = path.resolve(root, relative);
+  if (!file.startsWith(root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    response.writeHead(404, CORS);
+    return response.end();
+  }
+  response.writeHead(200, { ...CORS, "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
+  fs.createReadStream(file).pipe(response);
+}
+
+/** A free loopback port, for a server that is not up yet. */
+export async function freePort() {
+  const probe = http.createServer();
+  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
