@@ -136,7 +136,8 @@ fn rewrite_as_json<B: MessageBody + 'static>(
     // ones that described the old body.
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            rewritten.headers_mut().insert(name.clone(), value.clone());
+            // Appended: a header may come more than once (Vary).
+            rewritten.headers_mut().append(name.clone(), value.clone());
         }
     }
     let rewritten: HttpResponse<EitherBody<B, BoxBody>> = rewritten.map_into_right_body();

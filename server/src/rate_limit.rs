@@ -35,6 +35,11 @@ impl RateLimit {
         }
     }
 
+    /// Whether a limit is set; without one the middleware is left out of the app.
+    pub fn is_enabled(&self) -> bool {
+        self.limiter.is_some()
+    }
+
     /// `Err` with the wait until this address may ask again, when it is over the limit.
     fn check(&self, address: IpAddr) -> Result<(), ApiError> {
         let Some(limiter) = &self.limiter else {

@@ -47,14 +47,15 @@ pub fn build_app(
         .app_data(state.store.clone())
         .app_data(state.limits.clone())
         .app_data(state.rate_limit.clone())
-        // Innermost first: errors become JSON, over-limit clients get 429, CORS headers go on
-        // every answer (429s included, so browsers can read them), then the request log sees
-        // the final status.
-        .wrap(json_error_bodies())
-        .wrap(middleware::from_fn(rate_limit::limit_requests))
+        // Innermost first: over-limit clients get 429 (only when a limit is set), CORS headers
+        // go on every answer (429s included, so browsers can read them), errors become JSON
+        // (CORS's own refusals too, keeping its headers), then the request log sees the
+        // final status.
+        .wrap(middleware::Condition::new(
+            state.rate_limit.is_enabled(),
+            middleware::from_fn(rate_limit::limit_requests),
+        ))
         .wrap(cors(&state.cors_origins))
-        // Again outside CORS: its own refusals (a preflight from an unlisted origin) are
-        // plain text otherwise.
         .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
         .service(
