@@ -1,7 +1,6 @@
 // The client's fault matrix: each row a real fault from a misbehaving server (fault-server.mjs),
 // and what the client must do about it: its result or error, how many requests it sends,
-// and when. Every row runs in Node and again in headless Chromium; the rows that take the
-// server away, abort, or crowd the client run in Node.
+// and when. Everything runs in Node and again in headless Chromium.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
@@ -33,26 +32,14 @@ function check(row, seen, requests) {
   }
 }
 
-describe("fault matrix, in Node", () => {
-  let VideoTranslationClient;
-  let server;
-  before(async () => {
-    ({ VideoTranslationClient } = await loadClient());
-    server = await startFaultServer();
-  });
-  after(() => server?.stop());
-
-  for (const row of ROWS) {
-    test(`${row.fault}: ${row.expect.result ?? row.expect.error}`, async () => {
-      server.script(row.steps);
-      const seen = await watch(VideoTranslationClient, server.url, row);
-      check(row, seen, server.requests);
-    });
-  }
-
+/**
+ * The rows that take the server away, abort, or crowd the client, written once against
+ * `run(baseUrl, spec)`, which watches in Node or in the page.
+ */
+function scenarios(run, crowd, getServer) {
   test("a server not up yet when polling starts, up 2 s later: rides through and completes", async () => {
     const port = await freePort();
-    const watching = watch(VideoTranslationClient, `http://127.0.0.1:${port}`, { options: PLAIN });
+    const watching = run(`http://127.0.0.1:${port}`, { options: PLAIN });
     await sleep(2_000);
     const late = await startFaultServer({ port });
     try {
@@ -70,7 +57,7 @@ describe("fault matrix, in Node", () => {
   test("a server that restarts in the middle of a job: rides through and completes", async () => {
     const first = await startFaultServer();
     first.script([answer("pending")]);
-    const watching = watch(VideoTranslationClient, first.url, { options: PLAIN });
+    const watching = run(first.url, { options: PLAIN });
     await sleep(350); // polls at 0, 100 and 300 ms
     await first.stop();
     assert.equal(first.requests.length, 3);
@@ -88,8 +75,9 @@ describe("fault matrix, in Node", () => {
   });
 
   test("abort while sleeping: AbortError at once, and no request after it", async () => {
+    const server = getServer();
     server.script([answer("pending")]);
-    const seen = await watch(VideoTranslationClient, server.url, { options: PLAIN, abortAfterMs: 250 });
+    const seen = await run(server.url, { options: PLAIN, abortAfterMs: 250 });
     assert.equal(seen.errorName, "AbortError");
     assert.ok(seen.settledMs >= 250 && seen.settledMs < 300, `settled at ${seen.settledMs} ms`);
     const sent = server.requests.length;
@@ -99,8 +87,9 @@ describe("fault matrix, in Node", () => {
   });
 
   test("abort while a request is in flight: AbortError at once, and no request after it", async () => {
+    const server = getServer();
     server.script([{ hang: true }]);
-    const seen = await watch(VideoTranslationClient, server.url, { options: PLAIN, abortAfterMs: 200 });
+    const seen = await run(server.url, { options: PLAIN, abortAfterMs: 200 });
     assert.equal(seen.errorName, "AbortError");
     assert.ok(seen.settledMs >= 200 && seen.settledMs < 250, `settled at ${seen.settledMs} ms`);
     await sleep(600);
@@ -108,20 +97,52 @@ describe("fault matrix, in Node", () => {
   });
 
   test("100 watches at once all settle, leaving no timer or abort listener behind", async () => {
+    const server = getServer();
     // 250 pending answers spread over the watchers, then completed for all.
     server.script([...Array(250).fill(answer("pending")), answer("completed")]);
-    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
-    const timersBefore = timers();
-    const controller = new AbortController();
-    const clients = Array.from({ length: 100 }, () => new VideoTranslationClient(server.url, PLAIN));
-    const outcomes = await Promise.all(clients.map((client) => client.waitForCompletion("job", { signal: controller.signal })));
-    assert.ok(outcomes.every((outcome) => outcome.result === "completed"));
+    const crowded = await crowd(server.url, 100);
+    assert.equal(crowded.completed, 100);
     assert.ok(server.requests.length >= 350, `${server.requests.length} requests`);
-    assert.equal(getEventListeners(controller.signal, "abort").length, 0, "every abort listener removed");
-    await sleep(50);
-    assert.equal(timers(), timersBefore, "every timer cleared");
-    for (const client of clients) client.free();
+    assert.equal(crowded.abortListenersLeft, 0, "every abort listener removed");
+    assert.equal(crowded.timersLeft, 0, "every timer cleared");
   });
+}
+
+describe("fault matrix, in Node", () => {
+  let VideoTranslationClient;
+  let server;
+  before(async () => {
+    ({ VideoTranslationClient } = await loadClient());
+    server = await startFaultServer();
+  });
+  after(() => server?.stop());
+
+  for (const row of ROWS) {
+    test(`${row.fault}: ${row.expect.result ?? row.expect.error}`, async () => {
+      server.script(row.steps);
+      const seen = await watch(VideoTranslationClient, server.url, row);
+      check(row, seen, server.requests);
+    });
+  }
+
+  scenarios(
+    (baseUrl, spec) => watch(VideoTranslationClient, baseUrl, spec),
+    async (baseUrl, count) => {
+      const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+      const timersBefore = timers();
+      const controller = new AbortController();
+      const clients = Array.from({ length: count }, () => new VideoTranslationClient(baseUrl, PLAIN));
+      const outcomes = await Promise.all(clients.map((client) => client.waitForCompletion("job", { signal: controller.signal })));
+      for (const client of clients) client.free();
+      await sleep(50);
+      return {
+        completed: outcomes.filter((outcome) => outcome.result === "completed").length,
+        abortListenersLeft: getEventListeners(controller.signal, "abort").length,
+        timersLeft: timers() - timersBefore,
+      };
+    },
+    () => server,
+  );
 });
 
 describe("fault matrix, in Chromium", () => {
@@ -134,12 +155,55 @@ describe("fault matrix, in Chromium", () => {
     target = await startFaultServer();
     context = await launchChromium();
     page = await context.newPage();
+    // Counts the page's live timers and abort listeners, to prove none are left behind.
+    await page.addInitScript(() => {
+      const live = new Set();
+      const { setTimeout: set, clearTimeout: clear } = window;
+      window.setTimeout = (callback, ms, ...args) => {
+        const id = set(() => {
+          live.delete(id);
+          callback(...args);
+        }, ms);
+        live.add(id);
+        return id;
+      };
+      window.clearTimeout = (id) => {
+        live.delete(id);
+        clear(id);
+      };
+      const listeners = new Map();
+      const { addEventListener: add, removeEventListener: remove } = AbortSignal.prototype;
+      AbortSignal.prototype.addEventListener = function (type, listener, options) {
+        if (type === "abort") listeners.set(this, (listeners.get(this) ?? new Set()).add(listener));
+        return add.call(this, type, listener, options);
+      };
+      AbortSignal.prototype.removeEventListener = function (type, listener, options) {
+        if (type === "abort") listeners.get(this)?.delete(listener);
+        return remove.call(this, type, listener, options);
+      };
+      window.liveTimers = () => live.size;
+      window.abortListeners = (signal) => listeners.get(signal)?.size ?? 0;
+    });
     await page.goto(pages.url);
     await page.evaluate(async () => {
       const client = await import("/pkg/video_translation_client.js");
       await client.default();
       const matrix = await import("/tests/fault-matrix.mjs");
       window.runRow = (index, baseUrl) => matrix.watch(client.VideoTranslationClient, baseUrl, matrix.ROWS[index]);
+      window.runSpec = (baseUrl, spec) => matrix.watch(client.VideoTranslationClient, baseUrl, { ...spec, options: matrix.PLAIN });
+      window.crowd = async (baseUrl, count) => {
+        const timersBefore = window.liveTimers();
+        const controller = new AbortController();
+        const clients = Array.from({ length: count }, () => new client.VideoTranslationClient(baseUrl, matrix.PLAIN));
+        const outcomes = await Promise.all(clients.map((c) => c.waitForCompletion("job", { signal: controller.signal })));
+        for (const c of clients) c.free();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return {
+          completed: outcomes.filter((outcome) => outcome.result === "completed").length,
+          abortListenersLeft: window.abortListeners(controller.signal),
+          timersLeft: window.liveTimers() - timersBefore,
+        };
+      };
     });
   });
   after(async () => {
@@ -155,4 +219,10 @@ describe("fault matrix, in Chromium", () => {
       check(row, seen, target.requests);
     });
   }
+
+  scenarios(
+    (baseUrl, spec) => page.evaluate(([url, s]) => window.runSpec(url, s), [baseUrl, { abortAfterMs: spec.abortAfterMs }]),
+    (baseUrl, count) => page.evaluate(([url, n]) => window.crowd(url, n), [baseUrl, count]),
+    () => target,
+  );
 });
