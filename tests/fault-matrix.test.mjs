@@ -96,7 +96,7 @@ function scenarios(run, crowd, getServer) {
     assert.equal(server.requests.length, 1, "no request after the abort");
   });
 
-  test("100 watches at once all settle, leaving no timer or abort listener behind", async () => {
+  test("100 watches of 100 jobs at once all settle, leaving no timer or abort listener behind", async () => {
     const server = getServer();
     // 250 pending answers spread over the watchers, then completed for all.
     server.script([...Array(250).fill(answer("pending")), answer("completed")]);
@@ -132,7 +132,7 @@ describe("fault matrix, in Node", () => {
       const timersBefore = timers();
       const controller = new AbortController();
       const clients = Array.from({ length: count }, () => new VideoTranslationClient(baseUrl, PLAIN));
-      const outcomes = await Promise.all(clients.map((client) => client.waitForCompletion("job", { signal: controller.signal })));
+      const outcomes = await Promise.all(clients.map((client, i) => client.waitForCompletion(`job-${i}`, { signal: controller.signal })));
       for (const client of clients) client.free();
       await sleep(50);
       return {
@@ -195,7 +195,7 @@ describe("fault matrix, in Chromium", () => {
         const timersBefore = window.liveTimers();
         const controller = new AbortController();
         const clients = Array.from({ length: count }, () => new client.VideoTranslationClient(baseUrl, matrix.PLAIN));
-        const outcomes = await Promise.all(clients.map((c) => c.waitForCompletion("job", { signal: controller.signal })));
+        const outcomes = await Promise.all(clients.map((c, i) => c.waitForCompletion(`job-${i}`, { signal: controller.signal })));
         for (const c of clients) c.free();
         await new Promise((resolve) => setTimeout(resolve, 50));
         return {
