@@ -8,7 +8,7 @@
 //! | [`policy`] | [`PollPolicy`]: the schedule and the budgets, with documented defaults |
 //! | [`backoff`] | the jittered exponential gaps between polls |
 //! | [`hints`] | reading the server's timing headers (`Retry-After`) |
-//! | [`number_text`] | numbers in messages, without pulling float formatting into the wasm |
+//! | [`number_text`] | numbers in messages and timers, without float formatting or u128 math in the wasm |
 //! | [`poller`] | [`Poller`]: the sans-IO state machine: observations in, actions out |
 //! | `wasm` (wasm32 only) | the JS API: `VideoTranslationClient`, `fetch`, timers, abort |
 //!

@@ -1,9 +1,19 @@
-//! Numbers in messages, written without Rust's float formatting.
+//! Numbers in messages and timers, written without Rust's float formatting or u128
+//! arithmetic.
 //!
 //! `f64`'s `Display` pulls about 20 KB of formatting code and tables into the wasm module,
 //! for error messages alone. This writes what a person needs to see (up to six decimals,
 //! spelled as JS spells `Infinity` and `NaN`, since the values come from JS) with integer
 //! arithmetic only.
+
+/// A duration in whole milliseconds, saturating. Not `as_millis()`: its u128 arithmetic,
+/// and formatting a u128, add their own code to the wasm module.
+pub fn whole_millis(duration: std::time::Duration) -> u64 {
+    duration
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(duration.subsec_millis()))
+}
 
 /// `1.5` → `"1.5"`, `-2.0` → `"-2"`, `0.1234567` → `"0.123457"`, `f64::INFINITY` →
 /// `"Infinity"`; magnitudes of 10^15 and above are written as a power of ten (`"~1e21"`).
@@ -50,7 +60,16 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    use super::number_text;
+    use std::time::Duration;
+
+    use super::{number_text, whole_millis};
+
+    #[test]
+    fn whole_millis_truncates_and_saturates() {
+        assert_eq!(whole_millis(Duration::from_micros(1_999)), 1);
+        assert_eq!(whole_millis(Duration::from_secs(90)), 90_000);
+        assert_eq!(whole_millis(Duration::MAX), u64::MAX);
+    }
 
     #[test]
     fn whole_numbers_have_no_decimals() {

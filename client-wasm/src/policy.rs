@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::number_text::number_text;
+use crate::number_text::{number_text, whole_millis as millis};
 
 /// Why a [`PollPolicy`] was refused. Messages name the JS option, since that is where
 /// the values come from.
@@ -220,10 +220,6 @@ impl PollPolicy {
         }
         Ok(())
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ use video_translation_protocol::JobResult;
 
 use crate::backoff::Backoff;
 use crate::hints::StatusHints;
+use crate::number_text::whole_millis;
 use crate::policy::{PollPolicy, MAX_HINTED_SLEEP};
 
 /// What one status request came back with.
@@ -175,15 +176,6 @@ fn timeout_message(
         message.push_str(failure);
     }
     message
-}
-
-/// Whole milliseconds for messages, as u64: `as_millis()` is a u128, and formatting a u128
-/// adds its own code to the wasm module.
-fn whole_millis(duration: Duration) -> u64 {
-    duration
-        .as_secs()
-        .saturating_mul(1000)
-        .saturating_add(u64::from(duration.subsec_millis()))
 }
 
 /// Whether an HTTP status is worth retrying: server errors, `408 Request Timeout` and

@@ -11,6 +11,7 @@ use web_sys::AbortSignal;
 
 use super::js::field;
 use crate::hints::{applies_wait, parse_retry_after};
+use crate::number_text::whole_millis;
 
 #[wasm_bindgen(module = "/js/io.js")]
 extern "C" {
@@ -127,11 +128,7 @@ fn read_failure(failure: &JsValue) -> Failure {
 /// setTimeout takes a signed 32-bit delay; longer ones fire at once. Clamp to its maximum
 /// (about 24.8 days), which no sane poll gap reaches.
 fn timer_ms(delay: Duration) -> u32 {
-    let millis = delay
-        .as_secs()
-        .saturating_mul(1000)
-        .saturating_add(u64::from(delay.subsec_millis()));
-    u32::try_from(millis)
+    u32::try_from(whole_millis(delay))
         .unwrap_or(u32::MAX)
         .min(i32::MAX as u32)
 }
