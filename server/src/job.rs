@@ -38,7 +38,7 @@ impl Job {
     }
 
     /// The job's result, progress and ETA at `now`. `id` is echoed into the status.
-    pub fn status_at(&self, id: &str, now: Instant) -> JobStatus {
+    pub fn status_at(&self, id: String, now: Instant) -> JobStatus {
         let elapsed = now.saturating_duration_since(self.created_at);
         let (result, progress, eta_ms) = if elapsed >= self.duration {
             (JobResult::from(self.outcome), 1.0, 0)
@@ -55,7 +55,7 @@ impl Job {
             )
         };
         JobStatus {
-            id: id.to_owned(),
+            id,
             result,
             progress,
             eta_ms: Some(eta_ms),
@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn pending_until_its_duration_has_passed() {
         let (job, start) = job(10_000, Outcome::Completed);
-        let status = job.status_at("a", start + Duration::from_millis(2_500));
+        let status = job.status_at("a".into(), start + Duration::from_millis(2_500));
         assert_eq!(status.id, "a");
         assert_eq!(status.result, JobResult::Pending);
         assert!((status.progress - 0.25).abs() < 1e-9, "{}", status.progress);
@@ -109,7 +109,7 @@ mod tests {
     #[test]
     fn reaches_its_outcome_exactly_at_its_duration() {
         let (job, start) = job(10_000, Outcome::Error);
-        let just_before = job.status_at("a", start + Duration::from_micros(9_999_999));
+        let just_before = job.status_at("a".into(), start + Duration::from_micros(9_999_999));
         assert_eq!(just_before.result, JobResult::Pending);
         assert_eq!(
             just_before.eta_ms,
@@ -117,7 +117,7 @@ mod tests {
             "a partial millisecond rounds up"
         );
 
-        let at_end = job.status_at("a", start + Duration::from_millis(10_000));
+        let at_end = job.status_at("a".into(), start + Duration::from_millis(10_000));
         assert_eq!(at_end.result, JobResult::Error);
         assert_eq!(at_end.progress, 1.0);
         assert_eq!(at_end.eta_ms, Some(0));
@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn stays_final_forever_after() {
         let (job, start) = job(1_000, Outcome::Completed);
-        let later = job.status_at("a", start + Duration::from_secs(3_600));
+        let later = job.status_at("a".into(), start + Duration::from_secs(3_600));
         assert_eq!(later.result, JobResult::Completed);
         assert_eq!(later.progress, 1.0);
     }
@@ -136,14 +136,17 @@ mod tests {
     #[test]
     fn a_zero_duration_job_is_final_at_once() {
         let (job, start) = job(0, Outcome::Completed);
-        assert_eq!(job.status_at("a", start).result, JobResult::Completed);
+        assert_eq!(
+            job.status_at("a".into(), start).result,
+            JobResult::Completed
+        );
     }
 
     #[test]
     fn an_instant_before_creation_reads_as_just_started() {
         let (job, start) = job(1_000, Outcome::Completed);
         let earlier = start.checked_sub(Duration::from_millis(5)).unwrap_or(start);
-        let status = job.status_at("a", earlier);
+        let status = job.status_at("a".into(), earlier);
         assert_eq!(status.result, JobResult::Pending);
         assert_eq!(status.progress, 0.0);
         assert_eq!(status.eta_ms, Some(1_000));
@@ -153,7 +156,7 @@ mod tests {
     fn eta_and_progress_follow_the_estimate_not_the_truth() {
         // Truly 12 s, estimated 10 s: at 5 s the server believes it is half done.
         let (job, start) = estimated_job(12_000, 10_000, Outcome::Completed);
-        let status = job.status_at("a", start + Duration::from_secs(5));
+        let status = job.status_at("a".into(), start + Duration::from_secs(5));
         assert!((status.progress - 0.5).abs() < 1e-9);
         assert_eq!(status.eta_ms, Some(5_000));
     }
@@ -161,7 +164,7 @@ mod tests {
     #[test]
     fn a_job_running_late_reports_eta_zero_and_is_never_100_percent_while_pending() {
         let (job, start) = estimated_job(12_000, 10_000, Outcome::Completed);
-        let late = job.status_at("a", start + Duration::from_secs(11));
+        let late = job.status_at("a".into(), start + Duration::from_secs(11));
         assert_eq!(late.result, JobResult::Pending);
         assert_eq!(late.eta_ms, Some(0));
         assert_eq!(late.progress, PENDING_PROGRESS_CAP);
@@ -170,7 +173,7 @@ mod tests {
     #[test]
     fn a_job_ending_early_jumps_to_its_outcome() {
         let (job, start) = estimated_job(8_000, 10_000, Outcome::Completed);
-        let status = job.status_at("a", start + Duration::from_secs(8));
+        let status = job.status_at("a".into(), start + Duration::from_secs(8));
         assert_eq!(status.result, JobResult::Completed);
         assert_eq!(status.progress, 1.0);
     }

@@ -58,14 +58,15 @@ pub fn build_app(
         .wrap(cors(&state.cors_origins))
         .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
+        // Routes are tried in order: the pollers' endpoint first.
         .service(
-            web::resource("/status")
-                .get(status::default_job_status)
+            web::resource("/jobs/{id}")
+                .get(jobs::get)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
-            web::resource("/healthz")
-                .get(health::healthz)
+            web::resource("/status")
+                .get(status::default_job_status)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
@@ -75,8 +76,8 @@ pub fn build_app(
                 .default_service(web::to(fallback::method_not_allowed("POST"))),
         )
         .service(
-            web::resource("/jobs/{id}")
-                .get(jobs::get)
+            web::resource("/healthz")
+                .get(health::healthz)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(

@@ -93,6 +93,9 @@ async fn unknown_and_malformed_job_ids_are_404_in_the_error_shape() {
         "/jobs/00000000000000000000000000000000",
         "/jobs/%00%ff",
         "/jobs/default",
+        // An unknown job is told first, even when the wait is malformed too.
+        "/jobs/00000000000000000000000000000000?wait=abc",
+        "/jobs/nope?wait=-1",
     ] {
         let (status, _, json) = call(&app, test::TestRequest::get().uri(path)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
@@ -378,6 +381,23 @@ async fn the_default_job_long_polls_too() {
     assert_eq!(
         header_text(&headers, "preference-applied".try_into().unwrap()),
         "wait=5"
+    );
+}
+
+#[actix_web::test]
+async fn a_job_id_may_be_given_in_either_case() {
+    let app = app(Duration::from_secs(30)).await;
+    let path = created_job_path(&app, "").await;
+    let (status, _, json) = call(
+        &app,
+        test::TestRequest::get().uri(&path.to_uppercase().replace("/JOBS/", "/jobs/")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        format!("/jobs/{}", json["id"].as_str().unwrap()),
+        path,
+        "answered with the id as issued"
     );
 }
 

@@ -9,7 +9,7 @@ use video_translation_protocol::{CreateJob, ErrorBody, JobStatus, JOBS_PATH};
 use super::long_poll::{self, LongPollLimits, WaitQuery};
 use crate::config::MAX_JOB_DURATION;
 use crate::error::ApiError;
-use crate::store::{JobStore, NewJob};
+use crate::store::{JobId, JobKey, JobStore, NewJob};
 
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
 pub const MAX_CREATE_BODY_BYTES: usize = 4 * 1024;
@@ -86,16 +86,27 @@ pub async fn create(
 /// an id the server never issued.
 pub async fn get(
     request: HttpRequest,
-    id: web::Path<String>,
     query: web::Query<WaitQuery>,
     store: web::Data<JobStore>,
     limits: web::Data<LongPollLimits>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = store
-        .find(&id)
-        .ok_or_else(|| ApiError::NotFound(format!("no job with id {:?}", id.as_str())))?;
-    let wait = long_poll::requested_wait(&request, &query)?;
-    long_poll::answer(&store, key, wait, **limits).await
+    // The segment as sent: an id is hex digits, which percent-decoding (`web::Path`) cannot
+    // change, so it is not worth its cost on every poll.
+    let id = request.match_info().query("id");
+    let not_found = || ApiError::NotFound(format!("no job with id {id:?}"));
+    // One lookup per poll, in `answer`: the status endpoint is the server's hot path.
+    let key = JobId::parse(id)
+        .map(JobKey::Created)
+        .ok_or_else(not_found)?;
+    let wait = match long_poll::requested_wait(&request, &query) {
+        Ok(wait) => wait,
+        // No such job is the first thing to tell, whatever else is wrong with the request.
+        Err(bad_wait) if store.find(id).is_some() => return Err(bad_wait),
+        Err(_) => return Err(not_found()),
+    };
+    long_poll::answer(&store, key, wait, **limits)
+        .await?
+        .ok_or_else(not_found)
 }
 
 fn parse_create_job(body: &[u8]) -> Result<CreateJob, ApiError> {

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use video_translation_protocol::{
@@ -52,42 +52,47 @@ pub fn requested_wait(
             ))
         });
     }
+    // A `HeaderName`, not the `&str`: looking up by string parses the name on every call.
+    const PREFER: HeaderName = HeaderName::from_static(PREFER_HEADER);
     Ok(request
         .headers()
-        .get_all(PREFER_HEADER)
+        .get_all(PREFER)
         .filter_map(|value| value.to_str().ok())
         .find_map(wait_preference))
 }
 
 /// Answers with job `key`'s status, first holding the request for up to the requested wait
-/// (capped) while the job is pending.
+/// (capped) while the job is pending; `None` if there is no such job.
 pub async fn answer(
     store: &JobStore,
     key: JobKey,
     requested: Option<Duration>,
     limits: LongPollLimits,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Option<HttpResponse>, ApiError> {
     let applied = requested
         .map(|wait| wait.min(limits.max_wait))
         .filter(|wait| !wait.is_zero());
     let status = match applied {
-        Some(wait) => store.status_after(key, wait).await?,
+        // Boxed: a held request's future (timer, notification) is several times the size of
+        // a plain poll's, and every poll would otherwise carry, and move, that space.
+        Some(wait) => Box::pin(store.status_after(key, wait)).await?,
         None => store.status(key),
-    }
-    .ok_or_else(|| ApiError::NotFound(format!("no job with id {:?}", key.to_string())))?;
-    Ok(status_response(&status, applied))
+    };
+    Ok(status.map(|status| status_response(&status, applied)))
 }
 
 /// `200 JobStatus` with the hints: `Retry-After` while pending, `Preference-Applied` when a
 /// wait was applied, and no caching (the answer changes with time).
+///
+/// No `Vary: Prefer`, though `Prefer` shapes the answer: `no-store` already keeps every cache
+/// from reusing it, which is all `Vary` would ask.
 pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-    response.insert_header((header::VARY, HeaderValue::from_static("prefer")));
     if status.result == JobResult::Pending {
         response.insert_header((
             header::RETRY_AFTER,
-            retry_after_seconds(status.eta_ms).to_string(),
+            HeaderValue::from(retry_after_seconds(status.eta_ms)),
         ));
     }
     if let Some(wait) = applied_wait {

@@ -28,5 +28,8 @@ pub async fn default_job_status(
     limits: web::Data<LongPollLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let wait = long_poll::requested_wait(&request, &query)?;
-    long_poll::answer(&store, JobKey::Default, wait, **limits).await
+    long_poll::answer(&store, JobKey::Default, wait, **limits)
+        .await?
+        // The default job is never forgotten; were it ever, 404 would be the honest answer.
+        .ok_or_else(|| ApiError::NotFound("the default job is gone".to_owned()))
 }
