@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { REPO, startServer } from "../tests/helpers.mjs";
+import { parseWrk, rssMiB } from "./measure.mjs";
 
 const execFileAsync = promisify(execFile);
 const RELEASE = path.join(REPO, "target", "release");
@@ -24,21 +25,7 @@ fs.writeFileSync(
   'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = \'{"duration_ms": 1000}\'\n',
 );
 
-/** wrk's figures: requests/s, p99 in ms, non-2xx answers and socket errors. */
-function parseWrk(stdout) {
-  const p99 = stdout.match(/\s99%\s+([\d.]+)(us|ms|s)/);
-  const socket = stdout.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
-  return {
-    rps: Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)?.[1]),
-    requests: Number(stdout.match(/(\d+) requests in/)?.[1]),
-    p99Ms: p99 ? Number(p99[1]) * { us: 0.001, ms: 1, s: 1000 }[p99[2]] : NaN,
-    non2xx: Number(stdout.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0),
-    socketErrors: socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
-  };
-}
-
 const wrk = (args) => execFileAsync("wrk", args, { timeout: (SECONDS + 60) * 1000 }).then(({ stdout }) => parseWrk(stdout));
-const rssMiB = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) / 1024;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // 1. Mixed load.

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Server benchmarks, loopback only, bounded in count and time:
 //  1. GET /jobs/{id} throughput with wrk against a bare actix-web handler, in the same run,
-//     with request logs off (RUST_LOG=warn) and on (info, written to /dev/null);
+//     with request logs off (RUST_LOG=warn) and on (info, written to /dev/null). The servers
+//     run side by side and short wrk bursts alternate between them, so each round's ratio
+//     pairs measurements seconds apart and a shared machine's drift cancels out. Each burst
+//     also reads the server's CPU time per request, and callgrind counts the instructions
+//     per request: a figure no neighbour on the machine can move.
 //  2. 10,000 long-polls held on one job: how soon after the job's end each is answered, and
 //     the server's memory while they are held. The load generator runs at the lowest CPU
 //     priority (nice 19), standing in for 10,000 callers on other machines, and each answer is
@@ -11,68 +15,85 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { REPO, startServer } from "../tests/helpers.mjs";
+import { cpuMs, hasValgrind, instructionsPerRequest, median, wrk } from "./measure.mjs";
 
 const run = promisify(execFile);
 const RELEASE = path.join(REPO, "target", "release");
 const SERVER = path.join(RELEASE, "video-translation-server");
 const BARE = path.join(RELEASE, "examples", "bare_actix");
 const FLOOD = path.join(RELEASE, "examples", "long_poll_flood");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 2);
 const WAITERS = Number(process.env.BENCH_WAITERS ?? 10_000);
 const FLOOD_ROUNDS = Number(process.env.BENCH_FLOOD_ROUNDS ?? 5);
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-/** One wrk run: requests per second and p99 latency. */
-async function wrk(url) {
-  const { stdout } = await run("wrk", ["-t2", "-c64", `-d${SECONDS}s`, "--latency", url], { timeout: (SECONDS + 30) * 1000 });
-  const rps = Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
-  const p99 = stdout.match(/\s99%\s+([\d.]+)(us|ms|s)/);
-  const p99Ms = p99 ? Number(p99[1]) * { us: 0.001, ms: 1, s: 1000 }[p99[2]] : NaN;
-  const errors = stdout.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? "0";
-  return { rps, p99Ms, errors: Number(errors) };
+async function createJob(url) {
+  const response = await fetch(`${url}/jobs`, { method: "POST", body: JSON.stringify({ duration_ms: 3_600_000 }) });
+  return response.headers.get("location");
 }
-
-async function jobUrl(server) {
-  const response = await fetch(`${server.url}/jobs`, { method: "POST", body: JSON.stringify({ duration_ms: 3_600_000 }) });
-  return `${server.url}${response.headers.get("location")}`;
-}
+const BARE_PATH = "/jobs/0123456789abcdef0123456789abcdef";
 
 console.log(
-  `GET /jobs/{id} throughput: wrk -t2 -c64, ${SECONDS} s per run, ${ROUNDS} interleaved rounds (2 cores shared by wrk and the server); ` +
-    `medians shown, and "vs bare" is the median of each round's ratio, with its range\n`,
+  `GET /jobs/{id} throughput: wrk -t2 -c64, ${ROUNDS} rounds of ${SECONDS} s bursts alternating between the servers, which run side by side ` +
+    `(2 cores shared by wrk and the server under test). Medians shown; "vs bare" is the median of each round's ratio, with its range\n`,
 );
 const targets = [
-  { name: "bare actix-web handler (constant JSON)", start: () => startServer([], { bin: BARE, quiet: true }), url: async (s) => `${s.url}/jobs/0123456789abcdef0123456789abcdef` },
-  { name: "video-translation-server, RUST_LOG=warn", start: () => startServer([], { bin: SERVER, quiet: true, logLevel: "warn" }), url: jobUrl },
-  { name: "video-translation-server, RUST_LOG=info", start: () => startServer([], { bin: SERVER, quiet: true, logLevel: "info" }), url: jobUrl },
+  { name: "bare actix-web handler (constant JSON)", start: () => startServer([], { bin: BARE, quiet: true }), path: async () => BARE_PATH },
+  { name: "video-translation-server, RUST_LOG=warn", start: () => startServer([], { bin: SERVER, quiet: true, logLevel: "warn" }), path: (s) => createJob(s.url) },
+  { name: "video-translation-server, RUST_LOG=info", start: () => startServer([], { bin: SERVER, quiet: true, logLevel: "info" }), path: (s) => createJob(s.url) },
 ];
+const servers = [];
 const measured = targets.map(() => []);
-for (let round = 0; round < ROUNDS; round += 1) {
-  // Interleaved, so drift on a shared machine affects every target alike.
-  for (const [i, target] of targets.entries()) {
+try {
+  for (const target of targets) {
     const server = await target.start();
-    try {
-      measured[i].push(await wrk(await target.url(server)));
-    } finally {
-      await server.stop();
+    servers.push(server);
+    server.target = `${server.url}${await target.path(server)}`;
+    await wrk(["-t2", "-c64", "-d1s", server.target], 1); // warm-up, not counted
+  }
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, server] of servers.entries()) {
+      const cpuBefore = cpuMs(server.pid);
+      const result = await wrk(["-t2", "-c64", `-d${SECONDS}s`, server.target], SECONDS);
+      result.cpuMicrosPerRequest = ((cpuMs(server.pid) - cpuBefore) * 1000) / result.requests;
+      measured[i].push(result);
     }
   }
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
 }
-// Each round's ratio pairs runs made seconds apart, so slow drift of the machine cancels out.
 const ratios = (i) => measured[i].map((m, round) => m.rps / measured[0][round].rps);
 const percent = (ratio) => `${(ratio * 100).toFixed(0)} %`;
-console.log("| server | requests/s | p99 latency | vs bare | range over rounds | non-2xx |");
-console.log("|---|---|---|---|---|---|");
+console.log("| server | requests/s | p99 latency | vs bare | range over rounds | server CPU per request | non-2xx |");
+console.log("|---|---|---|---|---|---|---|");
 for (const [i, target] of targets.entries()) {
   const rps = median(measured[i].map((m) => m.rps));
   const p99 = median(measured[i].map((m) => m.p99Ms));
-  const errors = measured[i].reduce((sum, m) => sum + m.errors, 0);
+  const cpu = median(measured[i].map((m) => m.cpuMicrosPerRequest));
+  const errors = measured[i].reduce((sum, m) => sum + m.non2xx + m.socketErrors, 0);
   const range = `${percent(Math.min(...ratios(i)))} – ${percent(Math.max(...ratios(i)))}`;
-  console.log(`| ${target.name} | ${Math.round(rps).toLocaleString("en")} | ${p99.toFixed(2)} ms | ${percent(median(ratios(i)))} | ${range} | ${errors} |`);
+  console.log(
+    `| ${target.name} | ${Math.round(rps).toLocaleString("en")} | ${p99.toFixed(2)} ms | ${percent(median(ratios(i)))} | ${range} | ` +
+      `${cpu.toFixed(1)} µs | ${errors} |`,
+  );
 }
 const quietRatio = median(ratios(1));
+
+if (await hasValgrind()) {
+  console.log("\nInstructions per GET /jobs/{id} (callgrind; one connection, sequential requests; deterministic)\n");
+  const bare = await instructionsPerRequest({ bin: BARE, argv: (bind) => [bind], path: BARE_PATH });
+  const ours = await instructionsPerRequest({
+    bin: SERVER,
+    argv: (bind) => ["--bind", bind, "--workers", "1"],
+    setup: createJob,
+  });
+  console.log("| server | instructions per request | vs bare |");
+  console.log("|---|---|---|");
+  console.log(`| bare actix-web handler | ${Math.round(bare).toLocaleString("en")} | 100 % |`);
+  console.log(`| video-translation-server, RUST_LOG=warn | ${Math.round(ours).toLocaleString("en")} | ${percent(ours / bare)} |`);
+} else {
+  console.log("\n(valgrind not installed: instruction counts skipped)");
+}
 
 console.log(
   `\nLong-polls: ${WAITERS.toLocaleString("en")} requests held on one 8 s job (GET /jobs/{id}?wait=60), answered when it ends; ` +

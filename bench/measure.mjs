@@ -1,0 +1,126 @@
+// What the server benchmarks read: wrk's report, a process's CPU time and memory from /proc,
+// and instruction counts from valgrind's callgrind.
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import { once } from "node:events";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+
+/** wrk's figures: requests/s, requests in all, p99 in ms, non-2xx answers and socket errors. */
+export function parseWrk(stdout) {
+  const p99 = stdout.match(/\s99%\s+([\d.]+)(us|ms|s)/);
+  const socket = stdout.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  return {
+    rps: Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)?.[1]),
+    requests: Number(stdout.match(/(\d+) requests in/)?.[1]),
+    p99Ms: p99 ? Number(p99[1]) * { us: 0.001, ms: 1, s: 1000 }[p99[2]] : NaN,
+    non2xx: Number(stdout.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0),
+    socketErrors: socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+  };
+}
+
+/** Runs wrk with `args` (the URL last) and parses its report; gives up 60 s after `seconds`. */
+export async function wrk(args, seconds) {
+  const { stdout } = await execFileAsync("wrk", ["--latency", ...args], { timeout: (seconds + 60) * 1000 });
+  return parseWrk(stdout);
+}
+
+/** User plus system CPU time a process has used so far, in ms (USER_HZ is 100 on Linux). */
+export function cpuMs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start at the state, field 3.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** A process's resident memory, in MiB. */
+export const rssMiB = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) / 1024;
+
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Whether valgrind is installed (it is on the machines the README names; elsewhere, skip). */
+export async function hasValgrind() {
+  try {
+    await execFileAsync("valgrind", ["--version"]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Instructions the server executes per request, counted by callgrind: the same figure for the
+ * same binary and requests however busy the machine is, unlike wall-clock throughput.
+ * The server runs under valgrind twice, answering `few` and then `many` sequential keep-alive
+ * requests for `path`; the difference divided by `many - few` cancels start-up and shutdown.
+ * `argv(bind)` gives the server's arguments for a `host:port` to listen on.
+ */
+export async function instructionsPerRequest({ bin, argv, path: requestPath, setup, few = 1_000, many = 6_000 }) {
+  const totals = [];
+  for (const requests of [few, many]) {
+    totals.push(await countInstructions({ bin, argv, requestPath, setup, requests }));
+  }
+  return (totals[1] - totals[0]) / (many - few);
+}
+
+async function countInstructions({ bin, argv, requestPath, setup, requests }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vts-callgrind-"));
+  const out = path.join(dir, "callgrind.out");
+  const port = await freePort();
+  const child = spawn("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, bin, ...argv(`127.0.0.1:${port}`)], {
+    stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${bin} did not start under valgrind within 60 s`)), 60_000);
+      let stdout = "";
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+        if (stdout.includes("listening on")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => reject(new Error(`${bin} exited with ${code} under valgrind`)));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const target = `${url}${setup ? await setup(url) : requestPath}`;
+    // One connection, one request at a time: the count is the server's work, not the order
+    // in which concurrent requests happened to interleave.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < requests; i += 1) {
+      await new Promise((resolve, reject) => {
+        http
+          .get(target, { agent }, (response) => {
+            if (response.statusCode !== 200) reject(new Error(`${target} answered ${response.statusCode}`));
+            response.resume().once("end", resolve);
+          })
+          .once("error", reject);
+      });
+    }
+    agent.destroy();
+  } finally {
+    child.kill("SIGINT");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await once(child, "exit");
+    clearTimeout(timer);
+  }
+  const summary = fs.readFileSync(out, "utf8").match(/^(?:summary|totals): (\d+)/m);
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (!summary) throw new Error(`no instruction total in callgrind's output for ${bin}`);
+  return Number(summary[1]);
+}
+
+async function freePort() {
+  const server = http.createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  return port;
+}
