@@ -34,7 +34,7 @@ tools: ## Install the build tools that are missing
 browser-tools: ## Install Chromium and ChromeDriver if missing
 	scripts/install-tools.sh --browser
 
-bench-tools: ## Install wrk if missing
+bench-tools: ## Install wrk and valgrind if missing
 	scripts/install-tools.sh --bench
 
 pkg: ## Build the npm package into client-wasm/pkg

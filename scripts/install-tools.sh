@@ -2,7 +2,7 @@
 # Installs what the build and the tests need, checking first: cheap to run every time.
 #   scripts/install-tools.sh            build tools (wasm target, wasm-pack, wasm-bindgen CLI, npm deps)
 #   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, for the browser tests
-#   scripts/install-tools.sh --bench    also wrk, for make bench
+#   scripts/install-tools.sh --bench    also wrk and valgrind, for make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,10 +42,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-if [ "${1:-}" = "--bench" ] && ! have wrk; then
-  say "installing wrk"
+if [ "${1:-}" = "--bench" ] && ! { have wrk && have valgrind; }; then
+  say "installing wrk and valgrind (callgrind counts instructions per request)"
   as_root apt-get update
-  as_root apt-get install -y wrk
+  as_root apt-get install -y wrk valgrind
 fi
 
 if [ "${1:-}" = "--browser" ] && ! { have chromium && have chromedriver; }; then
