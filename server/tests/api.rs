@@ -385,20 +385,20 @@ async fn the_default_job_long_polls_too() {
 }
 
 #[actix_web::test]
-async fn a_job_id_may_be_given_in_either_case() {
+async fn a_job_id_may_be_given_in_either_case_or_percent_encoded() {
     let app = app(Duration::from_secs(30)).await;
     let path = created_job_path(&app, "").await;
-    let (status, _, json) = call(
-        &app,
-        test::TestRequest::get().uri(&path.to_uppercase().replace("/JOBS/", "/jobs/")),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        format!("/jobs/{}", json["id"].as_str().unwrap()),
-        path,
-        "answered with the id as issued"
-    );
+    let id = path.trim_start_matches("/jobs/");
+    let escaped: String = id.bytes().map(|digit| format!("%{digit:02X}")).collect();
+    for spelling in [id.to_uppercase(), escaped] {
+        let (status, _, json) = call(
+            &app,
+            test::TestRequest::get().uri(&format!("/jobs/{spelling}")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{spelling}");
+        assert_eq!(json["id"], id, "answered with the id as issued");
+    }
 }
 
 #[actix_web::test]

@@ -90,8 +90,9 @@ pub async fn get(
     store: web::Data<JobStore>,
     limits: web::Data<LongPollLimits>,
 ) -> Result<HttpResponse, ApiError> {
-    // The segment as sent: an id is hex digits, which percent-decoding (`web::Path`) cannot
-    // change, so it is not worth its cost on every poll.
+    // The segment as routed: actix has already decoded escapes of plain characters (`%61` is
+    // `a`). `web::Path` would also decode reserved ones (`%2F`), which no id contains, at a
+    // cost on every poll.
     let id = request.match_info().query("id");
     let not_found = || ApiError::NotFound(format!("no job with id {id:?}"));
     // One lookup per poll, in `answer`: the status endpoint is the server's hot path.
