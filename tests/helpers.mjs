@@ -55,6 +55,8 @@ export async function startServer(args = [], { bin = SERVER_BIN, logLevel, quiet
     pid: child.pid,
     /** Resolves `{ code, signal }` when the process ends. */
     exited,
+    /** What the server has logged so far (empty when started `quiet`). */
+    stderr: () => stderr,
     async stop() {
       process.off("exit", killOnExit);
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

@@ -98,6 +98,37 @@ describe("serving", () => {
   });
 });
 
+describe("request log", () => {
+  test("each request is logged with its method, path and status while the server runs", async () => {
+    const server = await startServer([], { logLevel: "info" });
+    try {
+      await fetch(`${server.url}/healthz`);
+      await fetch(`${server.url}/jobs/nope`);
+      // Lines are written by a background thread through a buffer; it must flush when idle,
+      // not only at exit.
+      const logged = (line) => server.stderr().includes(line);
+      const deadline = Date.now() + 2_000;
+      while (!(logged('path="/jobs/nope" status=404') && logged('path="/healthz" status=200')) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.match(server.stderr(), /INFO request method=GET path="\/healthz" status=200 micros=\d+/);
+      assert.match(server.stderr(), /INFO request method=GET path="\/jobs\/nope" status=404 micros=\d+/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("RUST_LOG=warn leaves successful requests out", async () => {
+    const server = await startServer([], { logLevel: "warn" });
+    try {
+      await fetch(`${server.url}/healthz`);
+    } finally {
+      await server.stop();
+    }
+    assert.doesNotMatch(server.stderr(), /request method=/);
+  });
+});
+
 describe("stopping", () => {
   test("SIGTERM answers every held long-poll at once with the current status, then exits 0", async () => {
     const server = await startServer(["--max-wait", "60"]);

@@ -21,7 +21,10 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`); keep the guard alive
 /// for as long as logs should be written.
 pub fn init() -> WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    // Buffered: the writer thread drains every line waiting in its queue, then flushes, so a
+    // busy server writes many lines per syscall while a quiet one still shows each at once.
+    let buffered = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking(buffered);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
