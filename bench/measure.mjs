@@ -1,12 +1,12 @@
 // What the server benchmarks read: wrk's report, a process's CPU time and memory from /proc,
 // and instruction counts from valgrind's callgrind.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import { once } from "node:events";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { startServer } from "../tests/helpers.mjs";
 
 const execFileAsync = promisify(execFile);
 
@@ -42,54 +42,42 @@ export const rssMiB = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, "ut
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** Whether valgrind is installed (it is on the machines the README names; elsewhere, skip). */
-export async function hasValgrind() {
+/** valgrind's path, or `null` when it is not installed (it is on the machines the README names). */
+export async function findValgrind() {
   try {
-    await execFileAsync("valgrind", ["--version"]);
-    return true;
+    const { stdout } = await execFileAsync("sh", ["-c", "command -v valgrind"]);
+    return stdout.trim() || null;
   } catch {
-    return false;
+    return null;
   }
 }
 
 /**
  * Instructions the server executes per request, counted by callgrind: the same figure for the
  * same binary and requests however busy the machine is, unlike wall-clock throughput.
- * The server runs under valgrind twice, answering `few` and then `many` sequential keep-alive
- * requests for `path`; the difference divided by `many - few` cancels start-up and shutdown.
- * `argv(bind)` gives the server's arguments for a `host:port` to listen on.
+ * The server runs under `valgrind` twice, answering `few` and then `many` sequential keep-alive
+ * requests; the difference divided by `many - few` cancels start-up and shutdown.
+ * `args` are the server's own arguments (it must listen on a port it prints); `setup(url)`
+ * gives the path to request.
  */
-export async function instructionsPerRequest({ bin, argv, path: requestPath, setup, few = 1_000, many = 6_000 }) {
+export async function instructionsPerRequest({ valgrind, bin, args, setup, few = 1_000, many = 6_000 }) {
   const totals = [];
   for (const requests of [few, many]) {
-    totals.push(await countInstructions({ bin, argv, requestPath, setup, requests }));
+    totals.push(await countInstructions({ valgrind, bin, args, setup, requests }));
   }
   return (totals[1] - totals[0]) / (many - few);
 }
 
-async function countInstructions({ bin, argv, requestPath, setup, requests }) {
+async function countInstructions({ valgrind, bin, args, setup, requests }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vts-callgrind-"));
   const out = path.join(dir, "callgrind.out");
-  const port = await freePort();
-  const child = spawn("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, bin, ...argv(`127.0.0.1:${port}`)], {
-    stdio: ["ignore", "pipe", "ignore"],
-    env: { ...process.env, RUST_LOG: "warn" },
+  const server = await startServer(["--tool=callgrind", `--callgrind-out-file=${out}`, bin, ...args], {
+    bin: valgrind,
+    quiet: true,
+    startTimeoutMs: 60_000,
   });
   try {
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${bin} did not start under valgrind within 60 s`)), 60_000);
-      let stdout = "";
-      child.stdout.on("data", (chunk) => {
-        stdout += chunk;
-        if (stdout.includes("listening on")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once("exit", (code) => reject(new Error(`${bin} exited with ${code} under valgrind`)));
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const target = `${url}${setup ? await setup(url) : requestPath}`;
+    const target = `${server.url}${await setup(server.url)}`;
     // One connection, one request at a time: the count is the server's work, not the order
     // in which concurrent requests happened to interleave.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -105,22 +93,11 @@ async function countInstructions({ bin, argv, requestPath, setup, requests }) {
     }
     agent.destroy();
   } finally {
-    child.kill("SIGINT");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await once(child, "exit");
-    clearTimeout(timer);
+    // Both servers stop gracefully on SIGTERM, and callgrind writes its counts at exit.
+    await server.stop();
   }
   const summary = fs.readFileSync(out, "utf8").match(/^(?:summary|totals): (\d+)/m);
   fs.rmSync(dir, { recursive: true, force: true });
   if (!summary) throw new Error(`no instruction total in callgrind's output for ${bin}`);
   return Number(summary[1]);
-}
-
-async function freePort() {
-  const server = http.createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  return port;
 }

@@ -15,7 +15,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { REPO, startServer } from "../tests/helpers.mjs";
-import { cpuMs, hasValgrind, instructionsPerRequest, median, wrk } from "./measure.mjs";
+import { cpuMs, findValgrind, instructionsPerRequest, median, wrk } from "./measure.mjs";
 
 const run = promisify(execFile);
 const RELEASE = path.join(REPO, "target", "release");
@@ -79,12 +79,14 @@ for (const [i, target] of targets.entries()) {
 }
 const quietRatio = median(ratios(1));
 
-if (await hasValgrind()) {
+const valgrind = await findValgrind();
+if (valgrind) {
   console.log("\nInstructions per GET /jobs/{id} (callgrind; one connection, sequential requests; deterministic)\n");
-  const bare = await instructionsPerRequest({ bin: BARE, argv: (bind) => [bind], path: BARE_PATH });
+  const bare = await instructionsPerRequest({ valgrind, bin: BARE, args: ["127.0.0.1:0"], setup: async () => BARE_PATH });
   const ours = await instructionsPerRequest({
+    valgrind,
     bin: SERVER,
-    argv: (bind) => ["--bind", bind, "--workers", "1"],
+    args: ["--bind", "127.0.0.1:0", "--workers", "1"],
     setup: createJob,
   });
   console.log("| server | instructions per request | vs bare |");

@@ -16,9 +16,10 @@ export const SERVER_BIN = process.env.VTS_SERVER_BIN ?? path.join(REPO, "target"
  *
  * Options: `bin`, another binary that prints "listening on http://..." the same way (it is
  * then given `args` alone); `logLevel` for RUST_LOG (default warn); `quiet` to discard its
- * logs instead of keeping them for error messages.
+ * logs instead of keeping them for error messages; `startTimeoutMs` (default 10 s) for slow
+ * starts, such as under valgrind.
  */
-export async function startServer(args = [], { bin = SERVER_BIN, logLevel, quiet = false } = {}) {
+export async function startServer(args = [], { bin = SERVER_BIN, logLevel, quiet = false, startTimeoutMs = 10_000 } = {}) {
   if (!fs.existsSync(bin)) {
     throw new Error(`no binary at ${bin}: build it first (cargo build -p video-translation-server)`);
   }
@@ -34,7 +35,10 @@ export async function startServer(args = [], { bin = SERVER_BIN, logLevel, quiet
   let stderr = "";
   child.stderr?.on("data", (chunk) => (stderr += chunk));
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 10 s: ${stderr}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not start within ${startTimeoutMs / 1000} s: ${stderr}`)),
+      startTimeoutMs,
+    );
     let stdout = "";
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
