@@ -39,6 +39,20 @@ impl Backoff {
         self.shorten(Duration::from_micros((nominal * 1000.0).round() as u64))
     }
 
+    /// The gap the schedule, unjittered and started at 0, is in at `elapsed`: how long plain
+    /// backoff may leave a job unwatched at that point. Jitter only makes its gaps shorter
+    /// and so its schedule further along, so this is the smaller of the two.
+    pub fn gap_at(&self, elapsed: Duration) -> Duration {
+        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        let (mut at_ms, mut gap_ms) = (0.0, self.initial_ms);
+        // Ends once the gap reaches its cap (a factor of 1 starts there).
+        while gap_ms < self.max_ms && self.factor > 1.0 && at_ms + gap_ms <= elapsed_ms {
+            at_ms += gap_ms;
+            gap_ms = (gap_ms * self.factor).min(self.max_ms);
+        }
+        Duration::from_micros((gap_ms.min(self.max_ms) * 1000.0).round() as u64)
+    }
+
     /// Starts the schedule over from the initial gap: the job is near its end, when short
     /// gaps pay off again.
     pub fn restart(&mut self) {
@@ -83,6 +97,17 @@ mod tests {
         assert_eq!(
             gaps_ms(&mut backoff, 7),
             [1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]
+        );
+    }
+
+    #[test]
+    fn gap_at_follows_the_unjittered_schedule_in_time() {
+        let backoff = Backoff::new(&policy(0.5), 1);
+        let gap_at = |ms| backoff.gap_at(Duration::from_millis(ms)).as_millis();
+        // Polls at 0, 1, 3, 7, 15, 25 s: gaps 1, 2, 4, 8, 10 s.
+        assert_eq!(
+            [0, 999, 1000, 2999, 3000, 14_999, 15_000, 99_000].map(gap_at),
+            [1000, 1000, 2000, 2000, 4000, 8000, 10_000, 10_000]
         );
     }
 

@@ -106,10 +106,6 @@ pub struct PollPolicy {
     pub eta_tolerance: f64,
 }
 
-/// The longest sleep a hint can ask for: a client checks on a job at least this often, so a
-/// pessimistic or broken estimate costs at most this much lateness.
-pub const MAX_HINTED_SLEEP: Duration = Duration::from_secs(10 * 60);
-
 impl Default for PollPolicy {
     fn default() -> Self {
         PollPolicy::DEFAULT

@@ -26,12 +26,19 @@
 //! # Strategy
 //!
 //! After a `pending` answer, in adaptive mode (the default):
-//! - far from the job's earliest plausible end ([`StatusHints::earliest_end`]), it sleeps
-//!   until then, holding no connection;
-//! - near it, it long-polls (`wait`), so the answer comes the moment the job ends;
+//! - far from the job's earliest plausible end ([`StatusHints::earliest_end`]), it sleeps,
+//!   then long-polls, and so on. No sleep is longer than the gap plain backoff would leave
+//!   at that point of its own schedule (the *coverage* schedule below), so a job that ends
+//!   long before its estimate is seen no later than plain backoff would see it; the long-polls
+//!   between the sleeps are what saves requests;
+//! - near it, it long-polls back to back (`wait`), so the answer comes the moment the job ends;
 //! - where the server does not long-poll (no `Preference-Applied` in answer to a wait), it
 //!   polls near the end with the backoff schedule started over;
 //! - where the server gives no hints, it is plain jittered exponential backoff.
+//!
+//! The estimate decides how requests are spent, never how late the end is learnt: a
+//! long-poll answered at once with nothing changed (a server that ignores waits) counts as a
+//! plain poll, and the next one waits a backoff gap, so no server can make the client spin.
 //!
 //! In every mode the poll budget (`max_attempts`) and the deadline (`max_wait`, never slept
 //! past, with one last poll at it) hold.
@@ -43,7 +50,7 @@ use video_translation_protocol::JobResult;
 use crate::backoff::Backoff;
 use crate::hints::StatusHints;
 use crate::number_text::whole_millis;
-use crate::policy::{PollPolicy, MAX_HINTED_SLEEP};
+use crate::policy::PollPolicy;
 
 /// What one status request came back with.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,7 +214,11 @@ enum LongPolling {
 #[derive(Debug, Clone)]
 pub struct Poller {
     policy: PollPolicy,
+    /// Gaps after failures, and near the end where the server does not long-poll.
     backoff: Backoff,
+    /// The plain schedule: far from the end, a sleep is at most the gap it is in at that
+    /// time (jittered alike), so adaptive mode is never later than plain backoff.
+    coverage: Backoff,
     started_at: Duration,
     attempts: u32,
     malformed_in_a_row: u32,
@@ -215,8 +226,14 @@ pub struct Poller {
     long_polling: LongPolling,
     /// The wait the request in flight asked for.
     asked_wait: Option<Duration>,
+    /// When (time since the start) the request in flight was sent.
+    asked_at: Duration,
     phase: Phase,
 }
+
+/// A long-poll answered sooner than this (or half its wait, if that is shorter) with the job
+/// still pending was not held: it counts as a plain poll.
+const HELD_AT_LEAST: Duration = Duration::from_secs(1);
 
 impl Poller {
     /// A poller for one wait that starts at `now`. `seed` drives the jitter, so a fixed seed
@@ -225,6 +242,8 @@ impl Poller {
         debug_assert_eq!(policy.validate(), Ok(()), "the driver validates the policy");
         Poller {
             backoff: Backoff::new(&policy, seed),
+            // Another stream of draws, so the two schedules' jitter is independent.
+            coverage: Backoff::new(&policy, seed ^ 0x9e37_79b9_7f4a_7c15),
             policy,
             started_at: now,
             attempts: 0,
@@ -232,6 +251,7 @@ impl Poller {
             last_failure: None,
             long_polling: LongPolling::Unknown,
             asked_wait: None,
+            asked_at: Duration::ZERO,
             phase: Phase::NotStarted,
         }
     }
@@ -239,7 +259,7 @@ impl Poller {
     /// The first action: poll at once, plainly (nothing is known of the job yet).
     pub fn start(&mut self) -> Action {
         debug_assert_eq!(self.phase, Phase::NotStarted);
-        self.begin_attempt(None)
+        self.begin_attempt(Duration::ZERO, None)
     }
 
     /// The sleep asked for is over: poll again, long-polling if the server may offer it.
@@ -247,8 +267,9 @@ impl Poller {
     /// the deadline").
     pub fn wake(&mut self, now: Duration) -> Action {
         debug_assert_eq!(self.phase, Phase::Sleeping);
-        let wait = self.long_poll_wait(self.elapsed(now));
-        self.begin_attempt(wait)
+        let elapsed = self.elapsed(now);
+        let wait = self.long_poll_wait(elapsed);
+        self.begin_attempt(elapsed, wait)
     }
 
     /// The answer to the request in flight; returns what to do next.
@@ -268,14 +289,17 @@ impl Poller {
             Observation::Status { hints, .. } => {
                 self.malformed_in_a_row = 0;
                 self.last_failure = None;
-                if asked_wait.is_some() {
+                let mut held_briefly = false;
+                if let Some(wait) = asked_wait {
                     self.long_polling = if hints.long_polled {
                         LongPolling::Offered
                     } else {
                         LongPolling::NotOffered
                     };
+                    let held = elapsed.saturating_sub(self.asked_at);
+                    held_briefly = hints.long_polled && held < (wait / 2).min(HELD_AT_LEAST);
                 }
-                return self.after_pending(elapsed, &hints);
+                return self.after_pending(elapsed, &hints, held_briefly);
             }
             Observation::HttpStatus {
                 status,
@@ -317,9 +341,10 @@ impl Poller {
         now.saturating_sub(self.started_at)
     }
 
-    fn begin_attempt(&mut self, wait: Option<Duration>) -> Action {
+    fn begin_attempt(&mut self, elapsed: Duration, wait: Option<Duration>) -> Action {
         self.attempts += 1;
         self.asked_wait = wait;
+        self.asked_at = elapsed;
         self.phase = Phase::AwaitingAnswer;
         Action::Poll {
             attempt: self.attempts,
@@ -327,27 +352,38 @@ impl Poller {
         }
     }
 
-    /// A pending answer: sleep until the job may end, long-poll, or back off.
-    fn after_pending(&mut self, elapsed: Duration, hints: &StatusHints) -> Action {
+    /// A pending answer: sleep (within the coverage gap), long-poll, or back off.
+    /// `held_briefly`: the answer was to a long-poll the server did not really hold.
+    fn after_pending(
+        &mut self,
+        elapsed: Duration,
+        hints: &StatusHints,
+        held_briefly: bool,
+    ) -> Action {
         if let Some(out_of_budget) = self.check_budgets(elapsed) {
             return out_of_budget;
         }
-        if !self.policy.adaptive {
+        if !self.policy.adaptive || held_briefly {
             let delay = self.backoff.next_delay();
             return self.sleep(elapsed, delay);
         }
         let long_poll_wait = self.long_poll_wait(elapsed);
-        // A job closer to its end than one long-poll's wait is watched by long-polling.
-        let far = long_poll_wait.unwrap_or(Duration::ZERO);
         match hints.earliest_end(self.policy.eta_tolerance) {
-            Some(until) if until > far => {
-                // Far from done: hold no connection. The gaps near the end start short.
-                self.backoff.restart();
-                let delay = self.backoff.shorten(until.min(MAX_HINTED_SLEEP));
-                self.sleep(elapsed, delay)
+            // Far from the end: sleep towards it, never longer than plain backoff's gap.
+            Some(until) if !until.is_zero() => {
+                if long_poll_wait.is_none() {
+                    // The gaps near the end start short again.
+                    self.backoff.restart();
+                }
+                let gap = self.coverage.gap_at(elapsed);
+                let gap = self.coverage.shorten(gap);
+                self.sleep(elapsed, until.min(gap))
             }
-            Some(_) if long_poll_wait.is_some() => self.begin_attempt(long_poll_wait),
-            None if self.long_polling == LongPolling::Offered => self.begin_attempt(long_poll_wait),
+            // Near the end, or a server that long-polls but does not estimate: listen.
+            Some(_) if long_poll_wait.is_some() => self.begin_attempt(elapsed, long_poll_wait),
+            None if self.long_polling == LongPolling::Offered => {
+                self.begin_attempt(elapsed, long_poll_wait)
+            }
             _ => {
                 let delay = self.backoff.next_delay();
                 self.sleep(elapsed, delay)
@@ -841,8 +877,16 @@ mod tests {
     /// One simulated wait. Returns (time, wait) of every poll, when the final result was
     /// seen (if it was), and the outcome.
     fn simulate(policy: PollPolicy, server: SimServer) -> (Polls, Option<Duration>, Outcome) {
+        simulate_seeded(policy, server, 11)
+    }
+
+    fn simulate_seeded(
+        policy: PollPolicy,
+        server: SimServer,
+        seed: u64,
+    ) -> (Polls, Option<Duration>, Outcome) {
         let mut now = Duration::ZERO;
-        let mut poller = Poller::new(policy, 11, now);
+        let mut poller = Poller::new(policy, seed, now);
         let mut polls = Vec::new();
         let mut action = poller.start();
         loop {
@@ -916,41 +960,110 @@ mod tests {
                     ..
                 }
             ));
+            // Plain backoff makes about 50 requests here, and sees the end up to 15 s late.
+            // Listening with 30 s long-polls between sleeps no longer than plain's gaps costs
+            // about one request per 45 s far from the end, one per 30 s near it.
             assert!(
-                polls.len() <= 12,
+                polls.len() <= 22,
                 "{ends_at}: {} requests: {polls:?}",
                 polls.len()
             );
         }
     }
 
+    /// When each request of a simulated wait ended: a long-poll is held until the job ends
+    /// or its wait runs out.
+    fn uncovered_gaps(polls: &Polls, ends_at: Duration) -> Vec<Duration> {
+        let returned = |(at, wait): &(Duration, Option<Duration>)| {
+            (*at + wait.unwrap_or_default()).min(ends_at.max(*at))
+        };
+        polls
+            .windows(2)
+            .map(|pair| pair[1].0.saturating_sub(returned(&pair[0])))
+            .collect()
+    }
+
     #[test]
-    fn adaptive_holds_no_connection_while_the_job_is_far_from_done() {
-        let (polls, _, _) = simulate(PollPolicy::default(), long_polling_server(600, 600));
+    fn far_from_the_end_no_gap_is_longer_than_plain_backoff_would_leave() {
+        let policy = PollPolicy::default().with_jitter(0.0);
+        let (polls, _, _) = simulate(policy, long_polling_server(600, 600));
         assert_eq!(
             polls[0],
             (Duration::ZERO, None),
             "the first request is plain"
         );
-        // The earliest plausible end is 450 s; jitter may wake it up to 20 % sooner.
-        let earliest_long_poll = polls.iter().find(|(_, wait)| wait.is_some()).unwrap().0;
-        assert!(
-            earliest_long_poll >= secs(360),
-            "long-polled at {earliest_long_poll:?}"
-        );
-        assert_eq!(polls.iter().filter(|(at, _)| *at < secs(360)).count(), 1);
+        let gaps = uncovered_gaps(&polls, secs(600));
+        // The plain schedule (1 s, 1.5 s, 2.25 s, ... up to 15 s) in time: the gap it is in
+        // when the sleep starts.
+        let plain = Backoff::new(&policy, 0);
+        for (pair, gap) in polls.windows(2).zip(&gaps) {
+            let slept_from = pair[1].0 - *gap;
+            let plain_gap = plain.gap_at(slept_from);
+            assert!(*gap <= plain_gap, "{gap:?} > {plain_gap:?} in {polls:?}");
+        }
+        assert!(gaps.iter().any(|gap| *gap == secs(15)), "{gaps:?}");
+        // Between the sleeps it listens: every request after the first is a long-poll.
+        assert!(polls[1..].iter().all(|(_, wait)| *wait == Some(secs(30))));
+    }
+
+    /// Detection lateness and requests of `runs` simulated waits with different seeds.
+    fn lateness_and_requests(
+        policy: PollPolicy,
+        server: SimServer,
+        runs: u64,
+    ) -> (Vec<Duration>, f64) {
+        let mut lateness = Vec::new();
+        let mut requests = 0;
+        for seed in 0..runs {
+            let (polls, seen, _) = simulate_seeded(policy, server, seed);
+            lateness.push(seen.expect("no deadline here") - server.ends_at);
+            requests += polls.len();
+        }
+        lateness.sort();
+        (lateness, requests as f64 / runs as f64)
     }
 
     #[test]
-    fn a_short_job_is_long_polled_straight_away() {
-        let (polls, seen, _) = simulate(PollPolicy::default(), long_polling_server(2, 2));
+    fn whatever_the_estimate_adaptive_is_never_later_than_plain_with_at_most_two_more_requests() {
+        let policy = PollPolicy::default().with_max_wait(None);
+        for true_secs in [2, 10, 30, 120, 600] {
+            let ends_at = secs(true_secs);
+            let plain_server = long_polling_server(true_secs, true_secs);
+            let (plain_lateness, plain_requests) =
+                lateness_and_requests(policy.with_adaptive(false), plain_server, 40);
+            let plain_worst = *plain_lateness.last().unwrap();
+            // The job ends at 0.1× to 3× what the server estimates.
+            for factor in [0.1, 0.25, 0.5, 0.8, 1.0, 1.2, 2.0, 3.0] {
+                let estimate = Duration::from_secs_f64(true_secs as f64 / factor);
+                let server = SimServer {
+                    ends_at,
+                    estimate,
+                    ..plain_server
+                };
+                let (lateness, requests) = lateness_and_requests(policy, server, 40);
+                let worst = *lateness.last().unwrap();
+                assert!(
+                    worst <= plain_worst,
+                    "D = {true_secs} s at {factor}×: {worst:?} late, plain {plain_worst:?}"
+                );
+                assert!(
+                    requests <= plain_requests + 2.0,
+                    "D = {true_secs} s at {factor}×: {requests} requests, plain {plain_requests}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_job_is_long_polled_after_one_gap() {
+        let policy = PollPolicy::default().with_jitter(0.0);
+        let (polls, seen, _) = simulate(policy, long_polling_server(2, 2));
         assert_eq!(polls.len(), 2);
         assert_eq!(
-            polls[1].0,
-            Duration::ZERO,
-            "no sleep: the job may end within one wait"
+            polls[1],
+            (secs(1), Some(secs(30))),
+            "one plain gap, then listen"
         );
-        assert_eq!(polls[1].1, Some(secs(30)));
         assert_eq!(seen, Some(secs(2)));
     }
 
@@ -965,7 +1078,9 @@ mod tests {
         assert_eq!(asked_waits, 1, "one wait asked, unanswered: never again");
         let lateness = seen.unwrap() - secs(480);
         assert!(lateness < secs(15), "late by {lateness:?}");
-        assert!(polls.len() < 40, "{} requests", polls.len());
+        // Far from the end no sleep outlasts plain backoff's gap (about 36 requests to
+        // 480 s), then short gaps near it.
+        assert!(polls.len() < 55, "{} requests", polls.len());
     }
 
     #[test]
@@ -1036,12 +1151,45 @@ mod tests {
     }
 
     #[test]
-    fn a_hinted_sleep_never_exceeds_the_cap() {
-        let (polls, _, _) = simulate(
-            PollPolicy::default().with_max_attempts(Some(2)),
-            long_polling_server(36_000, 36_000),
-        );
-        assert!(polls[1].0 <= MAX_HINTED_SLEEP, "slept {:?}", polls[1].0);
+    fn a_pessimistic_estimate_never_sleeps_past_the_plain_schedules_longest_gap() {
+        let policy = PollPolicy::default().with_max_attempts(Some(40));
+        let (polls, _, _) = simulate(policy, long_polling_server(36_000, 36_000));
+        let gaps = uncovered_gaps(&polls, secs(36_000));
+        assert!(gaps.iter().all(|gap| *gap <= policy.max_delay), "{gaps:?}");
+    }
+
+    #[test]
+    fn a_long_poll_answered_at_once_counts_as_a_plain_poll() {
+        // A server that claims to hold requests but answers at once (`--max-wait 0.001`).
+        let policy = PollPolicy::default().with_jitter(0.0);
+        let mut poller = Poller::new(policy, 1, Duration::ZERO);
+        poller.start();
+        let pending = |long_polled| Observation::Status {
+            result: JobResult::Pending,
+            hints: StatusHints {
+                long_polled,
+                ..StatusHints::NONE
+            },
+        };
+        let mut now = ms(10);
+        let mut action = poller.observe(now, pending(false));
+        let mut requests = 1;
+        while now < secs(60) {
+            match action {
+                Action::Sleep(delay) => {
+                    now += delay;
+                    action = poller.wake(now);
+                }
+                Action::Poll { .. } => {
+                    requests += 1;
+                    now += ms(2);
+                    action = poller.observe(now, pending(true));
+                }
+                Action::Done(outcome) => panic!("{outcome:?}"),
+            }
+        }
+        // The backoff schedule's 1 s, 1.5 s, ... up to 15 s: about a dozen in a minute.
+        assert!(requests <= 12, "{requests} requests in 60 s");
     }
 
     #[test]
@@ -1053,7 +1201,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_without_eta_is_honoured_exactly() {
+    fn retry_after_on_a_pending_answer_is_an_estimate_within_the_coverage_gap() {
         let mut poller = Poller::new(PollPolicy::default().with_jitter(0.0), 1, Duration::ZERO);
         poller.start();
         let hints = StatusHints {
@@ -1067,6 +1215,10 @@ mod tests {
                 hints,
             },
         );
-        assert_eq!(action, Action::Sleep(secs(120)));
+        assert_eq!(
+            action,
+            Action::Sleep(secs(1)),
+            "plain's first gap, not 120 s"
+        );
     }
 }
