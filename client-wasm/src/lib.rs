@@ -9,18 +9,22 @@
 //! | [`backoff`] | the jittered exponential gaps between polls |
 //! | [`hints`] | reading the server's timing headers (`Retry-After`) |
 //! | [`number_text`] | numbers in messages and timers, without float formatting or u128 math in the wasm |
-//! | [`poller`] | [`Poller`]: the sans-IO state machine: observations in, actions out |
+//! | [`poller`] | [`Poller`]: the sans-IO state machine of one wait: observations in, actions out |
+//! | [`answer`] | what the server's answers mean to the pollers |
+//! | [`watcher`] | [`Watcher`]: every wait of one client through as few requests as possible |
 //! | `wasm` (wasm32 only) | the JS API: `VideoTranslationClient`, `fetch`, timers, abort |
 //!
 //! The core (`policy`, `backoff`, `poller`) has no JS in it and is tested natively with
 //! `cargo test`; the wasm layer only carries out what the poller asks.
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod answer;
 pub mod backoff;
 pub mod hints;
 pub mod number_text;
 pub mod policy;
 pub mod poller;
+pub mod watcher;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
@@ -30,6 +34,7 @@ pub use wasm::VideoTranslationClient;
 pub use policy::{PolicyError, PollPolicy};
 pub use poller::{Action, Observation, Outcome, PollError, Poller};
 pub use video_translation_protocol::JobResult;
+pub use watcher::Watcher;
 
 // `wasm-pack test --headless --chrome` runs the core's unit tests in the browser as well.
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -84,6 +84,20 @@ pub enum Observation {
 }
 
 impl Observation {
+    /// What went wrong, for `onRetry`; `None` for a status.
+    pub fn failure_text(&self) -> Option<String> {
+        match self {
+            Observation::Status { .. } => None,
+            Observation::HttpStatus {
+                status, message, ..
+            } => Some(format!("HTTP {status}: {message}")),
+            Observation::NetworkError(message)
+            | Observation::Malformed(message)
+            | Observation::UnknownResult(message) => Some(message.clone()),
+            Observation::RequestTimedOut => Some("no answer within requestTimeoutMs".to_owned()),
+        }
+    }
+
     /// A status answer without hints, as the seeds' plain server gives.
     pub const fn status(result: JobResult) -> Self {
         Observation::Status {

@@ -1,0 +1,225 @@
+//! What the server's answers mean: a status answer, a watch answer or an error, read into
+//! the [`Observation`]s the pollers take.
+//!
+//! The JSON itself is parsed by the driver (in the wasm build, by the JS engine's
+//! `JSON.parse`, which costs the module nothing); from the parsed values on, everything is
+//! here, in plain Rust, and tested natively.
+
+use std::time::Duration;
+
+use video_translation_protocol::JobResult;
+
+use crate::hints::StatusHints;
+use crate::poller::Observation;
+
+/// A job's status as the server sent it. Only `result` is required by the contract (the
+/// seeds' plain `GET /status` sends nothing else).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobStatus {
+    /// The job's id.
+    pub id: Option<String>,
+    /// `pending`, `completed` or `error`.
+    pub result: JobResult,
+    /// Fraction done, 0 to 1.
+    pub progress: Option<f64>,
+    /// Milliseconds to go.
+    pub eta_ms: Option<f64>,
+}
+
+/// Why a 2xx body is not what was asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invalid {
+    /// Not JSON, or not the contract's shape: possibly a glitch, retried once.
+    Malformed(String),
+    /// A `result` the contract does not know: another version of the contract.
+    UnknownResult(String),
+}
+
+impl Invalid {
+    /// The observation a poller makes of it.
+    pub fn observation(self) -> Observation {
+        match self {
+            Invalid::Malformed(message) => Observation::Malformed(message),
+            Invalid::UnknownResult(message) => Observation::UnknownResult(message),
+        }
+    }
+}
+
+/// The body of a `POST /jobs/watch` answer: the statuses it lists and the ids it does not
+/// know.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WatchBody {
+    /// `jobs`: statuses, each with its id.
+    pub jobs: Vec<JobStatus>,
+    /// `missing`: ids the server does not know.
+    pub missing: Vec<String>,
+}
+
+/// The headers that matter to polling.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ReplyHints {
+    /// `Retry-After`, in seconds, if present and well-formed.
+    pub retry_after: Option<Duration>,
+    /// `Preference-Applied` named the wait: the server held the request.
+    pub long_polled: bool,
+}
+
+/// One answer (or its absence) to one request, its body already parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// A 2xx answer to a status request (`GET /jobs/{id}`, `GET /status`).
+    Status(Result<JobStatus, Invalid>, ReplyHints),
+    /// A 2xx answer to a watch (`POST /jobs/watch`).
+    Watch(Result<WatchBody, Invalid>, ReplyHints),
+    /// Any other HTTP status, with the error body's `code` and `message`.
+    Error {
+        /// The HTTP status.
+        status: u16,
+        /// The error body's `code`, if it has the contract's shape.
+        code: Option<String>,
+        /// Its `message`, or an excerpt of the body.
+        message: String,
+        /// `Retry-After`.
+        retry_after: Option<Duration>,
+    },
+    /// No answer: the network failed.
+    NetworkError(String),
+    /// No answer within the time allowed.
+    TimedOut,
+}
+
+/// The observation a status answer gives its job's poller.
+pub fn status_observation(status: &JobStatus, hints: ReplyHints) -> Observation {
+    Observation::Status {
+        result: status.result,
+        hints: StatusHints {
+            eta: status.eta_ms.and_then(millis_duration),
+            progress: status.progress,
+            retry_after: hints.retry_after,
+            long_polled: hints.long_polled,
+        },
+    }
+}
+
+/// A failed exchange as every job it carried observes it; `None` for a 2xx answer.
+pub fn failure_observation(answer: &Answer) -> Option<Observation> {
+    Some(match answer {
+        Answer::Status(..) | Answer::Watch(..) => return None,
+        Answer::Error {
+            status,
+            message,
+            retry_after,
+            ..
+        } => Observation::HttpStatus {
+            status: *status,
+            message: message.clone(),
+            retry_after: *retry_after,
+        },
+        Answer::NetworkError(message) => Observation::NetworkError(message.clone()),
+        Answer::TimedOut => Observation::RequestTimedOut,
+    })
+}
+
+/// Milliseconds from the wire as a duration: `None` unless finite and not negative; huge
+/// values are clamped (about 31 years), never a panic.
+fn millis_duration(ms: f64) -> Option<Duration> {
+    (ms.is_finite() && ms >= 0.0).then(|| Duration::from_micros((ms.min(1e12) * 1000.0) as u64))
+}
+
+/// Whether a job id in an answer names the job asked for: ids are hex, which servers may
+/// write in either case.
+pub fn same_id(asked: &str, answered: &str) -> bool {
+    asked.eq_ignore_ascii_case(answered)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn status(eta_ms: Option<f64>) -> JobStatus {
+        JobStatus {
+            id: Some("ab".into()),
+            result: JobResult::Pending,
+            progress: Some(0.5),
+            eta_ms,
+        }
+    }
+
+    #[test]
+    fn a_status_answer_carries_its_hints_to_the_poller() {
+        let hints = ReplyHints {
+            retry_after: Some(Duration::from_secs(3)),
+            long_polled: true,
+        };
+        let Observation::Status { result, hints } =
+            status_observation(&status(Some(1500.0)), hints)
+        else {
+            panic!()
+        };
+        assert_eq!(result, JobResult::Pending);
+        assert_eq!(hints.eta, Some(Duration::from_millis(1500)));
+        assert_eq!(hints.progress, Some(0.5));
+        assert_eq!(hints.retry_after, Some(Duration::from_secs(3)));
+        assert!(hints.long_polled);
+    }
+
+    #[test]
+    fn an_eta_that_is_not_a_duration_is_no_hint() {
+        for eta in [-1.0, f64::NAN, f64::INFINITY] {
+            let Observation::Status { hints, .. } =
+                status_observation(&status(Some(eta)), ReplyHints::default())
+            else {
+                panic!()
+            };
+            assert_eq!(hints.eta, None, "{eta}");
+        }
+        let Observation::Status { hints, .. } =
+            status_observation(&status(Some(1e300)), ReplyHints::default())
+        else {
+            panic!()
+        };
+        assert_eq!(hints.eta, Some(Duration::from_secs(1_000_000_000)));
+    }
+
+    #[test]
+    fn failures_become_the_observations_every_carried_job_makes() {
+        let error = Answer::Error {
+            status: 503,
+            code: Some("unavailable".into()),
+            message: "busy".into(),
+            retry_after: Some(Duration::from_secs(1)),
+        };
+        assert_eq!(
+            failure_observation(&error),
+            Some(Observation::HttpStatus {
+                status: 503,
+                message: "busy".into(),
+                retry_after: Some(Duration::from_secs(1))
+            })
+        );
+        assert_eq!(
+            failure_observation(&Answer::TimedOut),
+            Some(Observation::RequestTimedOut)
+        );
+        assert_eq!(
+            failure_observation(&Answer::NetworkError("refused".into())),
+            Some(Observation::NetworkError("refused".into()))
+        );
+        assert_eq!(
+            failure_observation(&Answer::Watch(
+                Ok(WatchBody::default()),
+                ReplyHints::default()
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn ids_match_in_either_case() {
+        assert!(same_id("ABCdef", "abcDEF"));
+        assert!(!same_id("abc", "abd"));
+    }
+}

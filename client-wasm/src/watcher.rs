@@ -1,0 +1,629 @@
+//! The Watcher: every wait of one client, watched through as few requests as possible.
+//!
+//! Each wait keeps its own [`Poller`] (its budgets, schedule and deadline); the watcher
+//! merges what the pollers ask for into requests, and hands each job its part of every
+//! answer. Like the poller it is sans-IO: the driver sends what [`Watcher::plan`] lists,
+//! feeds each answer to [`Watcher::on_answer`], and reports the [`Event`]s.
+//!
+//! # Requests
+//!
+//! Against a server with `POST /jobs/watch`:
+//! - all the jobs that want to long-poll share **one** held watch. A job that joins while it
+//!   is held has it cancelled and sent again with the newcomer (one request more for the
+//!   jobs already in it, which does not count as an attempt of theirs: the new request
+//!   goes on with the same wait);
+//! - the jobs that want a plain poll (a new wait, a retry, a sleep over) share a watch
+//!   without a wait, answered at once;
+//! - a held watch answered because another job ended goes on for the rest.
+//!
+//! A server that answers the watch route with `404` or `405` has none: from then on each job
+//! has its own `GET /jobs/{id}`, with at most [`MAX_HELD_WITHOUT_WATCH`] long-polls held at
+//! once. The server's default job (`GET /status`) is always watched that way.
+//!
+//! An *attempt* of a job is a request that answered for it: its status, or a failure.
+
+use std::time::Duration;
+
+use crate::answer::{failure_observation, same_id, status_observation, Answer, JobStatus};
+use crate::policy::PollPolicy;
+use crate::poller::{Action, Observation, Outcome, Poller};
+
+/// The most ids one watch request carries (the server's limit).
+pub const MAX_IDS_PER_WATCH: usize = 1000;
+
+/// Against a server without watches, the most long-polls held at once by one client: a
+/// page keeps the rest of the browser's six connections per origin for everything else.
+pub const MAX_HELD_WITHOUT_WATCH: usize = 2;
+
+/// The shortest wait a held watch asks for: the rest of a job's wait, once it is this close
+/// to running out, is asked for as this (a wait of 0 would mean a plain poll).
+const SHORTEST_WAIT: Duration = Duration::from_millis(1);
+
+/// A job the watcher watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobKey(u32);
+
+/// A request the watcher asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(u32);
+
+/// A request to send.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// `POST /jobs/watch` with these ids, held up to `wait`.
+    Watch {
+        /// The ids.
+        ids: Vec<String>,
+        /// The wait to ask for (`?wait=`); `None` for an answer at once.
+        wait: Option<Duration>,
+    },
+    /// `GET /jobs/{id}` (or `GET /status` without an id), held up to `wait`.
+    Status {
+        /// The job's id; `None` for the server's default job.
+        id: Option<String>,
+        /// The wait to ask for.
+        wait: Option<Duration>,
+    },
+}
+
+impl Request {
+    /// The wait asked for.
+    pub fn wait(&self) -> Option<Duration> {
+        match self {
+            Request::Watch { wait, .. } | Request::Status { wait, .. } => *wait,
+        }
+    }
+}
+
+/// What the driver must do now.
+#[derive(Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Send these requests.
+    pub send: Vec<(RequestId, Request)>,
+    /// Cancel these requests in flight; their answers are no longer wanted.
+    pub cancel: Vec<RequestId>,
+    /// Call [`Watcher::plan`] again after this long at the latest (a job's sleep ends).
+    pub wake_in: Option<Duration>,
+}
+
+/// What happened to a job, for the caller's callbacks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A status was observed.
+    Update {
+        /// Whose.
+        key: JobKey,
+        /// What the server said.
+        status: JobStatus,
+        /// Where the wait stands.
+        progress: WaitProgress,
+    },
+    /// An attempt failed and will be retried.
+    Retry {
+        /// Whose.
+        key: JobKey,
+        /// What went wrong.
+        error: String,
+        /// Where the wait stands (`next_poll_in` is always set).
+        progress: WaitProgress,
+    },
+    /// The wait is over.
+    Done {
+        /// Whose.
+        key: JobKey,
+        /// How it ended.
+        outcome: Outcome,
+        /// The `code` of the last error answer, for an HTTP failure.
+        error_code: Option<String>,
+    },
+}
+
+/// Where one wait stands after an answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitProgress {
+    /// Attempts so far.
+    pub attempt: u32,
+    /// Time since the wait started.
+    pub elapsed: Duration,
+    /// When the job is next asked about: `None` if the wait is over, zero if at once.
+    pub next_poll_in: Option<Duration>,
+    /// The wait that next request asks for, if it long-polls.
+    pub next_poll_wait: Option<Duration>,
+}
+
+/// What the client knows of the server's watch route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    /// Not tried yet.
+    Unknown,
+    /// It answered a watch.
+    Watch,
+    /// It answered `404`/`405`: one request per job.
+    PerJob,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    /// Its poller asked for a request, not sent yet. `hold_until`: when the wait it asked
+    /// for runs out, for a long-poll.
+    Due { hold_until: Option<Duration> },
+    /// In the request `request`.
+    Carried {
+        request: RequestId,
+        hold_until: Option<Duration>,
+    },
+    /// Its poller sleeps until then.
+    Sleeping { until: Duration },
+}
+
+#[derive(Debug)]
+struct Entry {
+    key: JobKey,
+    /// `None` for the server's default job.
+    id: Option<String>,
+    poller: Poller,
+    state: State,
+    error_code: Option<String>,
+}
+
+impl Entry {
+    fn watchable(&self, transport: Transport) -> bool {
+        self.id.is_some() && transport != Transport::PerJob
+    }
+}
+
+#[derive(Debug)]
+struct InFlight {
+    id: RequestId,
+    jobs: Vec<JobKey>,
+    is_watch: bool,
+    wait: Option<Duration>,
+}
+
+/// Every wait of one client. See the [module docs](self).
+#[derive(Debug)]
+pub struct Watcher {
+    transport: Transport,
+    jobs: Vec<Entry>,
+    in_flight: Vec<InFlight>,
+    next_key: u32,
+    next_request: u32,
+}
+
+impl Default for Watcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Watcher {
+    /// A watcher with nothing to watch.
+    pub fn new() -> Self {
+        Watcher {
+            transport: Transport::Unknown,
+            jobs: Vec::new(),
+            in_flight: Vec::new(),
+            next_key: 0,
+            next_request: 0,
+        }
+    }
+
+    /// Starts watching job `id` (`None`: the server's default job) at `now`, under `policy`
+    /// (which must be valid), its jitter drawn from `seed`.
+    pub fn add(
+        &mut self,
+        now: Duration,
+        id: Option<String>,
+        policy: PollPolicy,
+        seed: u64,
+    ) -> JobKey {
+        let key = JobKey(self.next_key);
+        self.next_key = self.next_key.wrapping_add(1);
+        let mut poller = Poller::new(policy, seed, now);
+        let Action::Poll { wait, .. } = poller.start() else {
+            unreachable!("a poller starts with a poll")
+        };
+        self.jobs.push(Entry {
+            key,
+            id,
+            poller,
+            state: State::Due {
+                hold_until: wait.map(|wait| now + wait),
+            },
+            error_code: None,
+        });
+        key
+    }
+
+    /// Stops watching a job (its wait was aborted). Returns the request to cancel if it
+    /// carried that job alone.
+    pub fn remove(&mut self, key: JobKey) -> Option<RequestId> {
+        let at = self.jobs.iter().position(|entry| entry.key == key)?;
+        let entry = self.jobs.swap_remove(at);
+        let State::Carried { request, .. } = entry.state else {
+            return None;
+        };
+        let flight = self
+            .in_flight
+            .iter_mut()
+            .find(|flight| flight.id == request)?;
+        flight.jobs.retain(|job| *job != key);
+        if !flight.jobs.is_empty() {
+            return None;
+        }
+        self.in_flight.retain(|flight| flight.id != request);
+        Some(request)
+    }
+
+    /// Jobs watched.
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Nothing to watch.
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    /// Requests in flight that ask the server to hold them.
+    pub fn held_requests(&self) -> usize {
+        self.in_flight
+            .iter()
+            .filter(|flight| flight.wait.is_some())
+            .count()
+    }
+
+    /// What to do now: wakes the jobs whose sleep is over and sends what they ask for.
+    pub fn plan(&mut self, now: Duration) -> Plan {
+        let mut plan = Plan::default();
+        for entry in &mut self.jobs {
+            if let State::Sleeping { until } = entry.state {
+                if until <= now {
+                    let Action::Poll { wait, .. } = entry.poller.wake(now) else {
+                        unreachable!("a poller polls when its sleep is over")
+                    };
+                    entry.state = State::Due {
+                        hold_until: wait.map(|wait| now + wait),
+                    };
+                }
+            }
+        }
+        self.plan_single_requests(now, &mut plan);
+        if self.transport != Transport::PerJob {
+            self.plan_watches(now, &mut plan);
+        }
+        plan.wake_in = self
+            .jobs
+            .iter()
+            .filter_map(|entry| match entry.state {
+                State::Sleeping { until } => Some(until.saturating_sub(now)),
+                _ => None,
+            })
+            .min();
+        plan
+    }
+
+    /// One request per job: the default job, or every job against a server without watches.
+    fn plan_single_requests(&mut self, now: Duration, plan: &mut Plan) {
+        let transport = self.transport;
+        let mut held = self.held_requests();
+        for at in 0..self.jobs.len() {
+            let entry = &self.jobs[at];
+            let State::Due { hold_until } = entry.state else {
+                continue;
+            };
+            if entry.watchable(transport) {
+                continue;
+            }
+            let wait = hold_until.map(|until| until.saturating_sub(now).max(SHORTEST_WAIT));
+            if wait.is_some() {
+                if held >= MAX_HELD_WITHOUT_WATCH {
+                    continue;
+                }
+                held += 1;
+            }
+            let request = Request::Status {
+                id: entry.id.clone(),
+                wait,
+            };
+            let key = entry.key;
+            let id = self.start_request(vec![key], false, wait, hold_until);
+            plan.send.push((id, request));
+        }
+    }
+
+    /// The shared watches: one at once for the plain polls, one held for the long-polls.
+    fn plan_watches(&mut self, now: Duration, plan: &mut Plan) {
+        let transport = self.transport;
+        let due = |entry: &Entry, held: bool| {
+            entry.watchable(transport)
+                && matches!(entry.state, State::Due { hold_until } if hold_until.is_some() == held)
+        };
+        let quick: Vec<JobKey> = self
+            .jobs
+            .iter()
+            .filter(|entry| due(entry, false))
+            .map(|entry| entry.key)
+            .collect();
+        for chunk in quick.chunks(MAX_IDS_PER_WATCH) {
+            let ids = self.ids(chunk);
+            let id = self.start_request(chunk.to_vec(), true, None, None);
+            plan.send.push((id, Request::Watch { ids, wait: None }));
+        }
+
+        if !self.jobs.iter().any(|entry| due(entry, true)) {
+            return;
+        }
+        // Joining the held watch: cancel it and send it again with the newcomers.
+        if let Some(at) = self
+            .in_flight
+            .iter()
+            .position(|flight| flight.is_watch && flight.wait.is_some())
+        {
+            let flight = self.in_flight.swap_remove(at);
+            plan.cancel.push(flight.id);
+            for key in flight.jobs {
+                if let Some(entry) = self.entry_mut(key) {
+                    if let State::Carried { hold_until, .. } = entry.state {
+                        entry.state = State::Due { hold_until };
+                    }
+                }
+            }
+        }
+        let mut held: Vec<(JobKey, Duration)> = self
+            .jobs
+            .iter()
+            .filter(|entry| due(entry, true))
+            .filter_map(|entry| match entry.state {
+                State::Due { hold_until } => hold_until.map(|until| (entry.key, until)),
+                _ => None,
+            })
+            .collect();
+        // Past the per-request limit, those whose wait runs out first go now; the rest go
+        // when this one is answered.
+        held.sort_by_key(|(_, until)| *until);
+        held.truncate(MAX_IDS_PER_WATCH);
+        // The wait of the job whose wait runs out first: none is held past its deadline.
+        let wait = held[0].1.saturating_sub(now).max(SHORTEST_WAIT);
+        let keys: Vec<JobKey> = held.iter().map(|(key, _)| *key).collect();
+        let ids = self.ids(&keys);
+        let id = self.start_request_keeping_holds(keys, wait);
+        plan.send.push((
+            id,
+            Request::Watch {
+                ids,
+                wait: Some(wait),
+            },
+        ));
+    }
+
+    fn ids(&self, keys: &[JobKey]) -> Vec<String> {
+        keys.iter()
+            .filter_map(|key| self.entry(*key)?.id.clone())
+            .collect()
+    }
+
+    fn start_request(
+        &mut self,
+        jobs: Vec<JobKey>,
+        is_watch: bool,
+        wait: Option<Duration>,
+        hold_until: Option<Duration>,
+    ) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request = self.next_request.wrapping_add(1);
+        for key in &jobs {
+            if let Some(entry) = self.entry_mut(*key) {
+                entry.state = State::Carried {
+                    request: id,
+                    hold_until,
+                };
+            }
+        }
+        self.in_flight.push(InFlight {
+            id,
+            jobs,
+            is_watch,
+            wait,
+        });
+        id
+    }
+
+    /// A held watch: each job keeps the end of its own wait.
+    fn start_request_keeping_holds(&mut self, jobs: Vec<JobKey>, wait: Duration) -> RequestId {
+        let id = self.start_request(Vec::new(), true, Some(wait), None);
+        for key in &jobs {
+            if let Some(entry) = self.entry_mut(*key) {
+                if let State::Due { hold_until } = entry.state {
+                    entry.state = State::Carried {
+                        request: id,
+                        hold_until,
+                    };
+                }
+            }
+        }
+        if let Some(flight) = self.in_flight.last_mut() {
+            flight.jobs = jobs;
+        }
+        id
+    }
+
+    fn entry(&self, key: JobKey) -> Option<&Entry> {
+        self.jobs.iter().find(|entry| entry.key == key)
+    }
+
+    fn entry_mut(&mut self, key: JobKey) -> Option<&mut Entry> {
+        self.jobs.iter_mut().find(|entry| entry.key == key)
+    }
+
+    /// The answer to request `request` (ignored if it was cancelled). Returns what happened
+    /// to each job it carried; jobs whose wait is over are no longer watched.
+    pub fn on_answer(&mut self, now: Duration, request: RequestId, answer: Answer) -> Vec<Event> {
+        let Some(at) = self
+            .in_flight
+            .iter()
+            .position(|flight| flight.id == request)
+        else {
+            return Vec::new();
+        };
+        let flight = self.in_flight.swap_remove(at);
+        if flight.is_watch {
+            match &answer {
+                Answer::Error {
+                    status: 404 | 405, ..
+                } => {
+                    // No watch route: the same jobs, one request each, same attempt.
+                    self.transport = Transport::PerJob;
+                    self.put_back(&flight.jobs);
+                    return Vec::new();
+                }
+                Answer::Watch(Ok(_), _) => self.transport = Transport::Watch,
+                _ => {}
+            }
+        }
+        let mut events = Vec::new();
+        let mut untouched = Vec::new();
+        for key in flight.jobs {
+            let Some(entry) = self.entry_mut(key) else {
+                continue;
+            };
+            match read_for(entry, &answer, flight.wait.is_none()) {
+                Some((observation, status)) => {
+                    events.extend(observe(entry, now, observation, status))
+                }
+                None => untouched.push(key),
+            }
+        }
+        self.put_back(&untouched);
+        let done: Vec<JobKey> = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Done { key, .. } => Some(*key),
+                _ => None,
+            })
+            .collect();
+        self.jobs.retain(|entry| !done.contains(&entry.key));
+        events
+    }
+
+    /// Jobs whose request ended without news for them: due again, with the same wait.
+    fn put_back(&mut self, keys: &[JobKey]) {
+        for key in keys {
+            if let Some(entry) = self.entry_mut(*key) {
+                if let State::Carried { hold_until, .. } = entry.state {
+                    entry.state = State::Due { hold_until };
+                }
+            }
+        }
+    }
+}
+
+/// What `answer` says of `entry`'s job: the observation and the status it carried, or
+/// `None` if it says nothing of it (a held watch answered for another job).
+fn read_for(
+    entry: &mut Entry,
+    answer: &Answer,
+    asked_at_once: bool,
+) -> Option<(Observation, Option<JobStatus>)> {
+    let asked = entry.id.as_deref().unwrap_or_default();
+    entry.error_code = None;
+    let (status, hints) = match answer {
+        Answer::Watch(Ok(body), hints) => {
+            let listed = body
+                .jobs
+                .iter()
+                .find(|status| status.id.as_deref().is_some_and(|id| same_id(asked, id)));
+            match listed {
+                Some(status) => (status, *hints),
+                None if body.missing.iter().any(|id| same_id(asked, id)) => {
+                    entry.error_code = Some("not_found".to_owned());
+                    let observation = Observation::HttpStatus {
+                        status: 404,
+                        message: format!("no job with id {asked}"),
+                        retry_after: None,
+                    };
+                    return Some((observation, None));
+                }
+                None if asked_at_once => {
+                    let message = format!("the watch answer does not mention job {asked}");
+                    return Some((Observation::Malformed(message), None));
+                }
+                None => return None,
+            }
+        }
+        Answer::Status(Ok(status), hints) => (status, *hints),
+        Answer::Watch(Err(invalid), _) | Answer::Status(Err(invalid), _) => {
+            return Some((invalid.clone().observation(), None))
+        }
+        Answer::Error { code, .. } => {
+            entry.error_code.clone_from(code);
+            return Some((failure_observation(answer)?, None));
+        }
+        Answer::NetworkError(_) | Answer::TimedOut => {
+            return Some((failure_observation(answer)?, None))
+        }
+    };
+    if let (Some(asked), Some(answered)) = (entry.id.as_deref(), status.id.as_deref()) {
+        if !same_id(asked, answered) {
+            // Never resolve a wait with another job's result.
+            let message = format!("asked for job {asked}, the answer is about job {answered}");
+            return Some((Observation::UnknownResult(message), None));
+        }
+    }
+    Some((status_observation(status, hints), Some(status.clone())))
+}
+
+/// Feeds one observation to a job's poller; the events it makes.
+fn observe(
+    entry: &mut Entry,
+    now: Duration,
+    observation: Observation,
+    status: Option<JobStatus>,
+) -> Vec<Event> {
+    let failure = observation.failure_text();
+    let action = entry.poller.observe(now, observation);
+    let (next_poll_in, next_poll_wait) = match &action {
+        Action::Sleep(delay) => (Some(*delay), None),
+        Action::Poll { wait, .. } => (Some(Duration::ZERO), *wait),
+        Action::Done(_) => (None, None),
+    };
+    let progress = WaitProgress {
+        attempt: entry.poller.attempts(),
+        elapsed: entry.poller.elapsed(now),
+        next_poll_in,
+        next_poll_wait,
+    };
+    let key = entry.key;
+    let mut events = Vec::new();
+    if let Some(status) = status {
+        events.push(Event::Update {
+            key,
+            status,
+            progress,
+        });
+    } else if let (Some(error), Some(_)) = (failure, next_poll_in) {
+        events.push(Event::Retry {
+            key,
+            error,
+            progress,
+        });
+    }
+    match action {
+        Action::Sleep(delay) => entry.state = State::Sleeping { until: now + delay },
+        Action::Poll { wait, .. } => {
+            entry.state = State::Due {
+                hold_until: wait.map(|wait| now + wait),
+            }
+        }
+        Action::Done(outcome) => events.push(Event::Done {
+            key,
+            outcome,
+            error_code: entry.error_code.take(),
+        }),
+    }
+    events
+}
+
+#[cfg(test)]
+#[path = "watcher_tests.rs"]
+mod tests;
