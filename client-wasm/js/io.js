@@ -1,6 +1,6 @@
-// The client's two ways of touching the outside world, each bounded in time and abortable:
-// one HTTP exchange, and one sleep. Everything else (when to poll, what an answer means,
-// when to give up) is decided in Rust; see src/poller.rs.
+// The client's two ways of touching the outside world: one HTTP exchange, bounded in time
+// and abortable, and the wake-up its watch loop sleeps on. Everything else (when to poll,
+// what an answer means, when to give up) is decided in Rust; see src/watcher.rs.
 //
 // Written in JS rather than through web-sys: the same behaviour in Rust took about 10 KB
 // of the gzipped package (futures, timers and a dozen bindings), a third of its budget.
@@ -58,9 +58,41 @@ export function exchange(method, url, jsonBody, timeoutMs, signal) {
   ).finally(() => controller.abort());
 }
 
-/** Resolves after `ms`, or rejects `{ kind: "aborted" }` as soon as `signal` fires. */
-export function sleep(ms, signal) {
-  return bounded(ms, signal, (settle, resolve) => settle(resolve), () => {});
+/**
+ * The wake-up of a client's watch loop: `sleep(ms)` resolves after `ms` (never, if `ms` is
+ * negative) or at the next `kick()`, whichever comes first; a kick with nobody asleep is kept
+ * for the next `sleep`. Answers, new waits and aborts kick it.
+ */
+export class Wakeup {
+  constructor() {
+    this.kicked = false;
+    this.wake = null;
+  }
+
+  kick() {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  sleep(ms) {
+    return new Promise((resolve) => {
+      const timer = ms >= 0 ? setTimeout(() => this.wake(), ms) : undefined;
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        this.kicked = false;
+        resolve();
+      };
+      if (this.kicked) this.wake();
+    });
+  }
+
+  /** Kicks when `signal` fires; returns the function that stops listening. */
+  listen(signal) {
+    const onAbort = () => this.kick();
+    signal.addEventListener("abort", onAbort);
+    return () => signal.removeEventListener("abort", onAbort);
+  }
 }
 
 /**

@@ -9,31 +9,25 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::errors;
 use super::globals::{millis, now};
-use super::io::{self, Exchange, Failure};
-use super::js::{nullable, quoted, Fields};
+use super::io::{Exchange, Failure};
+use super::js::{quoted, Fields};
 use super::options::{create_job_from_js, policy_from_js, WaitOptions};
-use super::status::{parse_error_body, parse_status, read_reply, Status};
-use super::typescript::{optional, ClientOptionsArg, CreateJobArg, JobIdArg, WaitOptionsArg};
+use super::status::{parse_error_body, parse_status, status_to_js};
+use super::typescript::{
+    optional, ClientOptionsArg, CreateJobArg, JobIdArg, JobIdsArg, WaitOptionsArg,
+};
+use super::watching::{promise_with_resolvers, Group, Hub, WaitHandles};
 use crate::number_text::number_text;
-use crate::policy::PollPolicy;
-use crate::poller::{Action, Observation, Outcome, Poller};
-use video_translation_protocol::{format_wait, CreateJob, DEFAULT_JOB_ID, JOBS_PATH, WAIT_PARAM};
+use video_translation_protocol::{CreateJob, DEFAULT_JOB_ID, JOBS_PATH};
 
-/// A client for one status server. Cheap to share: its methods take `&self`, and each call
-/// is independent of the others.
+/// A client for one status server. Cheap to share: its methods take `&self`. Every wait of
+/// one client is watched through one shared loop, with at most one held request at a time.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct VideoTranslationClient {
-    // Rc, not fields: an async method's future must own what it uses ('static), and must not
-    // borrow `self` across an await (wasm-bindgen would throw "recursive use of an object").
-    shared: Rc<Shared>,
-}
-
-#[derive(Debug)]
-struct Shared {
-    /// Without a trailing slash, so paths append cleanly.
-    base_url: String,
-    policy: PollPolicy,
+    // Rc: an async method's future must own what it uses ('static), and must not borrow
+    // `self` across an await (wasm-bindgen would throw "recursive use of an object").
+    hub: Rc<Hub>,
 }
 
 #[wasm_bindgen]
@@ -48,53 +42,125 @@ impl VideoTranslationClient {
         let base_url = normalize_base_url(&base_url)?;
         let policy = policy_from_js(&optional(options))?;
         Ok(VideoTranslationClient {
-            shared: Rc::new(Shared { base_url, policy }),
+            hub: Rc::new(Hub::new(base_url, policy)),
         })
     }
 
     /// The server's base URL, normalized.
     #[wasm_bindgen(getter, js_name = baseUrl)]
     pub fn base_url(&self) -> String {
-        self.shared.base_url.clone()
+        self.hub.base_url().to_owned()
+    }
+
+    /// Requests this client holds open at the server right now (long-polls and watches):
+    /// at most one against a server with `POST /jobs/watch`, two without.
+    #[wasm_bindgen(getter, js_name = heldRequests)]
+    pub fn held_requests(&self) -> u32 {
+        self.hub.held_requests() as u32
     }
 
     /// Creates a simulated job (`POST /jobs`). Missing fields take the server's defaults.
     #[wasm_bindgen(js_name = createJob, unchecked_return_type = "Promise<JobStatus>")]
     pub fn create_job(&self, request: Option<CreateJobArg>) -> Promise {
-        let shared = Rc::clone(&self.shared);
+        let hub = Rc::clone(&self.hub);
         future_to_promise(async move {
             let body = create_job_from_js(&optional(request))?;
             let json = js_sys::JSON::stringify(&wire_request(&body))?;
-            let url = format!("{}{JOBS_PATH}", shared.base_url);
+            let url = format!("{}{JOBS_PATH}", hub.base_url());
             let json = String::from(json);
-            shared.request_status("POST", &url, Some(&json)).await
+            request_status(&hub, "POST", &url, Some(&json)).await
         })
     }
 
     /// One status request: `GET /jobs/{jobId}`, or `GET /status` without an id.
     #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "Promise<JobStatus>")]
     pub fn get_status(&self, #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>) -> Promise {
-        let shared = Rc::clone(&self.shared);
+        let hub = Rc::clone(&self.hub);
         future_to_promise(async move {
-            let url = shared.status_url(&optional(job_id))?;
-            shared.request_status("GET", &url, None).await
+            let url = match job_id_of(&optional(job_id))? {
+                Some(id) => format!(
+                    "{}{JOBS_PATH}/{}",
+                    hub.base_url(),
+                    js_sys::encode_uri_component(&id)
+                ),
+                None => format!("{}/status", hub.base_url()),
+            };
+            request_status(&hub, "GET", &url, None).await
         })
     }
 
-    /// Polls until the job is `completed` or `error`, calling `onUpdate` with each status.
-    /// Without an id, waits for the server's default job (`GET /status`).
+    /// Watches the job until it is `completed` or `error`, calling `onUpdate` with each
+    /// status. Without an id, waits for the server's default job (`GET /status`).
     #[wasm_bindgen(js_name = waitForCompletion, unchecked_return_type = "Promise<WaitResult>")]
     pub fn wait_for_completion(
         &self,
         #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>,
         options: Option<WaitOptionsArg>,
     ) -> Promise {
-        let shared = Rc::clone(&self.shared);
-        future_to_promise(async move {
-            let url = shared.status_url(&optional(job_id))?;
+        let (promise, resolve, reject) = promise_with_resolvers();
+        let started = job_id_of(&optional(job_id)).and_then(|id| {
             let options = WaitOptions::from_js(&optional(options))?;
-            shared.wait(&url, &options).await
-        })
+            Ok((id, options))
+        });
+        match started {
+            Ok((id, options)) => self.hub.add(id, handles(resolve, reject, options, None)),
+            Err(error) => drop(reject.call1(&JsValue::NULL, &error)),
+        }
+        promise
+    }
+
+    /// Watches every job in `jobIds` at once, through the same shared requests. Settles like
+    /// `Promise.allSettled`: one `{ status: "fulfilled", value }` or `{ status: "rejected",
+    /// reason }` per job, in order. Each update also carries `index` (the job's place in
+    /// `jobIds`), `settled` (waits of the set that are over) and `total`.
+    #[wasm_bindgen(js_name = waitForAll, unchecked_return_type = "Promise<WaitSettled[]>")]
+    pub fn wait_for_all(
+        &self,
+        #[wasm_bindgen(js_name = jobIds)] job_ids: JobIdsArg,
+        options: Option<WaitOptionsArg>,
+    ) -> Result<Promise, JsValue> {
+        let ids: JsValue = job_ids.into();
+        let ids = js_sys::Array::try_from(ids)
+            .map_err(|_| errors::type_error("jobIds must be an array of job ids"))?;
+        let ids = ids
+            .iter()
+            .map(|id| match job_id_of(&id)? {
+                Some(id) => Ok(id),
+                None => Err(errors::type_error("jobIds must be non-empty strings")),
+            })
+            .collect::<Result<Vec<_>, JsValue>>()?;
+        let options = WaitOptions::from_js(&optional(options))?;
+        let group = Rc::new(Group {
+            total: ids.len() as u32,
+            settled: Default::default(),
+        });
+        let waits = js_sys::Array::new();
+        for (index, id) in ids.into_iter().enumerate() {
+            let (promise, resolve, reject) = promise_with_resolvers();
+            let member = (Rc::clone(&group), index as u32);
+            self.hub.add(
+                Some(id),
+                handles(resolve, reject, options.clone(), Some(member)),
+            );
+            waits.push(&promise);
+        }
+        Ok(Promise::all_settled(&waits))
+    }
+}
+
+fn handles(
+    resolve: js_sys::Function,
+    reject: js_sys::Function,
+    options: WaitOptions,
+    group: Option<(Rc<Group>, u32)>,
+) -> WaitHandles {
+    WaitHandles {
+        resolve,
+        reject,
+        on_update: options.on_update,
+        on_retry: options.on_retry,
+        signal: options.signal,
+        group,
     }
 }
 
@@ -116,176 +182,56 @@ fn wire_request(request: &CreateJob) -> JsValue {
     fields.into_value()
 }
 
-impl Shared {
-    fn status_url(&self, job_id: &JsValue) -> Result<String, JsValue> {
-        if job_id.is_undefined() || job_id.is_null() {
-            return Ok(format!("{}/status", self.base_url));
-        }
-        match job_id.as_string() {
-            Some(id) if !id.is_empty() && id != DEFAULT_JOB_ID => Ok(format!(
-                "{}{JOBS_PATH}/{}",
-                self.base_url,
-                js_sys::encode_uri_component(&id)
-            )),
-            Some(id) if id == DEFAULT_JOB_ID => Ok(format!("{}/status", self.base_url)),
-            _ => Err(errors::type_error(
-                "jobId must be a non-empty string, or undefined for the server's default job",
-            )),
-        }
+/// A job id argument: `None` (undefined, null or "default") for the server's default job.
+fn job_id_of(job_id: &JsValue) -> Result<Option<String>, JsValue> {
+    if job_id.is_undefined() || job_id.is_null() {
+        return Ok(None);
     }
+    match job_id.as_string() {
+        Some(id) if id == DEFAULT_JOB_ID => Ok(None),
+        Some(id) if !id.is_empty() => Ok(Some(id)),
+        _ => Err(errors::type_error(
+            "jobId must be a non-empty string, or undefined for the server's default job",
+        )),
+    }
+}
 
-    /// One request whose success body is a status; any failure rejects at once.
-    async fn request_status(
-        &self,
-        method: &'static str,
-        url: &str,
-        json_body: Option<&str>,
-    ) -> Result<JsValue, JsValue> {
-        let exchange = Exchange {
-            method,
-            url,
-            json_body,
-            timeout: self.policy.request_timeout,
-        };
-        let started = now();
-        let reply = exchange.send(None).await.map_err(|failure| match failure {
-            Failure::Network(message) => errors::network(&message),
-            Failure::TimedOut => errors::timeout(
-                &format!(
-                    "no answer within requestTimeoutMs ({} ms)",
-                    number_text(millis(self.policy.request_timeout))
-                ),
-                1,
-                now().saturating_sub(started),
+/// One request whose success body is a status; any failure rejects at once.
+async fn request_status(
+    hub: &Hub,
+    method: &'static str,
+    url: &str,
+    json_body: Option<&str>,
+) -> Result<JsValue, JsValue> {
+    let timeout = hub.policy().request_timeout;
+    let exchange = Exchange {
+        method,
+        url,
+        json_body,
+        timeout,
+    };
+    let started = now();
+    let reply = exchange.send(None).await.map_err(|failure| match failure {
+        Failure::Network(message) => errors::network(&message),
+        Failure::TimedOut => errors::timeout(
+            &format!(
+                "no answer within requestTimeoutMs ({} ms)",
+                number_text(millis(timeout))
             ),
-            Failure::Aborted => errors::aborted(None),
-        })?;
-        if !(200..300).contains(&reply.status) {
-            let (code, message) = parse_error_body(&reply.body);
-            return Err(errors::http(reply.status, code.as_deref(), &message));
-        }
-        let status =
-            parse_status(&reply.body).map_err(|invalid| errors::protocol(invalid.message()))?;
-        Ok(status.to_js())
+            1,
+            now().saturating_sub(started),
+        ),
+        Failure::Aborted => errors::aborted(None),
+    })?;
+    if !(200..300).contains(&reply.status) {
+        let (code, message) = parse_error_body(&reply.body);
+        return Err(errors::http(reply.status, code.as_deref(), &message));
     }
-
-    /// The wait loop: the poller decides, this carries it out.
-    async fn wait(&self, url: &str, options: &WaitOptions) -> Result<JsValue, JsValue> {
-        let signal = options.signal.as_ref();
-        // The jitter only needs to differ between clients, not to be secret.
-        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-        let mut poller = Poller::new(self.policy, seed, now());
-        let mut last_status: Option<Status> = None;
-        let mut last_error_code: Option<String> = None;
-
-        let mut action = poller.start();
-        loop {
-            action = match action {
-                Action::Poll { attempt, wait } => {
-                    let url = match wait {
-                        Some(wait) => format!("{url}?{WAIT_PARAM}={}", format_wait(wait)),
-                        None => url.to_owned(),
-                    };
-                    let exchange = Exchange {
-                        method: "GET",
-                        url: &url,
-                        json_body: None,
-                        // A long-poll is allowed its wait on top of the usual limit.
-                        timeout: self.policy.request_timeout + wait.unwrap_or_default(),
-                    };
-                    let (observation, status) = match exchange.send(signal).await {
-                        Ok(reply) => {
-                            let reading = read_reply(reply);
-                            last_error_code = reading.error_code;
-                            (reading.observation, reading.status)
-                        }
-                        Err(Failure::Aborted) => return Err(errors::aborted(signal)),
-                        Err(Failure::TimedOut) => (Observation::RequestTimedOut, None),
-                        Err(Failure::Network(message)) => {
-                            (Observation::NetworkError(message), None)
-                        }
-                    };
-                    let failure = failure_text(&observation);
-                    let observed_at = now();
-                    let next = poller.observe(observed_at, observation);
-                    let (next_poll_in_ms, next_poll_wait_ms) = match next {
-                        Action::Sleep(delay) => (Some(millis(delay)), None),
-                        Action::Poll { wait, .. } => (Some(0.0), wait.map(millis)),
-                        Action::Done(_) => (None, None),
-                    };
-                    let elapsed_ms = millis(poller.elapsed(observed_at));
-                    if let Some(status) = status {
-                        // What `onUpdate` receives: the status and where the wait stands.
-                        let update = status
-                            .fields()
-                            .set("attempt", attempt)
-                            .set("elapsedMs", elapsed_ms)
-                            .set("nextPollInMs", nullable(next_poll_in_ms))
-                            .set("nextPollWaitMs", nullable(next_poll_wait_ms));
-                        call(options.on_update.as_ref(), &update.into_value())?;
-                        last_status = Some(status);
-                    } else if let (Some(error), Some(next_poll_in_ms)) = (failure, next_poll_in_ms)
-                    {
-                        // What `onRetry` receives.
-                        let retry = Fields::new()
-                            .set("attempt", attempt)
-                            .set("elapsedMs", elapsed_ms)
-                            .set("error", error)
-                            .set("nextPollInMs", next_poll_in_ms);
-                        call(options.on_retry.as_ref(), &retry.into_value())?;
-                    }
-                    next
-                }
-                Action::Sleep(delay) => {
-                    io::sleep(delay, signal)
-                        .await
-                        .map_err(|_| errors::aborted(signal))?;
-                    poller.wake(now())
-                }
-                Action::Done(Outcome::Finished {
-                    result,
-                    attempts,
-                    elapsed,
-                }) => {
-                    // What `waitForCompletion` resolves with.
-                    let result = Fields::new()
-                        .set("result", result.as_str())
-                        .set("attempts", attempts)
-                        .set("elapsedMs", millis(elapsed))
-                        .set(
-                            "status",
-                            last_status.as_ref().map_or(JsValue::NULL, Status::to_js),
-                        );
-                    return Ok(result.into_value());
-                }
-                Action::Done(Outcome::Failed(error)) => {
-                    return Err(errors::from_poll_error(&error, last_error_code.as_deref()));
-                }
-            };
-        }
-    }
-}
-
-/// The text `onRetry` gets for a failed attempt; `None` for a status.
-fn failure_text(observation: &Observation) -> Option<String> {
-    match observation {
-        Observation::Status { .. } => None,
-        Observation::HttpStatus {
-            status, message, ..
-        } => Some(format!("HTTP {status}: {message}")),
-        Observation::NetworkError(message)
-        | Observation::Malformed(message)
-        | Observation::UnknownResult(message) => Some(message.clone()),
-        Observation::RequestTimedOut => Some("no answer within requestTimeoutMs".to_owned()),
-    }
-}
-
-/// Calls a user callback; what it throws rejects the wait, so bugs in it are not hidden.
-fn call(callback: Option<&js_sys::Function>, argument: &JsValue) -> Result<(), JsValue> {
-    match callback {
-        Some(callback) => callback.call1(&JsValue::UNDEFINED, argument).map(drop),
-        None => Ok(()),
-    }
+    let status = parse_status(&reply.body).map_err(|invalid| match invalid {
+        crate::answer::Invalid::Malformed(message)
+        | crate::answer::Invalid::UnknownResult(message) => errors::protocol(&message),
+    })?;
+    Ok(status_to_js(&status))
 }
 
 fn normalize_base_url(base_url: &JsValue) -> Result<String, JsValue> {

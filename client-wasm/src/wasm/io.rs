@@ -1,6 +1,6 @@
-//! The client's input and output: one HTTP exchange and one sleep, each bounded in time
-//! and abortable, carried out by `js/io.js` (the global `fetch`, `setTimeout`, the caller's
-//! `AbortSignal`). This side gives them Rust types.
+//! The client's input and output, carried out by `js/io.js`: one HTTP exchange, bounded in
+//! time and abortable (the global `fetch`, `setTimeout`, an `AbortSignal`), and the wake-up
+//! a watch loop sleeps on. This side gives them Rust types.
 
 use std::time::Duration;
 
@@ -24,8 +24,32 @@ extern "C" {
         signal: Option<&AbortSignal>,
     ) -> js_sys::Promise;
 
-    #[wasm_bindgen(js_name = sleep)]
-    fn js_sleep(ms: u32, signal: Option<&AbortSignal>) -> js_sys::Promise;
+    /// A watch loop's wake-up (`js/io.js`): a sleep that a kick cuts short.
+    #[derive(Debug)]
+    pub type Wakeup;
+
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Wakeup;
+
+    /// Ends the current (or the next) sleep.
+    #[wasm_bindgen(method)]
+    pub fn kick(this: &Wakeup);
+
+    #[wasm_bindgen(method, js_name = sleep)]
+    fn js_sleep(this: &Wakeup, ms: f64) -> js_sys::Promise;
+
+    /// Kicks when `signal` fires; returns the function that stops listening.
+    #[wasm_bindgen(method)]
+    pub fn listen(this: &Wakeup, signal: &AbortSignal) -> js_sys::Function;
+}
+
+impl Wakeup {
+    /// Sleeps for `delay` (`None`: until kicked), or less if kicked.
+    pub async fn sleep(&self, delay: Option<Duration>) {
+        let ms = delay.map_or(-1.0, |delay| f64::from(timer_ms(delay)));
+        // The promise never rejects.
+        let _ = JsFuture::from(self.js_sleep(ms)).await;
+    }
 }
 
 /// An HTTP answer, its body read in full.
@@ -82,18 +106,6 @@ impl Exchange<'_> {
             Err(failure) => Err(read_failure(&failure)),
         }
     }
-}
-
-/// The caller's signal fired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Aborted;
-
-/// Sleeps for `delay`, or less if `signal` fires first. The timer is cleared either way.
-pub async fn sleep(delay: Duration, signal: Option<&AbortSignal>) -> Result<(), Aborted> {
-    JsFuture::from(js_sleep(timer_ms(delay), signal))
-        .await
-        .map(drop)
-        .map_err(|_| Aborted)
 }
 
 /// `{ status, body, retryAfter, preferenceApplied }` from `exchange`.

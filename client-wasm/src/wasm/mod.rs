@@ -2,9 +2,10 @@
 //!
 //! | module | concern |
 //! |---|---|
-//! | [`client`] | the exported class and the wait loop that carries out the poller's actions |
+//! | [`client`] | the exported class: arguments in, promises out |
+//! | [`watching`] | the watch loop: carries out the watcher's plans, reports to each wait |
 //! | [`options`] | JS option objects in, validated Rust values out |
-//! | [`status`] | reading answers: status bodies, error bodies, observations |
+//! | [`status`] | parsing status, watch and error bodies into the core's types |
 //! | [`io`] | one `fetch` and one sleep, bounded and abortable (by `js/io.js`) |
 //! | [`errors`] | the `Error` objects JS callers receive |
 //! | [`js`] | plain JS objects: typed field reads, objects built field by field |
@@ -19,6 +20,7 @@ mod js;
 mod options;
 mod status;
 mod typescript;
+mod watching;
 
 pub use client::VideoTranslationClient;
 

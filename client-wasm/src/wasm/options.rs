@@ -154,7 +154,7 @@ fn whole_millis(ms: Option<f64>, name: &str) -> Result<Option<u64>, JsValue> {
 }
 
 /// `waitForCompletion`'s options: callbacks and a signal.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct WaitOptions {
     /// Called with each status observed.
     pub on_update: Option<js_sys::Function>,

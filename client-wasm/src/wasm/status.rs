@@ -1,95 +1,99 @@
-//! Reading the server's answers: a status body, an error body, and the observation the
-//! poller gets from either.
-
-use std::time::Duration;
+//! Reading the server's bodies with the JS engine's `JSON.parse` into the core's types
+//! (`crate::answer`), and handing statuses to JS.
+//!
+//! Only the parsing is here; what an answer means to a wait is decided in `crate::answer`
+//! and `crate::watcher`, natively tested.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::io::Reply;
 use super::js::{field, nullable, quoted, Fields};
-use crate::hints::StatusHints;
-use crate::poller::Observation;
+use crate::answer::{Answer, Invalid, JobStatus, ReplyHints, WatchBody};
 use video_translation_protocol::JobResult;
 
-/// A job status as JS sees it: camelCase, and `null` where the server said nothing (the
-/// seeds' plain `GET /status` sends only `result`).
-#[derive(Debug, Clone)]
-pub struct Status {
-    /// The job's id.
-    pub id: Option<String>,
-    /// `pending`, `completed` or `error`.
-    pub result: JobResult,
-    /// Fraction done, 0 to 1.
-    pub progress: Option<f64>,
-    /// Milliseconds to go.
-    pub eta_ms: Option<f64>,
+/// The status as a plain JS object: `{ id, result, progress, etaMs }`.
+pub fn status_to_js(status: &JobStatus) -> JsValue {
+    status_fields(status).into_value()
 }
 
-impl Status {
-    /// The status as a plain JS object: `{ id, result, progress, etaMs }`.
-    pub fn to_js(&self) -> JsValue {
-        self.fields().into_value()
+/// The status's fields, to extend with more (`onUpdate` adds the poll's).
+pub fn status_fields(status: &JobStatus) -> Fields {
+    Fields::new()
+        .set("id", nullable(status.id.as_deref()))
+        .set("result", status.result.as_str())
+        .set("progress", nullable(status.progress))
+        .set("etaMs", nullable(status.eta_ms))
+}
+
+/// What a reply to a status request (`is_watch` false) or a watch says.
+pub fn answer_of(reply: Reply, is_watch: bool) -> Answer {
+    if !(200..300).contains(&reply.status) {
+        let (code, message) = parse_error_body(&reply.body);
+        return Answer::Error {
+            status: reply.status,
+            code,
+            message,
+            retry_after: reply.retry_after,
+        };
     }
-
-    /// The status's fields, to extend with more (`onUpdate` adds the poll's).
-    pub fn fields(&self) -> Fields {
-        Fields::new()
-            .set("id", nullable(self.id.as_deref()))
-            .set("result", self.result.as_str())
-            .set("progress", nullable(self.progress))
-            .set("etaMs", nullable(self.eta_ms))
-    }
-}
-
-/// Why a 2xx body is not a status.
-#[derive(Debug)]
-pub enum Invalid {
-    /// Not JSON, or not the contract's shape.
-    Malformed(String),
-    /// A `result` the contract does not know.
-    UnknownResult(String),
-}
-
-impl Invalid {
-    /// The message, whichever kind.
-    pub fn message(&self) -> &str {
-        match self {
-            Invalid::Malformed(message) | Invalid::UnknownResult(message) => message,
-        }
+    let hints = ReplyHints {
+        retry_after: reply.retry_after,
+        long_polled: reply.long_polled,
+    };
+    if is_watch {
+        Answer::Watch(parse_watch(&reply.body), hints)
+    } else {
+        Answer::Status(parse_status(&reply.body), hints)
     }
 }
 
 /// Parses a status body. The wire shape is lenient: only `result` is required, `id`,
 /// `progress` and `eta_ms` may be missing or `null`, and extra fields are ignored.
-pub fn parse_status(body: &str) -> Result<Status, Invalid> {
-    // The messages are built here, once, rather than at each check (smaller wasm).
-    read_status(body).map_err(|flaw| match flaw {
-        Flaw::NotJson => Invalid::Malformed(format!("the body is not JSON: {}", excerpt(body))),
-        Flaw::NotAStatus(why) => Invalid::Malformed(format!(
-            "the body is not a job status ({why}): {}",
-            excerpt(body)
-        )),
-        Flaw::UnknownResult(result) => Invalid::UnknownResult(format!(
-            "unknown result {}: expected \"pending\", \"completed\" or \"error\"",
-            quoted(&result)
-        )),
-    })
+pub fn parse_status(body: &str) -> Result<JobStatus, Invalid> {
+    let value = js_sys::JSON::parse(body).map_err(|_| not_json(body))?;
+    read_status(&value).map_err(|flaw| flaw.into_invalid(body))
 }
 
-/// What is wrong with a status body, before it becomes a message.
+/// Parses a watch body: `{"jobs": [status, ...], "missing": [id, ...]}`.
+fn parse_watch(body: &str) -> Result<WatchBody, Invalid> {
+    let value = js_sys::JSON::parse(body).map_err(|_| not_json(body))?;
+    read_watch(&value).map_err(|flaw| flaw.into_invalid(body))
+}
+
+fn not_json(body: &str) -> Invalid {
+    Invalid::Malformed(format!("the body is not JSON: {}", excerpt(body)))
+}
+
+/// What is wrong with a body, before it becomes a message (built once, for a smaller wasm).
 enum Flaw {
-    NotJson,
     NotAStatus(&'static str),
     UnknownResult(String),
 }
 
-fn read_status(body: &str) -> Result<Status, Flaw> {
-    let value = js_sys::JSON::parse(body).map_err(|_| Flaw::NotJson)?;
-    let object = value
+impl Flaw {
+    fn into_invalid(self, body: &str) -> Invalid {
+        match self {
+            Flaw::NotAStatus(why) => Invalid::Malformed(format!(
+                "the body is not a job status ({why}): {}",
+                excerpt(body)
+            )),
+            Flaw::UnknownResult(result) => Invalid::UnknownResult(format!(
+                "unknown result {}: expected \"pending\", \"completed\" or \"error\"",
+                quoted(&result)
+            )),
+        }
+    }
+}
+
+fn object(value: &JsValue) -> Option<&js_sys::Object> {
+    value
         .dyn_ref::<js_sys::Object>()
-        .filter(|_| !js_sys::Array::is_array(&value))
-        .ok_or(Flaw::NotAStatus("not an object"))?;
+        .filter(|_| !js_sys::Array::is_array(value))
+}
+
+fn read_status(value: &JsValue) -> Result<JobStatus, Flaw> {
+    let object = object(value).ok_or(Flaw::NotAStatus("not an object"))?;
     let read = |key: &str| field(object, key).ok().flatten();
     let result = read("result")
         .ok_or(Flaw::NotAStatus("no result"))?
@@ -111,12 +115,39 @@ fn read_status(body: &str) -> Result<Status, Flaw> {
         None => Ok(None),
         Some(value) => value.as_f64().map(Some).ok_or(Flaw::NotAStatus(why)),
     };
-    Ok(Status {
+    Ok(JobStatus {
         id,
         result,
         progress: number("progress", "progress is not a number")?,
         eta_ms: number("eta_ms", "eta_ms is not a number")?,
     })
+}
+
+fn read_watch(value: &JsValue) -> Result<WatchBody, Flaw> {
+    let object = object(value).ok_or(Flaw::NotAStatus("not an object"))?;
+    let list = |key: &str| -> Result<js_sys::Array, Flaw> {
+        match field(object, key).ok().flatten() {
+            None => Ok(js_sys::Array::new()),
+            Some(list) => list
+                .dyn_into::<js_sys::Array>()
+                .map_err(|_| Flaw::NotAStatus("jobs or missing is not a list")),
+        }
+    };
+    let mut body = WatchBody::default();
+    for status in list("jobs")?.iter() {
+        let status = read_status(&status)?;
+        if status.id.is_none() {
+            return Err(Flaw::NotAStatus("a listed job has no id"));
+        }
+        body.jobs.push(status);
+    }
+    for id in list("missing")?.iter() {
+        body.missing.push(
+            id.as_string()
+                .ok_or(Flaw::NotAStatus("a missing id is not a string"))?,
+        );
+    }
+    Ok(body)
 }
 
 /// The `code` and `message` of an error answer, falling back to an excerpt of the body.
@@ -137,62 +168,6 @@ pub fn parse_error_body(body: &str) -> (Option<String>, String) {
         (Some(code), Some(message)) => (Some(code), message),
         _ if body.trim().is_empty() => (None, "(empty body)".to_owned()),
         _ => (None, excerpt(body)),
-    }
-}
-
-/// What a reply means to the poller, plus the status it carried (if it is one) and the
-/// error code (if it is an error body).
-pub struct Reading {
-    /// For the poller.
-    pub observation: Observation,
-    /// A well-formed status.
-    pub status: Option<Status>,
-    /// The `code` of an error body.
-    pub error_code: Option<String>,
-}
-
-/// Reads one reply to a status request.
-pub fn read_reply(reply: Reply) -> Reading {
-    if (200..300).contains(&reply.status) {
-        return match parse_status(&reply.body) {
-            Ok(status) => Reading {
-                observation: Observation::Status {
-                    result: status.result,
-                    hints: StatusHints {
-                        eta: status
-                            .eta_ms
-                            .filter(|ms| ms.is_finite() && *ms >= 0.0)
-                            .map(|ms| Duration::from_micros((ms.min(1e12) * 1000.0) as u64)),
-                        progress: status.progress,
-                        retry_after: reply.retry_after,
-                        long_polled: reply.long_polled,
-                    },
-                },
-                status: Some(status),
-                error_code: None,
-            },
-            Err(Invalid::Malformed(message)) => reading(Observation::Malformed(message), None),
-            Err(Invalid::UnknownResult(message)) => {
-                reading(Observation::UnknownResult(message), None)
-            }
-        };
-    }
-    let (code, message) = parse_error_body(&reply.body);
-    reading(
-        Observation::HttpStatus {
-            status: reply.status,
-            message,
-            retry_after: reply.retry_after,
-        },
-        code,
-    )
-}
-
-fn reading(observation: Observation, error_code: Option<String>) -> Reading {
-    Reading {
-        observation,
-        status: None,
-        error_code,
     }
 }
 

@@ -19,6 +19,9 @@ extern "C" {
     /// A job id: a `string` in TypeScript, checked at run time.
     #[wasm_bindgen(typescript_type = "string")]
     pub type JobIdArg;
+    /// Job ids: a `string[]` in TypeScript, checked at run time.
+    #[wasm_bindgen(typescript_type = "readonly string[]")]
+    pub type JobIdsArg;
 }
 
 /// The JS value of an optional argument; `undefined` when it was left out.
@@ -95,6 +98,12 @@ export interface StatusUpdate extends JobStatus {
   nextPollInMs: number | null;
   /** The wait the next poll asks the server to hold it (a long-poll), in ms; `null` for a plain poll. */
   nextPollWaitMs: number | null;
+  /** `waitForAll` only: the job's place in `jobIds`. */
+  index?: number;
+  /** `waitForAll` only: waits of the set that are over. */
+  settled?: number;
+  /** `waitForAll` only: jobs in the set. */
+  total?: number;
 }
 
 /** What `onRetry` receives after a failed attempt that will be retried. */
@@ -104,6 +113,12 @@ export interface RetryInfo {
   /** What went wrong: network error, HTTP 503, timeout, malformed body. */
   error: string;
   nextPollInMs: number;
+  /** `waitForAll` only: the job's place in `jobIds`. */
+  index?: number;
+  /** `waitForAll` only: waits of the set that are over. */
+  settled?: number;
+  /** `waitForAll` only: jobs in the set. */
+  total?: number;
 }
 
 /** Options of one `waitForCompletion` call. */
@@ -125,6 +140,11 @@ export interface WaitResult {
   /** The final status as the server sent it. */
   status: JobStatus | null;
 }
+
+/** How each job of `waitForAll` settled, as `Promise.allSettled` says it. */
+export type WaitSettled =
+  | { status: "fulfilled"; value: WaitResult }
+  | { status: "rejected"; reason: VideoTranslationError };
 
 /** The `name` of every error the client rejects with. */
 export type VideoTranslationErrorName =

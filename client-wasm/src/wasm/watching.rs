@@ -1,0 +1,405 @@
+//! The watch loop of one client: carries out what the [`Watcher`] plans (requests, timers,
+//! cancels) and hands its events to each wait's callbacks and promise.
+//!
+//! One loop runs while the client has waits, and sleeps on one [`Wakeup`] that answers, new
+//! waits and aborts kick. Every decision is the watcher's; this only does I/O.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{AbortController, AbortSignal};
+
+use super::errors;
+use super::globals::{millis, now};
+use super::io::{Exchange, Failure, Wakeup};
+use super::js::{nullable, Fields};
+use super::status::{answer_of, status_fields, status_to_js};
+use crate::answer::{Answer, JobStatus};
+use crate::policy::PollPolicy;
+use crate::poller::Outcome;
+use crate::watcher::{Event, JobKey, Plan, Request, RequestId, WaitProgress, Watcher};
+use video_translation_protocol::{format_wait, JOBS_PATH, WAIT_PARAM};
+
+/// The callbacks and promise of one wait.
+#[derive(Debug)]
+pub struct WaitHandles {
+    /// Settles the wait's promise.
+    pub resolve: Function,
+    /// Rejects it.
+    pub reject: Function,
+    /// `onUpdate`.
+    pub on_update: Option<Function>,
+    /// `onRetry`.
+    pub on_retry: Option<Function>,
+    /// Its `AbortSignal`.
+    pub signal: Option<AbortSignal>,
+    /// The set it belongs to (`waitForAll`), and its place in it.
+    pub group: Option<(Rc<Group>, u32)>,
+}
+
+/// A set of waits started together by `waitForAll`: its updates say how far the set is.
+#[derive(Debug)]
+pub struct Group {
+    /// Jobs in the set.
+    pub total: u32,
+    /// Waits of the set that are over.
+    pub settled: Cell<u32>,
+}
+
+#[derive(Debug)]
+struct Wait {
+    key: JobKey,
+    handles: WaitHandles,
+    stop_listening: Option<Function>,
+    last_status: Option<JobStatus>,
+}
+
+/// One client's watch loop and everything it watches.
+#[derive(Debug)]
+pub struct Hub {
+    base_url: String,
+    policy: PollPolicy,
+    watcher: RefCell<Watcher>,
+    waits: RefCell<Vec<Wait>>,
+    in_flight: RefCell<Vec<(RequestId, AbortController)>>,
+    answers: RefCell<Vec<(RequestId, Answer)>>,
+    wakeup: Wakeup,
+    running: Cell<bool>,
+}
+
+impl Hub {
+    /// A hub for the server at `base_url` (normalized, no trailing slash).
+    pub fn new(base_url: String, policy: PollPolicy) -> Self {
+        Hub {
+            base_url,
+            policy,
+            watcher: RefCell::new(Watcher::new()),
+            waits: RefCell::new(Vec::new()),
+            in_flight: RefCell::new(Vec::new()),
+            answers: RefCell::new(Vec::new()),
+            wakeup: Wakeup::new(),
+            running: Cell::new(false),
+        }
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The client's policy.
+    pub fn policy(&self) -> &PollPolicy {
+        &self.policy
+    }
+
+    /// Starts watching job `id` (`None`: the server's default job); the wait settles
+    /// through `handles`.
+    pub fn add(self: &Rc<Self>, id: Option<String>, handles: WaitHandles) {
+        if let Some(signal) = handles.signal.as_ref().filter(|signal| signal.aborted()) {
+            // Nothing is sent for a wait aborted before it starts.
+            let _ = handles
+                .reject
+                .call1(&JsValue::NULL, &errors::aborted(Some(signal)));
+            return;
+        }
+        // The jitter only needs to differ between waits, not to be secret.
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let key = self.watcher.borrow_mut().add(now(), id, self.policy, seed);
+        let stop_listening = handles
+            .signal
+            .as_ref()
+            .map(|signal| self.wakeup.listen(signal));
+        self.waits.borrow_mut().push(Wait {
+            key,
+            handles,
+            stop_listening,
+            last_status: None,
+        });
+        self.wakeup.kick();
+        if !self.running.replace(true) {
+            spawn_local(Rc::clone(self).run());
+        }
+    }
+
+    /// Held requests in flight (for tests and the demo page).
+    pub fn held_requests(&self) -> usize {
+        self.watcher.borrow().held_requests()
+    }
+
+    async fn run(self: Rc<Self>) {
+        loop {
+            self.settle_aborted();
+            self.deliver_answers();
+            if self.watcher.borrow().is_empty() {
+                break;
+            }
+            let plan = self.watcher.borrow_mut().plan(now());
+            let wake_in = plan.wake_in;
+            self.carry_out(plan);
+            self.wakeup.sleep(wake_in).await;
+        }
+        self.running.set(false);
+    }
+
+    fn settle_aborted(&self) {
+        let aborted: Vec<JobKey> = self
+            .waits
+            .borrow()
+            .iter()
+            .filter(|wait| {
+                wait.handles
+                    .signal
+                    .as_ref()
+                    .is_some_and(AbortSignal::aborted)
+            })
+            .map(|wait| wait.key)
+            .collect();
+        for key in aborted {
+            if let Some(request) = self.watcher.borrow_mut().remove(key) {
+                self.cancel(request);
+            }
+            if let Some(wait) = self.take_wait(key) {
+                let error = errors::aborted(wait.handles.signal.as_ref());
+                let _ = wait.handles.reject.call1(&JsValue::NULL, &error);
+            }
+        }
+    }
+
+    fn deliver_answers(&self) {
+        let answers = std::mem::take(&mut *self.answers.borrow_mut());
+        for (request, answer) in answers {
+            let events = self.watcher.borrow_mut().on_answer(now(), request, answer);
+            for event in events {
+                self.report(event);
+            }
+        }
+    }
+
+    /// Calls the wait's callbacks (no borrow is held: they may start or abort waits).
+    fn report(&self, event: Event) {
+        match event {
+            Event::Update {
+                key,
+                status,
+                progress,
+            } => {
+                let Some((callback, group)) = self.callback_of(key, |handles| &handles.on_update)
+                else {
+                    return self.remember(key, status);
+                };
+                let update = with_progress(status_fields(&status), &progress);
+                self.remember(key, status);
+                self.call(key, callback.as_ref(), group, update);
+            }
+            Event::Retry {
+                key,
+                error,
+                progress,
+            } => {
+                if let Some((callback, group)) = self.callback_of(key, |handles| &handles.on_retry)
+                {
+                    let retry = with_progress(Fields::new().set("error", error), &progress);
+                    self.call(key, callback.as_ref(), group, retry);
+                }
+            }
+            Event::Done {
+                key,
+                outcome,
+                error_code,
+            } => {
+                let Some(wait) = self.take_wait(key) else {
+                    return;
+                };
+                let settled = match outcome {
+                    Outcome::Finished {
+                        result,
+                        attempts,
+                        elapsed,
+                    } => {
+                        let value = Fields::new()
+                            .set("result", result.as_str())
+                            .set("attempts", attempts)
+                            .set("elapsedMs", millis(elapsed))
+                            .set(
+                                "status",
+                                wait.last_status
+                                    .as_ref()
+                                    .map_or(JsValue::NULL, status_to_js),
+                            );
+                        wait.handles
+                            .resolve
+                            .call1(&JsValue::NULL, &value.into_value())
+                    }
+                    Outcome::Failed(error) => {
+                        let error = errors::from_poll_error(&error, error_code.as_deref());
+                        wait.handles.reject.call1(&JsValue::NULL, &error)
+                    }
+                };
+                let _ = settled;
+            }
+        }
+    }
+
+    fn callback_of(
+        &self,
+        key: JobKey,
+        pick: impl Fn(&WaitHandles) -> &Option<Function>,
+    ) -> Option<(Option<Function>, Option<(Rc<Group>, u32)>)> {
+        let waits = self.waits.borrow();
+        let wait = waits.iter().find(|wait| wait.key == key)?;
+        let callback = pick(&wait.handles).clone()?;
+        Some((Some(callback), wait.handles.group.clone()))
+    }
+
+    fn remember(&self, key: JobKey, status: JobStatus) {
+        if let Some(wait) = self
+            .waits
+            .borrow_mut()
+            .iter_mut()
+            .find(|wait| wait.key == key)
+        {
+            wait.last_status = Some(status);
+        }
+    }
+
+    /// Calls a user callback; what it throws rejects that wait, so bugs in it are not hidden.
+    fn call(
+        &self,
+        key: JobKey,
+        callback: Option<&Function>,
+        group: Option<(Rc<Group>, u32)>,
+        argument: Fields,
+    ) {
+        let Some(callback) = callback else { return };
+        let argument = match group {
+            Some((group, index)) => argument
+                .set("index", index)
+                .set("settled", group.settled.get())
+                .set("total", group.total),
+            None => argument,
+        };
+        if let Err(thrown) = callback.call1(&JsValue::UNDEFINED, &argument.into_value()) {
+            if let Some(request) = self.watcher.borrow_mut().remove(key) {
+                self.cancel(request);
+            }
+            if let Some(wait) = self.take_wait(key) {
+                let _ = wait.handles.reject.call1(&JsValue::NULL, &thrown);
+            }
+        }
+    }
+
+    /// Removes a wait whose promise is about to settle, and stops listening to its signal.
+    fn take_wait(&self, key: JobKey) -> Option<Wait> {
+        let mut waits = self.waits.borrow_mut();
+        let at = waits.iter().position(|wait| wait.key == key)?;
+        let wait = waits.swap_remove(at);
+        drop(waits);
+        if let Some(stop) = &wait.stop_listening {
+            let _ = stop.call0(&JsValue::NULL);
+        }
+        if let Some((group, _)) = &wait.handles.group {
+            group.settled.set(group.settled.get() + 1);
+        }
+        Some(wait)
+    }
+
+    fn cancel(&self, request: RequestId) {
+        let mut in_flight = self.in_flight.borrow_mut();
+        if let Some(at) = in_flight.iter().position(|(id, _)| *id == request) {
+            in_flight.swap_remove(at).1.abort();
+        }
+    }
+
+    fn carry_out(self: &Rc<Self>, plan: Plan) {
+        for request in plan.cancel {
+            self.cancel(request);
+        }
+        for (id, request) in plan.send {
+            let Ok(controller) = AbortController::new() else {
+                continue;
+            };
+            let signal = controller.signal();
+            self.in_flight.borrow_mut().push((id, controller));
+            spawn_local(Rc::clone(self).send(id, request, signal));
+        }
+    }
+
+    async fn send(self: Rc<Self>, id: RequestId, request: Request, signal: AbortSignal) {
+        let (url, body, is_watch) = self.http_request(&request);
+        let exchange = Exchange {
+            method: if is_watch { "POST" } else { "GET" },
+            url: &url,
+            json_body: body.as_deref(),
+            // A long-poll is allowed its wait on top of the usual limit.
+            timeout: self.policy.request_timeout + request.wait().unwrap_or_default(),
+        };
+        let answer = match exchange.send(Some(&signal)).await {
+            Ok(reply) => answer_of(reply, is_watch),
+            // Cancelled: nobody wants the answer any more.
+            Err(Failure::Aborted) => return,
+            Err(Failure::TimedOut) => Answer::TimedOut,
+            Err(Failure::Network(message)) => Answer::NetworkError(message),
+        };
+        self.in_flight
+            .borrow_mut()
+            .retain(|(request, _)| *request != id);
+        self.answers.borrow_mut().push((id, answer));
+        self.wakeup.kick();
+    }
+
+    /// URL, JSON body and whether it is a watch.
+    fn http_request(&self, request: &Request) -> (String, Option<String>, bool) {
+        let query = |wait: Option<std::time::Duration>| match wait {
+            Some(wait) => format!("?{WAIT_PARAM}={}", format_wait(wait)),
+            None => String::new(),
+        };
+        match request {
+            Request::Watch { ids, wait } => {
+                let ids = ids
+                    .iter()
+                    .map(|id| JsValue::from_str(id))
+                    .collect::<js_sys::Array>();
+                let body = Fields::new().set("ids", ids).into_value();
+                let body = js_sys::JSON::stringify(&body)
+                    .ok()
+                    .and_then(|text| text.as_string());
+                let url = format!("{}{JOBS_PATH}/watch{}", self.base_url, query(*wait));
+                (url, body, true)
+            }
+            Request::Status { id, wait } => {
+                let path = match id {
+                    Some(id) => format!("{JOBS_PATH}/{}", js_sys::encode_uri_component(id)),
+                    None => "/status".to_owned(),
+                };
+                (
+                    format!("{}{path}{}", self.base_url, query(*wait)),
+                    None,
+                    false,
+                )
+            }
+        }
+    }
+}
+
+/// The fields every callback gets about where its wait stands.
+fn with_progress(fields: Fields, progress: &WaitProgress) -> Fields {
+    fields
+        .set("attempt", progress.attempt)
+        .set("elapsedMs", millis(progress.elapsed))
+        .set("nextPollInMs", nullable(progress.next_poll_in.map(millis)))
+        .set(
+            "nextPollWaitMs",
+            nullable(progress.next_poll_wait.map(millis)),
+        )
+}
+
+/// A promise and the functions that settle it.
+pub fn promise_with_resolvers() -> (Promise, Function, Function) {
+    let mut settle = None;
+    let promise = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    let (resolve, reject) = settle.expect("a Promise calls its executor at once");
+    (promise, resolve, reject)
+}
