@@ -190,26 +190,43 @@ describe("adaptive mode (the default) against a server that hints and long-polls
     const outcome = await client.waitForCompletion(job.id, { onUpdate: (u) => updates.push(u) });
     assert.equal(outcome.result, "completed");
     assert.equal(outcome.attempts, 2, "one look, then one long-poll held until the end");
-    assert.equal(updates[0].nextPollInMs, 0, "no sleep: the job may end within one wait");
-    assert.equal(updates[0].nextPollWaitMs, 30_000);
+    assert.ok(updates[0].nextPollInMs <= 1000, `first gap ${updates[0].nextPollInMs} ms: plain backoff's first at most`);
+    assert.equal(updates[0].nextPollWaitMs, null, "a sleep holds no request");
     assert.ok(outcome.elapsedMs >= 1400, `the end was reported at ${outcome.elapsedMs} ms, before the job ended`);
+    assert.ok(outcome.elapsedMs < 1600, `the end was reported at ${outcome.elapsedMs} ms, late`);
   });
 
-  test("a job far from done is slept on without a connection, then long-polled", async () => {
-    // Estimated 8 s with long-polls of 1 s: the client sleeps until 6 s (less jitter) first.
-    const client = adaptiveClient({ longPollWaitMs: 1000 });
+  test("far from done it sleeps no longer than plain backoff would, and long-polls in between", async () => {
+    // Estimated 8 s with long-polls of 1 s and gaps of 0.5 s growing ×2: plain backoff's
+    // gaps are 0.5, 1, 2, 4 s; no sleep may be longer than the gap plain is in by then.
+    const options = { longPollWaitMs: 1000, initialDelayMs: 500, backoffFactor: 2, maxDelayMs: 4000 };
+    const client = adaptiveClient(options);
     const job = await client.createJob({ durationMs: 8000, estimateMs: 8000 });
     const updates = [];
     const outcome = await client.waitForCompletion(job.id, { onUpdate: (u) => updates.push(u) });
     assert.equal(outcome.result, "completed");
-    assert.ok(updates[0].nextPollInMs >= 6000 * 0.8, `first sleep ${updates[0].nextPollInMs} ms`);
-    assert.equal(updates[0].nextPollWaitMs, null, "a sleep holds no request");
-    // Once near the end, every poll is a long-poll made at once: no more sleeping.
-    for (const update of updates.slice(1, -1)) {
-      assert.equal(update.nextPollInMs, 0);
-      assert.equal(update.nextPollWaitMs, 1000);
+    const plainGapAt = (ms) => {
+      let [at, gap] = [0, options.initialDelayMs];
+      while (gap < options.maxDelayMs && at + gap <= ms) [at, gap] = [at + gap, gap * 2];
+      return gap;
+    };
+    for (const update of updates.slice(0, -1)) {
+      if (update.nextPollWaitMs === null) {
+        assert.ok(update.nextPollInMs <= plainGapAt(update.elapsedMs) + 1, `slept ${update.nextPollInMs} ms at ${update.elapsedMs} ms`);
+      }
     }
-    assert.ok(outcome.attempts <= 6, `${outcome.attempts} requests for an 8 s job`);
+    assert.ok(updates.some((u) => u.nextPollWaitMs === 1000), "it long-polls");
+    assert.ok(outcome.elapsedMs < 8100, `seen at ${outcome.elapsedMs} ms for a job that ended at 8000 ms`);
+    assert.ok(outcome.attempts <= 9, `${outcome.attempts} requests for an 8 s job`);
+  });
+
+  test("a job that ends at a tenth of its estimate is seen no later than plain backoff would", async () => {
+    const client = adaptiveClient({ longPollWaitMs: 1000, initialDelayMs: 200, maxDelayMs: 1000 });
+    const job = await client.createJob({ durationMs: 2000, estimateMs: 20_000 });
+    const outcome = await client.waitForCompletion(job.id);
+    assert.equal(outcome.result, "completed");
+    // Plain backoff (gaps up to 1 s) would see it by 3000 ms at worst.
+    assert.ok(outcome.elapsedMs < 3000, `seen at ${outcome.elapsedMs} ms for a job that ended at 2000 ms`);
   });
 
   test("an estimate that is 20 % long does not make the client late", async () => {
@@ -224,13 +241,15 @@ describe("adaptive mode (the default) against a server that hints and long-polls
     const client = adaptiveClient();
     const job = await client.createJob({ durationMs: 20_000 });
     const controller = new AbortController();
-    const waiting = client.waitForCompletion(job.id, {
-      signal: controller.signal,
-      onUpdate: (u) => u.nextPollWaitMs && setTimeout(() => controller.abort(), 200),
-    });
+    const waiting = client.waitForCompletion(job.id, { signal: controller.signal });
+    // The first gap is at most 1 s; then the long-poll is held.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(client.heldRequests, 1, "a long-poll is held");
     const started = performance.now();
+    controller.abort();
     await assert.rejects(waiting, { name: "AbortError" });
-    assert.ok(performance.now() - started < 5000, "the held request was cancelled, not waited out");
+    assert.ok(performance.now() - started < 500, "the held request was cancelled, not waited out");
+    assert.equal(client.heldRequests, 0);
   });
 
   test("maxWaitMs holds while long-polling: the wait shrinks to the deadline", async () => {

@@ -5,7 +5,10 @@
 //   { status, json?, body?, headers? }  answer (json is serialized, body sent as is)
 //   { hang: true }                       never answer (the socket stays open until stop)
 //   { reset: true }                      drop the connection without an answer
+// A status body whose `id` is "job" answers for whichever job was asked for.
 // Every API request is recorded in `requests` with its arrival time (performance.now()).
+// `POST /jobs/watch` answers 404, unrecorded, as a server without watches does: the client
+// then polls each job with its own requests, which the script plays.
 // The server also serves, for pages: `/` (an empty page) and `/pkg/...` (the npm package)
 // and `/tests/...` (this folder), which are not recorded. Cross-origin callers may read it all.
 import fs from "node:fs";
@@ -40,14 +43,20 @@ export async function startFaultServer({ port = 0 } = {}) {
     for (const [prefix, root] of [["/pkg/", PKG_DIR], ["/tests/", path.join(REPO, "tests")]]) {
       if (url.pathname.startsWith(prefix)) return serveFile(response, root, url.pathname.slice(prefix.length));
     }
+    if (url.pathname === "/jobs/watch") {
+      response.writeHead(404, { ...CORS, "content-type": "application/json" });
+      return response.end(JSON.stringify({ error: { code: "not_found", message: "no watches here" } }));
+    }
     requests.push({ method: request.method, path: url.pathname + url.search, at: performance.now() });
     const step = steps[Math.min(requests.length - 1, steps.length - 1)];
     if (step.hang) return;
     if (step.reset) return request.socket.destroy();
     const headers = { ...CORS, "cache-control": "no-store", ...step.headers };
     if (step.json !== undefined) {
+      const asked = url.pathname.match(/^\/jobs\/([^/]+)$/)?.[1];
+      const json = step.json?.id === "job" && asked ? { ...step.json, id: decodeURIComponent(asked) } : step.json;
       response.writeHead(step.status, { "content-type": "application/json", ...headers });
-      return response.end(JSON.stringify(step.json));
+      return response.end(JSON.stringify(json));
     }
     response.writeHead(step.status, headers);
     response.end(step.body ?? "");

@@ -370,7 +370,9 @@ impl Watcher {
                 }
             }
         }
-        let mut held: Vec<(JobKey, Duration)> = self
+        // Past the per-request limit, the rest go when this one is answered. (No sort: a
+        // sort's code would be a sizeable part of the wasm module.)
+        let held: Vec<(JobKey, Duration)> = self
             .jobs
             .iter()
             .filter(|entry| due(entry, true))
@@ -378,13 +380,11 @@ impl Watcher {
                 State::Due { hold_until } => hold_until.map(|until| (entry.key, until)),
                 _ => None,
             })
+            .take(MAX_IDS_PER_WATCH)
             .collect();
-        // Past the per-request limit, those whose wait runs out first go now; the rest go
-        // when this one is answered.
-        held.sort_by_key(|(_, until)| *until);
-        held.truncate(MAX_IDS_PER_WATCH);
         // The wait of the job whose wait runs out first: none is held past its deadline.
-        let wait = held[0].1.saturating_sub(now).max(SHORTEST_WAIT);
+        let first_end = held.iter().map(|(_, until)| *until).min().unwrap_or(now);
+        let wait = first_end.saturating_sub(now).max(SHORTEST_WAIT);
         let keys: Vec<JobKey> = held.iter().map(|(key, _)| *key).collect();
         let ids = self.ids(&keys);
         let id = self.start_request_keeping_holds(keys, wait);
