@@ -201,6 +201,14 @@ impl Application {
             move || build_app(&state)
         })
         .listen(listener)?
+        // A caller that closes its connection (an aborted `fetch` sends a plain FIN) is gone:
+        // actix then drops the request's handler, so a held long-poll gives its
+        // `--max-waiters` slot back at once instead of when its wait ends. By default
+        // (half-closes allowed) actix keeps the handler running until it answers, because a
+        // FIN alone cannot tell "done sending" from "gone"; HTTP clients do not half-close
+        // while awaiting an answer, and nginx, too, takes that FIN as the client leaving. A
+        // connection reset ends the handler either way.
+        .h1_allow_half_closed(false)
         // We handle SIGINT/SIGTERM ourselves: held long-polls must be answered before the
         // graceful drain, or it would wait out their whole wait (run_until_stopped).
         .disable_signals();
