@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::error::json_error_bodies;
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
-use crate::routes::{fallback, health, jobs, openapi, status};
+use crate::routes::{fallback, health, jobs, openapi, status, watch};
 use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
 
@@ -58,6 +58,14 @@ pub fn build_app(
         .wrap(cors(&state.cors_origins))
         .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
+        // Before `/jobs/{id}`, which would take `watch` for an id; a static path costs the
+        // pollers' route one string comparison.
+        .service(
+            web::resource("/jobs/watch")
+                .app_data(web::PayloadConfig::new(watch::MAX_WATCH_BODY_BYTES))
+                .post(watch::watch)
+                .default_service(web::to(fallback::method_not_allowed("POST"))),
+        )
         // Routes are tried in order: the pollers' endpoint first.
         .service(
             web::resource("/jobs/{id}")

@@ -35,6 +35,7 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
         [
             "/healthz",
             "/jobs",
+            "/jobs/watch",
             "/jobs/{id}",
             "/openapi.json",
             "/status"
@@ -45,6 +46,8 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
         "JobResult",
         "CreateJob",
         "Outcome",
+        "WatchRequest",
+        "WatchAnswer",
         "ErrorBody",
         "ErrorDetail",
     ] {

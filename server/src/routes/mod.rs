@@ -8,3 +8,4 @@ pub mod json_body;
 pub mod long_poll;
 pub mod openapi;
 pub mod status;
+pub mod watch;
