@@ -145,9 +145,8 @@ pub const MAX_WATCHED_IDS: usize = 1_000;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WatchRequest {
-    /// Job ids as `POST /jobs` gave them, 1 to [`MAX_WATCHED_IDS`]. A repeated id is
-    /// answered once; an id the server does not know comes back in
-    /// [`WatchAnswer::missing`].
+    /// Job ids as `POST /jobs` gave them, 1 to 1,000 (`MAX_WATCHED_IDS`). A repeated id
+    /// is answered once; an id the server does not know comes back in `missing`.
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub ids: Vec<String>,
 }

@@ -60,7 +60,7 @@ fn created_job(port: u16) -> String {
 }
 
 #[test]
-fn closed_long_polls_give_their_slots_back_at_once() {
+fn closed_long_polls_and_watches_give_their_slots_back_at_once() {
     const SLOTS: usize = 20;
     let port = spawn_server(
         Settings {
@@ -69,22 +69,24 @@ fn closed_long_polls_give_their_slots_back_at_once() {
         },
         Duration::from_secs(60),
     );
-    let id = created_job(port);
-    let long_poll = format!("/jobs/{id}?wait=30");
+    let ids: Vec<String> = (0..10).map(|_| created_job(port)).collect();
+    let long_poll = format!("/jobs/{}?wait=30", ids[0]);
+    let watch = serde_json::json!({ "ids": ids }).to_string();
+    let probe = || exchange(port, "GET", &format!("/jobs/{}?wait=0.01", ids[0]), "");
 
+    // Half the slots held by long-polls, half by watches of ten jobs each.
     let held: Vec<TcpStream> = (0..SLOTS)
-        .map(|_| send(port, "GET", &long_poll, ""))
+        .map(|n| match n % 2 {
+            0 => send(port, "GET", &long_poll, ""),
+            _ => send(port, "POST", "/jobs/watch?wait=30", &watch),
+        })
         .collect();
     // Every slot is taken once the server has read the held requests.
     let full_by = Instant::now() + Duration::from_secs(5);
-    loop {
-        let (status, _) = exchange(port, "GET", &format!("/jobs/{id}?wait=0.01"), "");
-        if status == 503 {
-            break;
-        }
+    while probe().0 != 503 {
         assert!(
             Instant::now() < full_by,
-            "the held long-polls never filled the slots"
+            "the held requests never filled the slots"
         );
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -95,7 +97,7 @@ fn closed_long_polls_give_their_slots_back_at_once() {
     // The server learns of the FINs asynchronously; allow it a moment, far below the 30 s
     // the abandoned waits would otherwise hold their slots.
     let (status, body) = loop {
-        let answer = exchange(port, "GET", &format!("/jobs/{id}?wait=0.01"), "");
+        let answer = probe();
         if answer.0 != 503 || closed.elapsed() > Duration::from_secs(2) {
             break answer;
         }
@@ -107,6 +109,27 @@ fn closed_long_polls_give_their_slots_back_at_once() {
         "slots came back only after {:?}",
         closed.elapsed()
     );
+    // Every slot, not just one: as many new watches are all held (a refused one would
+    // have its 503 to read), and then the slots are full again.
+    let again: Vec<TcpStream> = (0..SLOTS)
+        .map(|_| send(port, "POST", "/jobs/watch?wait=30", &watch))
+        .collect();
+    for mut stream in &again {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        let read = stream.read(&mut byte);
+        assert!(
+            read.as_ref().is_err_and(|error| matches!(
+                error.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            )),
+            "a new watch was answered instead of held: {read:?}"
+        );
+    }
+    assert_eq!(probe().0, 503, "the new watches hold every slot");
+    drop(again);
 }
 
 /// The price of the rule above, kept small: a caller that half-closes its socket right after
