@@ -5,7 +5,7 @@
 //! - one `--max-waiters` slot, whatever `n`: the cap bounds held requests, not ids;
 //! - O(n) to register, once: one lookup per id, then under a single lock each job's
 //!   notification (shared with every other waiter of that job, see [`Transitions`]) and one
-//!   boxed waiter on it, about 200 bytes per id while held;
+//!   boxed waiter on it: a few hundred bytes per id while held, the ids themselves included;
 //! - O(1) per ended job to wake: a job's notification wakes this watch's one waiter for that
 //!   job, and `FuturesUnordered` polls only the waiters that were woken, never the other
 //!   `n - 1`. The first wake ends the watch, which then lists its jobs once, in O(n).
