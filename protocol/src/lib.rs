@@ -9,6 +9,8 @@
 //! | [`JobResult`] | the `result` field: `"pending"`, `"completed"` or `"error"` |
 //! | [`JobStatus`] | body of `GET /status`, `GET /jobs/{id}` and `POST /jobs` |
 //! | [`CreateJob`] | optional body of `POST /jobs` |
+//! | [`WatchRequest`] | body of `POST /jobs/watch` |
+//! | [`WatchAnswer`] | answer of `POST /jobs/watch` |
 //! | [`ErrorBody`] | body of every 4xx/5xx answer |
 #![deny(missing_docs, missing_debug_implementations)]
 
@@ -135,6 +137,35 @@ pub struct CreateJob {
     pub estimate_ms: Option<u64>,
 }
 
+/// The most job ids one `POST /jobs/watch` may list.
+pub const MAX_WATCHED_IDS: usize = 1_000;
+
+/// Body of `POST /jobs/watch`: the jobs to watch in one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WatchRequest {
+    /// Job ids as `POST /jobs` gave them, 1 to 1,000 (`MAX_WATCHED_IDS`). A repeated id
+    /// is answered once; an id the server does not know comes back in `missing`.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
+    pub ids: Vec<String>,
+}
+
+/// Answer of `POST /jobs/watch`.
+///
+/// When some listed job has ended (or is unknown), `jobs` holds only the ended ones;
+/// otherwise (no wait asked, the wait ran out, or the server is stopping) it holds every
+/// listed job's current status, in the order listed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WatchAnswer {
+    /// Statuses of listed jobs, each job once, in the order listed.
+    pub jobs: Vec<JobStatus>,
+    /// The listed ids the server does not know (never issued, malformed or expired),
+    /// exactly as the request spelled them, each once.
+    pub missing: Vec<String>,
+}
+
 /// Body of every error answer: `{"error": {"code": ..., "message": ...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -217,6 +248,9 @@ pub fn wait_preference(header_value: &str) -> Option<Duration> {
 /// Path prefix of a job resource: a job lives at `/jobs/{id}`.
 pub const JOBS_PATH: &str = "/jobs";
 
+/// Where many jobs are watched in one request: `POST /jobs/watch` with a [`WatchRequest`].
+pub const WATCH_PATH: &str = "/jobs/watch";
+
 /// The id under which `GET /status` reports the server's default job.
 pub const DEFAULT_JOB_ID: &str = "default";
 
@@ -283,6 +317,28 @@ mod tests {
 
         let typo = serde_json::from_str::<CreateJob>(r#"{"durationMs": 5000}"#).unwrap_err();
         assert!(typo.to_string().contains("durationMs"), "{typo}");
+    }
+
+    #[test]
+    fn watch_requests_and_answers_have_the_contract_shape() {
+        let request: WatchRequest = serde_json::from_str(r#"{"ids": ["a", "b"]}"#).unwrap();
+        assert_eq!(request.ids, ["a", "b"]);
+        assert!(serde_json::from_str::<WatchRequest>(r#"{"ids": ["a"], "wait": 5}"#).is_err());
+        assert!(serde_json::from_str::<WatchRequest>(r#"{"ids": [1]}"#).is_err());
+
+        let answer = WatchAnswer {
+            jobs: vec![JobStatus {
+                id: "a".into(),
+                result: JobResult::Completed,
+                progress: 1.0,
+                eta_ms: Some(0),
+            }],
+            missing: vec!["b".into()],
+        };
+        assert_eq!(
+            serde_json::to_string(&answer).unwrap(),
+            r#"{"jobs":[{"id":"a","result":"completed","progress":1.0,"eta_ms":0}],"missing":["b"]}"#
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
 //! | [`job`] | one simulated job and its status at a given instant |
-//! | [`store`] | the jobs the server knows, by id, and long-polls on them |
+//! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches) |
 //! | [`job_table`] | the created jobs, bounded: expiry after their end, and a cap |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
 //! | [`error`] | every error answer, in the contract's JSON shape |

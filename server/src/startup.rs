@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::error::json_error_bodies;
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
-use crate::routes::{fallback, health, jobs, openapi, status};
+use crate::routes::{fallback, health, jobs, openapi, status, watch};
 use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
 
@@ -58,6 +58,14 @@ pub fn build_app(
         .wrap(cors(&state.cors_origins))
         .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
+        // Before `/jobs/{id}`, which would take `watch` for an id; a static path costs the
+        // pollers' route one string comparison.
+        .service(
+            web::resource("/jobs/watch")
+                .app_data(web::PayloadConfig::new(watch::MAX_WATCH_BODY_BYTES))
+                .post(watch::watch)
+                .default_service(web::to(fallback::method_not_allowed("POST"))),
+        )
         // Routes are tried in order: the pollers' endpoint first.
         .service(
             web::resource("/jobs/{id}")
@@ -201,6 +209,14 @@ impl Application {
             move || build_app(&state)
         })
         .listen(listener)?
+        // A caller that closes its connection (an aborted `fetch` sends a plain FIN) is gone:
+        // actix then drops the request's handler, so a held long-poll gives its
+        // `--max-waiters` slot back at once instead of when its wait ends. By default
+        // (half-closes allowed) actix keeps the handler running until it answers, because a
+        // FIN alone cannot tell "done sending" from "gone"; HTTP clients do not half-close
+        // while awaiting an answer, and nginx, too, takes that FIN as the client leaving. A
+        // connection reset ends the handler either way.
+        .h1_allow_half_closed(false)
         // We handle SIGINT/SIGTERM ourselves: held long-polls must be answered before the
         // graceful drain, or it would wait out their whole wait (run_until_stopped).
         .disable_signals();

@@ -1,4 +1,6 @@
-//! The jobs the server knows, by id.
+//! The jobs the server knows, by id, and the requests waiting on them.
+
+mod watch;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

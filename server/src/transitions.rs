@@ -60,18 +60,30 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
     /// a job that ended in between will not be notified again.
     pub fn watch(&self, key: K, ends_at: Instant) -> Arc<Notify> {
         let mut state = self.shared.lock();
-        if let Some(notify) = state.watched.get(&key) {
-            return Arc::clone(notify);
-        }
-        let notify = Arc::new(Notify::new());
-        state.watched.insert(key, Arc::clone(&notify));
-        let was_earliest = state.due.peek().map(|Reverse((at, _))| *at);
-        state.due.push(Reverse((ends_at, key)));
-        if was_earliest.is_none_or(|earliest| ends_at < earliest) {
-            // The thread sleeps until the old earliest end; it must wake sooner.
+        let (notify, sooner) = state.watch(key, ends_at);
+        if sooner {
             self.shared.changed.notify_one();
         }
         notify
+    }
+
+    /// [`Transitions::watch`] for many jobs at once, under one lock: each job's
+    /// notification, in the order given.
+    pub fn watch_many(&self, jobs: impl IntoIterator<Item = (K, Instant)>) -> Vec<Arc<Notify>> {
+        let mut state = self.shared.lock();
+        let mut sooner = false;
+        let notifies = jobs
+            .into_iter()
+            .map(|(key, ends_at)| {
+                let (notify, earliest) = state.watch(key, ends_at);
+                sooner |= earliest;
+                notify
+            })
+            .collect();
+        if sooner {
+            self.shared.changed.notify_one();
+        }
+        notifies
     }
 
     /// How many jobs have waiters right now.
@@ -95,6 +107,24 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
 impl<K: Copy + Ord + Hash + Send + 'static> Drop for Transitions<K> {
     fn drop(&mut self) {
         self.wake_all_and_stop();
+    }
+}
+
+impl<K: Copy + Ord + Hash> State<K> {
+    /// Job `key`'s notification, and whether the thread must wake sooner than it planned
+    /// because the job ends before every other watched one.
+    fn watch(&mut self, key: K, ends_at: Instant) -> (Arc<Notify>, bool) {
+        if let Some(notify) = self.watched.get(&key) {
+            return (Arc::clone(notify), false);
+        }
+        let notify = Arc::new(Notify::new());
+        self.watched.insert(key, Arc::clone(&notify));
+        let was_earliest = self.due.peek().map(|Reverse((at, _))| *at);
+        self.due.push(Reverse((ends_at, key)));
+        (
+            notify,
+            was_earliest.is_none_or(|earliest| ends_at < earliest),
+        )
     }
 }
 
@@ -181,6 +211,23 @@ mod tests {
         assert_eq!(transitions.watched_jobs(), 1);
         transitions.watch(8, ends_at);
         assert_eq!(transitions.watched_jobs(), 2);
+    }
+
+    #[test]
+    fn watching_many_shares_the_notifications_of_jobs_already_watched() {
+        let transitions = Transitions::<u32>::start();
+        let ends_at = Instant::now() + Duration::from_secs(60);
+        let one = transitions.watch(1, ends_at);
+        let many = transitions.watch_many([(1, ends_at), (2, ends_at), (3, ends_at)]);
+        assert_eq!(many.len(), 3);
+        assert!(Arc::ptr_eq(&one, &many[0]));
+        assert_eq!(transitions.watched_jobs(), 3);
+        let soon = Instant::now() + Duration::from_millis(200);
+        let fired = transitions.watch_many([(4, soon)]);
+        assert!(
+            notified_within(&fired[0], Duration::from_secs(5)).expect("fired") >= soon,
+            "a job ending sooner than all others wakes the thread"
+        );
     }
 
     #[test]

@@ -73,16 +73,85 @@ async fn the_requested_outcome_is_reached_after_the_requested_duration() {
     assert_eq!(json["result"], "completed");
 }
 
-#[actix_web::test]
-async fn a_job_body_is_read_as_json_whatever_its_content_type() {
-    let app = app(Duration::from_secs(30)).await;
+fn post_jobs_as(content_type: Option<&str>, body: &str) -> test::TestRequest {
     let request = test::TestRequest::post()
         .uri("/jobs")
-        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-        .set_payload(r#"{"duration_ms": 1234}"#);
-    let (status, _, json) = call(&app, request).await;
-    assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(json["eta_ms"], 1234);
+        .set_payload(body.to_owned());
+    match content_type {
+        Some(content_type) => request.insert_header((header::CONTENT_TYPE, content_type)),
+        None => request,
+    }
+}
+
+#[actix_web::test]
+async fn a_job_body_is_read_when_declared_json_or_as_older_callers_send_it() {
+    let app = app(Duration::from_secs(30)).await;
+    for content_type in [
+        Some("application/json"),
+        Some("Application/JSON; charset=utf-8"),
+        // What `fetch` declares for a string body, as the repository's scripts send it.
+        Some("text/plain;charset=UTF-8"),
+        None,
+    ] {
+        let (status, _, json) =
+            call(&app, post_jobs_as(content_type, r#"{"duration_ms": 1234}"#)).await;
+        assert_eq!(status, StatusCode::CREATED, "{content_type:?}");
+        assert_eq!(json["eta_ms"], 1234);
+    }
+    let (status, _, _) = call(&app, post_jobs_as(None, "")).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "no body, no type: all defaults"
+    );
+}
+
+#[actix_web::test]
+async fn a_job_body_declared_as_another_type_is_415() {
+    let app = app(Duration::from_secs(30)).await;
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "text/html",
+        "json",
+        "",
+    ] {
+        let (status, _, json) = call(
+            &app,
+            post_jobs_as(Some(content_type), r#"{"duration_ms": 1234}"#),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+        let message = assert_error(&json, "unsupported_media_type");
+        assert!(message.contains("application/json"), "{message}");
+    }
+}
+
+#[actix_web::test]
+async fn anything_after_the_job_object_is_400() {
+    let app = app(Duration::from_secs(30)).await;
+    for body in [
+        "{} xyz",
+        r#"{"duration_ms":1000}{"duration_ms":99}"#,
+        "{}}",
+        "{} 1",
+    ] {
+        let (status, _, json) = call(&app, post_jobs(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let message = assert_error(&json, "bad_request");
+        assert!(message.contains("trailing"), "{body}: {message}");
+    }
+    let (status, _, _) = call(&app, post_jobs("  {}\r\n\t ")).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "whitespace may surround the object"
+    );
 }
 
 #[actix_web::test]

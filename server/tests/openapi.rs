@@ -9,7 +9,7 @@ use serde_json::Value;
 use video_translation_server::config::Settings;
 
 mod common;
-use common::{app_with, call, header_text, post_jobs};
+use common::{app_with, call, header_text, post_jobs, post_watch, watch_body};
 
 async fn document() -> Value {
     let app = app_with(Settings::for_tests(Duration::from_secs(60))).await;
@@ -35,6 +35,7 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
         [
             "/healthz",
             "/jobs",
+            "/jobs/watch",
             "/jobs/{id}",
             "/openapi.json",
             "/status"
@@ -45,6 +46,8 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
         "JobResult",
         "CreateJob",
         "Outcome",
+        "WatchRequest",
+        "WatchAnswer",
         "ErrorBody",
         "ErrorDetail",
     ] {
@@ -72,13 +75,36 @@ fn documented_statuses(doc: &Value, method: &str, path: &str) -> Vec<u16> {
 #[actix_web::test]
 async fn every_status_a_real_request_gets_is_documented() {
     let doc = document().await;
-    let app = app_with(Settings::for_tests(Duration::from_secs(60))).await;
+    let app = app_with(Settings {
+        // One held request at a time, so that a second is refused (503).
+        max_waiters: 1,
+        ..Settings::for_tests(Duration::from_secs(60))
+    })
+    .await;
     let (_, headers, _) = call(&app, post_jobs(r#"{"duration_ms": 60000}"#)).await;
     let location = header_text(&headers, header::LOCATION).to_owned();
+    let watch = watch_body(&[location.trim_start_matches("/jobs/")]);
+    let too_many = watch_body(&vec!["x"; 1001]);
+    let too_large = format!(r#"{{"ids": ["{}"]}}"#, "a".repeat(41 * 1024));
 
     let cases = [
         ("post", "/jobs", post_jobs(r#"{"duration_ms": 1000}"#)),
         ("post", "/jobs", post_jobs(r#"{"duration_ms": "soon"}"#)),
+        (
+            "post",
+            "/jobs",
+            post_jobs("{}").insert_header((header::CONTENT_TYPE, "text/html")),
+        ),
+        ("post", "/jobs/watch", post_watch("", &watch)),
+        ("post", "/jobs/watch", post_watch("?wait=0.01", &watch)),
+        ("post", "/jobs/watch", post_watch("", &too_many)),
+        ("post", "/jobs/watch", post_watch("?wait=soon", &watch)),
+        ("post", "/jobs/watch", post_watch("", &too_large)),
+        (
+            "post",
+            "/jobs/watch",
+            post_watch("", &watch).insert_header((header::CONTENT_TYPE, "text/plain")),
+        ),
         (
             "post",
             "/jobs",
@@ -108,11 +134,45 @@ async fn every_status_a_real_request_gets_is_documented() {
         ),
         ("get", "/healthz", test::TestRequest::get().uri("/healthz")),
     ];
+    let mut seen = std::collections::BTreeSet::new();
     for (method, path, request) in cases {
         let (status, _, _) = call(&app, request).await;
         assert!(
             documented_statuses(&doc, method, path).contains(&status.as_u16()),
             "{method} {path} answered {status}, which the document does not list"
         );
+        seen.insert((method, path, status.as_u16()));
     }
+
+    // Held requests over --max-waiters: a watch and a long-poll while another watch is held.
+    let held = call(&app, post_watch("?wait=0.5", &watch));
+    let refused = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let watch = call(&app, post_watch("?wait=0.5", &watch)).await;
+        let long_poll = call(
+            &app,
+            test::TestRequest::get().uri(&format!("{location}?wait=0.5")),
+        )
+        .await;
+        (watch.0, long_poll.0)
+    };
+    let (_, (watch_status, long_poll_status)) = tokio::join!(held, refused);
+    for (method, path, status) in [
+        ("post", "/jobs/watch", watch_status),
+        ("get", "/jobs/{id}", long_poll_status),
+    ] {
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{method} {path}");
+        assert!(documented_statuses(&doc, method, path).contains(&503));
+        seen.insert((method, path, 503));
+    }
+    let watch_statuses: Vec<u16> = seen
+        .iter()
+        .filter(|(_, path, _)| *path == "/jobs/watch")
+        .map(|(_, _, status)| *status)
+        .collect();
+    assert_eq!(
+        watch_statuses,
+        [200, 400, 413, 415, 503],
+        "the cases reach every status of POST /jobs/watch but 429"
+    );
 }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Deserialize;
 use video_translation_protocol::{
     format_wait, parse_wait, wait_preference, JobResult, JobStatus, PREFERENCE_APPLIED_HEADER,
@@ -69,9 +69,7 @@ pub async fn answer(
     requested: Option<Duration>,
     limits: LongPollLimits,
 ) -> Result<Option<HttpResponse>, ApiError> {
-    let applied = requested
-        .map(|wait| wait.min(limits.max_wait))
-        .filter(|wait| !wait.is_zero());
+    let applied = applied_wait(requested, limits);
     let status = match applied {
         // Boxed: a held request's future (timer, notification) is several times the size of
         // a plain poll's, and every poll would otherwise carry, and move, that space.
@@ -81,27 +79,42 @@ pub async fn answer(
     Ok(status.map(|status| status_response(&status, applied)))
 }
 
-/// `200 JobStatus` with the hints: `Retry-After` while pending, `Preference-Applied` when a
-/// wait was applied, and no caching (the answer changes with time).
-///
-/// No `Vary: Prefer`, though `Prefer` shapes the answer: `no-store` already keeps every cache
-/// from reusing it, which is all `Vary` would ask.
+/// The wait the server applies to a request: the one asked, capped by `--max-wait`; `None`
+/// when none (or zero) was asked.
+pub fn applied_wait(requested: Option<Duration>, limits: LongPollLimits) -> Option<Duration> {
+    requested
+        .map(|wait| wait.min(limits.max_wait))
+        .filter(|wait| !wait.is_zero())
+}
+
+/// `200 JobStatus` with the hints: `Retry-After` while pending, and those of
+/// [`ok_with_wait_hints`].
 pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> HttpResponse {
-    let mut response = HttpResponse::Ok();
-    response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    let mut response = ok_with_wait_hints(applied_wait);
     if status.result == JobResult::Pending {
         response.insert_header((
             header::RETRY_AFTER,
             HeaderValue::from(retry_after_seconds(status.eta_ms)),
         ));
     }
+    response.json(status)
+}
+
+/// A `200` that is never cached (the answer changes with time) and names the wait applied,
+/// if any, in `Preference-Applied`.
+///
+/// No `Vary: Prefer`, though `Prefer` shapes the answer: `no-store` already keeps every cache
+/// from reusing it, which is all `Vary` would ask.
+pub fn ok_with_wait_hints(applied_wait: Option<Duration>) -> HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     if let Some(wait) = applied_wait {
         response.insert_header((
             PREFERENCE_APPLIED_HEADER,
             format!("wait={}", format_wait(wait)),
         ));
     }
-    response.json(status)
+    response
 }
 
 /// Whole seconds until the job is expected to end, at least 1 (0 would invite a busy loop).

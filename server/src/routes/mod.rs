@@ -4,6 +4,8 @@
 pub mod fallback;
 pub mod health;
 pub mod jobs;
+pub mod json_body;
 pub mod long_poll;
 pub mod openapi;
 pub mod status;
+pub mod watch;

@@ -7,10 +7,10 @@ use actix_web::http::header::ContentType;
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 use video_translation_protocol::{
-    CreateJob, ErrorBody, ErrorDetail, JobResult, JobStatus, Outcome,
+    CreateJob, ErrorBody, ErrorDetail, JobResult, JobStatus, Outcome, WatchAnswer, WatchRequest,
 };
 
-use super::{health, jobs, status};
+use super::{health, jobs, status, watch};
 
 /// The document's source: every route and every wire type.
 #[derive(Debug, OpenApi)]
@@ -18,11 +18,12 @@ use super::{health, jobs, status};
     info(
         title = "video-translation-server",
         description = "A simulated video-translation backend. Jobs take a while; poll their \
-            status, or long-poll it with `?wait=` or `Prefer: wait=`. Every error is \
+            status, or long-poll it with `?wait=` or `Prefer: wait=`, or watch many jobs in \
+            one request with `POST /jobs/watch`. Every error is \
             `{\"error\": {\"code\", \"message\"}}`."
     ),
-    paths(status::default_job_status, jobs::create, jobs::get, health::healthz, openapi_json),
-    components(schemas(JobStatus, JobResult, CreateJob, Outcome, ErrorBody, ErrorDetail)),
+    paths(status::default_job_status, jobs::create, jobs::get, watch::watch, health::healthz, openapi_json),
+    components(schemas(JobStatus, JobResult, CreateJob, Outcome, WatchRequest, WatchAnswer, ErrorBody, ErrorDetail)),
     tags(
         (name = "jobs", description = "Create jobs and watch them"),
         (name = "operations", description = "For operators and tools"),

@@ -77,3 +77,17 @@ pub fn post_jobs(body: &str) -> test::TestRequest {
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .set_payload(body.to_owned())
 }
+
+/// `POST /jobs/watch` (with `query`, e.g. `?wait=5`, or empty) of `body`, declared JSON.
+pub fn post_watch(query: &str, body: &str) -> test::TestRequest {
+    test::TestRequest::post()
+        .uri(&format!("/jobs/watch{query}"))
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .set_payload(body.to_owned())
+}
+
+/// The body of a watch of `ids`.
+pub fn watch_body<S: AsRef<str>>(ids: &[S]) -> String {
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+    serde_json::json!({ "ids": ids }).to_string()
+}

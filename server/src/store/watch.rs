@@ -1,0 +1,140 @@
+//! Watching many jobs in one request (`POST /jobs/watch`): answered at once when a listed
+//! job has ended or is unknown, else held until the first of them ends or the wait runs out.
+//!
+//! What a held watch costs, for `n` distinct ids:
+//! - one `--max-waiters` slot, whatever `n`: the cap bounds held requests, not ids;
+//! - O(n) to register, once: one lookup per id, then under a single lock each job's
+//!   notification (shared with every other waiter of that job, see [`Transitions`]) and one
+//!   boxed waiter on it: a few hundred bytes per id while held, the ids themselves included;
+//! - O(1) per ended job to wake: a job's notification wakes this watch's one waiter for that
+//!   job, and `FuturesUnordered` polls only the waiters that were woken, never the other
+//!   `n - 1`. The first wake ends the watch, which then lists its jobs once, in O(n).
+//!
+//! [`Transitions`]: crate::transitions::Transitions
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use video_translation_protocol::{JobStatus, WatchAnswer};
+
+use super::{Busy, JobId, JobKey, JobStore};
+use crate::job::Job;
+
+/// The listed ids, resolved: the known jobs, each once in the order first listed, and the
+/// unknown ids as the caller spelled them, each once.
+#[derive(Debug)]
+struct Listed {
+    jobs: Vec<(JobId, Job)>,
+    missing: Vec<String>,
+}
+
+impl JobStore {
+    /// Every listed job's status now, and the ids it does not know: the answer to a watch
+    /// that asks no wait.
+    pub fn watch_now(&self, ids: &[String]) -> WatchAnswer {
+        let listed = self.listed(ids);
+        listed.every_status(Instant::now())
+    }
+
+    /// The answer to a watch of `ids` holding up to `wait`: at once the ended jobs and the
+    /// unknown ids if there are any; else, once the first listed job ends, every listed job
+    /// ended by then; else, when the wait runs out or the server stops, every job's status.
+    ///
+    /// A held watch takes one waiter slot (`Busy` past `max_waiters`), like a long-poll.
+    pub async fn watch(&self, ids: &[String], wait: Duration) -> Result<WatchAnswer, Busy> {
+        let listed = self.listed(ids);
+        let now = Instant::now();
+        if wait.is_zero() || listed.jobs.is_empty() || self.is_stopping() {
+            return Ok(listed.every_status(now));
+        }
+        if !listed.missing.is_empty() || listed.any_ended(now) {
+            return Ok(listed.ended(now));
+        }
+
+        let _slot = self.waiter_slot()?;
+        let notifies = self.transitions.watch_many(
+            listed
+                .jobs
+                .iter()
+                .map(|(id, job)| (JobKey::Created(*id), job.ends_at())),
+        );
+        let mut first_end: FuturesUnordered<_> = notifies
+            .iter()
+            .map(|notify| {
+                // Boxed so that it can be enabled in place and then moved into the set.
+                let mut notified = Box::pin(notify.notified());
+                notified.as_mut().enable();
+                notified
+            })
+            .collect();
+        // Enabled first, checked second: a job that ended, or a stop that began, in between
+        // is not missed.
+        if !listed.any_ended(Instant::now()) && !self.is_stopping() {
+            let _ = tokio::time::timeout(wait, first_end.next()).await;
+        }
+
+        let now = Instant::now();
+        Ok(if listed.any_ended(now) && !self.is_stopping() {
+            listed.ended(now)
+        } else {
+            listed.every_status(now)
+        })
+    }
+
+    /// Resolves `ids` under one lock of the table. A malformed id is simply unknown, as
+    /// `GET /jobs/{id}` answers 404 for it; so is `"default"`, which lives at `/status`.
+    fn listed(&self, ids: &[String]) -> Listed {
+        // SipHash here, not the table's folding hasher: these ids are the caller's choice.
+        let mut seen_jobs = HashSet::with_capacity(ids.len());
+        let mut seen_missing = HashSet::new();
+        let mut listed = Listed {
+            jobs: Vec::with_capacity(ids.len()),
+            missing: Vec::new(),
+        };
+        let now = Instant::now();
+        let table = self.lock();
+        for text in ids {
+            match JobId::parse(text).and_then(|id| Some((id, table.get(id, now)?))) {
+                Some((id, job)) => {
+                    if seen_jobs.insert(id) {
+                        listed.jobs.push((id, job));
+                    }
+                }
+                None => {
+                    if seen_missing.insert(text.as_str()) {
+                        listed.missing.push(text.clone());
+                    }
+                }
+            }
+        }
+        listed
+    }
+}
+
+impl Listed {
+    fn any_ended(&self, now: Instant) -> bool {
+        self.jobs.iter().any(|(_, job)| job.is_final_at(now))
+    }
+
+    fn ended(&self, now: Instant) -> WatchAnswer {
+        self.answer(now, |job| job.is_final_at(now))
+    }
+
+    fn every_status(&self, now: Instant) -> WatchAnswer {
+        self.answer(now, |_| true)
+    }
+
+    fn answer(&self, now: Instant, include: impl Fn(&Job) -> bool) -> WatchAnswer {
+        let jobs: Vec<JobStatus> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| include(job))
+            .map(|(id, job)| job.status_at(id.to_hex(), now))
+            .collect();
+        WatchAnswer {
+            jobs,
+            missing: self.missing.clone(),
+        }
+    }
+}
