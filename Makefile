@@ -27,6 +27,7 @@ bench: tools bench-tools pkg ## Benchmarks (about 25 min): package size, polling
 	VTS_SERVER_BIN=$(SERVER_RELEASE) node bench/polling.mjs
 	node bench/server.mjs
 	node bench/load.mjs
+	node bench/pipeline-flood.mjs
 
 tools: ## Install the build tools that are missing
 	scripts/install-tools.sh
