@@ -14,6 +14,7 @@
 //! | [`error`] | every error answer, in the contract's JSON shape |
 //! | [`rate_limit`] | the per-client request limit (`--rate-limit`) |
 //! | [`routes`] | thin HTTP handlers |
+//! | [`static_files`] | the demo page and the npm package, confined to their folders |
 //! | [`startup`] | [`startup::Application`]: binds, wires middleware and routes, runs |
 //! | [`telemetry`] | structured request logs |
 #![deny(missing_docs, missing_debug_implementations)]
@@ -25,6 +26,7 @@ pub mod job_table;
 pub mod rate_limit;
 pub mod routes;
 pub mod startup;
+pub mod static_files;
 pub mod store;
 pub mod telemetry;
 pub mod transitions;

@@ -4,7 +4,6 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use actix_cors::Cors;
-use actix_files::Files;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
@@ -16,6 +15,7 @@ use crate::error::json_error_bodies;
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
 use crate::routes::{fallback, health, jobs, openapi, status};
+use crate::static_files::confined_files;
 use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
 
@@ -85,13 +85,9 @@ pub fn build_app(
                 .get(openapi::openapi_json)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
-        .service(Files::new("/pkg", &dirs.pkg).default_handler(fallback::not_found_service))
+        .service(confined_files("/pkg", &dirs.pkg, None))
         // Registered last: it matches every path, and answers 404 for what it lacks.
-        .service(
-            Files::new("/", &dirs.www)
-                .index_file("index.html")
-                .default_handler(fallback::not_found_service),
-        )
+        .service(confined_files("/", &dirs.www, Some("index.html")))
         .default_service(web::to(fallback::not_found))
 }
 
