@@ -26,6 +26,12 @@ pub enum ApiError {
     /// The route exists but not with this method.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// The caller may not do this: a browser page from an origin `--cors-origin` does not list.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request's body did not arrive in time (`--body-timeout`).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The server is full (jobs or long-polls); `Retry-After` says when to ask again.
     #[error("{message}")]
     Unavailable {
@@ -60,6 +66,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::TooManyRequests { .. } => "too_many_requests",
         }
@@ -88,6 +96,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }

@@ -12,6 +12,7 @@
 //! | [`job_table`] | the created jobs, bounded: expiry after their end, and a cap |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
 //! | [`error`] | every error answer, in the contract's JSON shape |
+//! | [`origin_guard`] | the `--cors-origin` list, enforced: unlisted origins get 403 |
 //! | [`rate_limit`] | the per-client request limit (`--rate-limit`) |
 //! | [`routes`] | thin HTTP handlers |
 //! | [`static_files`] | the demo page and the npm package, confined to their folders |
@@ -23,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod job;
 pub mod job_table;
+pub mod origin_guard;
 pub mod rate_limit;
 pub mod routes;
 pub mod startup;

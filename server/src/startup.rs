@@ -12,6 +12,7 @@ use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
 
 use crate::config::Settings;
 use crate::error::json_error_bodies;
+use crate::origin_guard::{self, AllowedOrigins};
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
 use crate::routes::{fallback, health, jobs, openapi, status};
@@ -43,19 +44,26 @@ pub fn build_app(
     >,
 > {
     let dirs = &state.dirs;
+    let origins = AllowedOrigins::new(&state.cors_origins);
     App::new()
         .app_data(state.store.clone())
         .app_data(state.limits.clone())
         .app_data(state.rate_limit.clone())
+        .app_data(web::Data::new(origins.clone()))
         // Innermost first: over-limit clients get 429 (only when a limit is set), CORS headers
-        // go on every answer (429s included, so browsers can read them), errors become JSON
-        // (CORS's own refusals too, keeping its headers), then the request log sees the
+        // go on every answer (429s included, so browsers can read them), requests from origins
+        // --cors-origin does not allow get 403 before anything else sees them, errors become
+        // JSON (CORS's own refusals too, keeping its headers), then the request log sees the
         // final status.
         .wrap(middleware::Condition::new(
             state.rate_limit.is_enabled(),
             middleware::from_fn(rate_limit::limit_requests),
         ))
         .wrap(cors(&state.cors_origins))
+        .wrap(middleware::Condition::new(
+            origins.is_restricted(),
+            middleware::from_fn(origin_guard::refuse_unlisted_origins),
+        ))
         .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
         // Routes are tried in order: the pollers' endpoint first.
