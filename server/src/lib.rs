@@ -6,6 +6,7 @@
 //!
 //! | module | concern |
 //! |---|---|
+//! | [`body_timeout`] | the deadline for a request's body (`--body-timeout`): 408, then close |
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
 //! | [`job`] | one simulated job and its status at a given instant |
 //! | [`store`] | the jobs the server knows, by id, and long-polls on them |
@@ -20,6 +21,7 @@
 //! | [`telemetry`] | structured request logs |
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod body_timeout;
 pub mod config;
 pub mod error;
 pub mod job;

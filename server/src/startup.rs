@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::{middleware, web, App, HttpServer};
 use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
 
+use crate::body_timeout::{self, BodyTimeout};
 use crate::config::Settings;
 use crate::error::json_error_bodies;
 use crate::origin_guard::{self, AllowedOrigins};
@@ -50,11 +51,13 @@ pub fn build_app(
         .app_data(state.limits.clone())
         .app_data(state.rate_limit.clone())
         .app_data(web::Data::new(origins.clone()))
-        // Innermost first: over-limit clients get 429 (only when a limit is set), CORS headers
+        .app_data(web::Data::new(BodyTimeout(state.body_timeout)))
+        // Innermost first: bodies must arrive by --body-timeout, over-limit clients get 429 (only when a limit is set), CORS headers
         // go on every answer (429s included, so browsers can read them), requests from origins
         // --cors-origin does not allow get 403 before anything else sees them, errors become
         // JSON (CORS's own refusals too, keeping its headers), then the request log sees the
         // final status.
+        .wrap(middleware::from_fn(body_timeout::limit_body_time))
         .wrap(middleware::Condition::new(
             state.rate_limit.is_enabled(),
             middleware::from_fn(rate_limit::limit_requests),
@@ -110,6 +113,8 @@ pub struct AppState {
     pub rate_limit: web::Data<RateLimit>,
     /// Origins allowed by CORS; empty means any.
     pub cors_origins: Vec<String>,
+    /// How long a request's body may take to arrive.
+    pub body_timeout: std::time::Duration,
     /// Where the static content lives.
     pub dirs: StaticDirs,
 }
@@ -135,6 +140,7 @@ impl AppState {
             }),
             rate_limit: web::Data::new(RateLimit::new(settings.rate_limit)),
             cors_origins: settings.cors_origins.clone(),
+            body_timeout: settings.body_timeout,
             dirs: StaticDirs {
                 www: settings.www_dir.clone(),
                 pkg: settings.pkg_dir.clone(),
