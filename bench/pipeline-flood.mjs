@@ -5,6 +5,7 @@
 // printed before (idle), at its peak during the flood, and after the connections close.
 // A server that keeps reading requests it cannot answer grows without bound here; one with
 // back-pressure stops reading once its answers are not read.
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { REPO, startServer } from "../tests/helpers.mjs";
@@ -17,6 +18,15 @@ const SETTLE_SECONDS = Number(process.env.BENCH_FLOOD_SETTLE_SECONDS ?? 5);
 // Per connection, whichever comes first: the flood's time or this many bytes written.
 const MAX_BYTES_PER_CONNECTION = 256 * 1024 * 1024;
 
+/** How many sockets a process holds open (its listener included). */
+const openSockets = (pid) =>
+  fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith("socket:");
+    } catch {
+      return false; // closed while listing
+    }
+  }).length;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const REQUEST = Buffer.from("GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 // Many requests per write, so the client is never the bottleneck.
@@ -73,10 +83,11 @@ try {
   await sleep(SETTLE_SECONDS * 1000);
   clearInterval(sampler);
   const after = rssMiB(server.pid);
+  const sockets = openSockets(server.pid);
 
   // The server still answers a fresh client.
   const health = await fetch(`${server.url}/healthz`);
-  rows = { before, peak, after, written, closed, healthy: health.ok };
+  rows = { before, peak, after, sockets, written, closed, healthy: health.ok };
 } finally {
   await server.stop();
 }
@@ -85,9 +96,9 @@ const mib = (value) => `${value.toFixed(1)} MiB`;
 console.log(
   `Pipelining without reading: ${CONNECTIONS} connections, GET /openapi.json, ${FLOOD_SECONDS} s (2 cores shared by all)\n`,
 );
-console.log("| server RSS idle | peak during the flood | per connection | " + `${SETTLE_SECONDS} s after they close | requests written | closed by the server | /healthz after |`);
-console.log("|---|---|---|---|---|---|---|");
+console.log("| server RSS idle | peak during the flood | per connection | " + `${SETTLE_SECONDS} s after they close | server sockets then | requests written | closed by the server | /healthz after |`);
+console.log("|---|---|---|---|---|---|---|---|");
 console.log(
-  `| ${mib(rows.before)} | ${mib(rows.peak)} | ${mib((rows.peak - rows.before) / CONNECTIONS)} | ${mib(rows.after)} | ` +
+  `| ${mib(rows.before)} | ${mib(rows.peak)} | ${mib((rows.peak - rows.before) / CONNECTIONS)} | ${mib(rows.after)} | ${rows.sockets} | ` +
     `${Math.round(rows.written / REQUEST.length).toLocaleString("en")} | ${rows.closed} of ${CONNECTIONS} | ${rows.healthy ? 200 : "failed"} |`,
 );
