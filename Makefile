@@ -21,12 +21,13 @@ demo: tools pkg ## Build the package and the server, serve the demo on http://12
 test: tools browser-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test
 	@echo "All test suites passed."
 
-bench: tools bench-tools pkg ## Benchmarks (about 25 min): package size, polling strategies, server, load
+bench: tools bench-tools pkg ## Benchmarks (about 26 min): package size, polling strategies, server, load, pipelining
 	cargo build --release -p video-translation-server --bin video-translation-server --examples
 	node bench/package-size.mjs
 	VTS_SERVER_BIN=$(SERVER_RELEASE) node bench/polling.mjs
 	node bench/server.mjs
 	node bench/load.mjs
+	node bench/pipeline-flood.mjs
 
 tools: ## Install the build tools that are missing
 	scripts/install-tools.sh

@@ -12,9 +12,10 @@ describe("command line", () => {
     const { stdout } = await run(SERVER_BIN, ["--help"]);
     for (const flag of [
       "--bind", "--delay", "--error-rate", "--eta-error", "--max-wait", "--job-ttl", "--max-jobs",
-      "--max-waiters", "--rate-limit", "--cors-origin",
+      "--max-waiters", "--rate-limit", "--cors-origin", "--body-timeout",
       "VTS_BIND", "VTS_DELAY", "VTS_ERROR_RATE", "VTS_ETA_ERROR", "VTS_MAX_WAIT", "VTS_JOB_TTL",
       "VTS_MAX_JOBS", "VTS_MAX_WAITERS", "VTS_RATE_LIMIT", "VTS_CORS_ORIGINS",
+      "VTS_BODY_TIMEOUT",
     ]) {
       assert.ok(stdout.includes(flag), `--help should mention ${flag}`);
     }
@@ -29,6 +30,7 @@ describe("command line", () => {
       [["--eta-error", "2"], "--eta-error"],
       [["--max-jobs", "0"], "--max-jobs"],
       [["--cors-origin", "example.com"], "--cors-origin"],
+      [["--body-timeout", "0"], "--body-timeout"],
     ]) {
       await assert.rejects(run(SERVER_BIN, args), (error) => {
         assert.notEqual(error.code, 0);

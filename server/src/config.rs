@@ -89,6 +89,12 @@ pub struct Settings {
     /// repeat the flag (or separate with commas) for more. Without it, any origin may.
     #[arg(long = "cors-origin", env = "VTS_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
+
+    /// How long, in seconds, a request's body may take to arrive once its head has (fractions
+    /// allowed, more than 0, at most an hour); past it the request is answered 408 and its
+    /// connection closed. Slow heads are cut at 5 s by the HTTP layer itself.
+    #[arg(long, env = "VTS_BODY_TIMEOUT", default_value = "5", value_parser = parse_body_timeout, allow_hyphen_values = true)]
+    pub body_timeout: Duration,
 }
 
 impl Settings {
@@ -108,6 +114,7 @@ impl Settings {
             max_waiters: 20_000,
             rate_limit: 0,
             cors_origins: Vec::new(),
+            body_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -134,6 +141,16 @@ fn parse_origin(text: &str) -> Result<String, String> {
         ));
     }
     Ok(origin.to_owned())
+}
+
+fn parse_body_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_seconds(text, MAX_LONG_POLL, "an hour")?;
+    if timeout.is_zero() {
+        return Err(format!(
+            "{text:?} would time every body out; give more than 0 seconds"
+        ));
+    }
+    Ok(timeout)
 }
 
 fn parse_max_wait(text: &str) -> Result<Duration, String> {
@@ -193,6 +210,19 @@ mod tests {
         assert_eq!(settings.max_waiters, 20_000);
         assert_eq!(settings.rate_limit, 0, "no rate limit for the demo");
         assert!(settings.cors_origins.is_empty(), "any origin for the demo");
+        assert_eq!(settings.body_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn body_timeout_is_checked() {
+        assert_eq!(
+            parse(&["--body-timeout", "0.5"]).unwrap().body_timeout,
+            Duration::from_millis(500)
+        );
+        for bad in ["0", "-1", "7200", "soon"] {
+            let err = parse(&["--body-timeout", bad]).unwrap_err().to_string();
+            assert!(err.contains("--body-timeout"), "{bad}: {err}");
+        }
     }
 
     #[test]

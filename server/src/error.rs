@@ -29,6 +29,12 @@ pub enum ApiError {
     /// The body is declared as a type the route does not read (`Content-Type`).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The caller may not do this: a browser page from an origin `--cors-origin` does not list.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request's body did not arrive in time (`--body-timeout`).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The server is full (jobs or long-polls); `Retry-After` says when to ask again.
     #[error("{message}")]
     Unavailable {
@@ -64,6 +70,8 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::TooManyRequests { .. } => "too_many_requests",
         }
@@ -93,6 +101,8 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }

@@ -6,25 +6,31 @@
 //!
 //! | module | concern |
 //! |---|---|
+//! | [`body_timeout`] | the deadline for a request's body (`--body-timeout`): 408, then close |
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
 //! | [`job`] | one simulated job and its status at a given instant |
 //! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches) |
 //! | [`job_table`] | the created jobs, bounded: expiry after their end, and a cap |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
 //! | [`error`] | every error answer, in the contract's JSON shape |
+//! | [`origin_guard`] | the `--cors-origin` list, enforced: unlisted origins get 403 |
 //! | [`rate_limit`] | the per-client request limit (`--rate-limit`) |
 //! | [`routes`] | thin HTTP handlers |
+//! | [`static_files`] | the demo page and the npm package, confined to their folders |
 //! | [`startup`] | [`startup::Application`]: binds, wires middleware and routes, runs |
 //! | [`telemetry`] | structured request logs |
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod body_timeout;
 pub mod config;
 pub mod error;
 pub mod job;
 pub mod job_table;
+pub mod origin_guard;
 pub mod rate_limit;
 pub mod routes;
 pub mod startup;
+pub mod static_files;
 pub mod store;
 pub mod telemetry;
 pub mod transitions;

@@ -4,18 +4,20 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use actix_cors::Cors;
-use actix_files::Files;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{middleware, web, App, HttpServer};
 use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
 
+use crate::body_timeout::{self, BodyTimeout};
 use crate::config::Settings;
 use crate::error::json_error_bodies;
+use crate::origin_guard::{self, AllowedOrigins};
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
 use crate::routes::{fallback, health, jobs, openapi, status, watch};
+use crate::static_files::confined_files;
 use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
 
@@ -43,19 +45,28 @@ pub fn build_app(
     >,
 > {
     let dirs = &state.dirs;
+    let origins = AllowedOrigins::new(&state.cors_origins);
     App::new()
         .app_data(state.store.clone())
         .app_data(state.limits.clone())
         .app_data(state.rate_limit.clone())
-        // Innermost first: over-limit clients get 429 (only when a limit is set), CORS headers
-        // go on every answer (429s included, so browsers can read them), errors become JSON
-        // (CORS's own refusals too, keeping its headers), then the request log sees the
+        .app_data(web::Data::new(origins.clone()))
+        .app_data(web::Data::new(BodyTimeout(state.body_timeout)))
+        // Innermost first: bodies must arrive by --body-timeout, over-limit clients get 429 (only when a limit is set), CORS headers
+        // go on every answer (429s included, so browsers can read them), requests from origins
+        // --cors-origin does not allow get 403 before anything else sees them, errors become
+        // JSON (CORS's own refusals too, keeping its headers), then the request log sees the
         // final status.
+        .wrap(middleware::from_fn(body_timeout::limit_body_time))
         .wrap(middleware::Condition::new(
             state.rate_limit.is_enabled(),
             middleware::from_fn(rate_limit::limit_requests),
         ))
         .wrap(cors(&state.cors_origins))
+        .wrap(middleware::Condition::new(
+            origins.is_restricted(),
+            middleware::from_fn(origin_guard::refuse_unlisted_origins),
+        ))
         .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
         // Before `/jobs/{id}`, which would take `watch` for an id; a static path costs the
@@ -93,13 +104,9 @@ pub fn build_app(
                 .get(openapi::openapi_json)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
-        .service(Files::new("/pkg", &dirs.pkg).default_handler(fallback::not_found_service))
+        .service(confined_files("/pkg", &dirs.pkg, None))
         // Registered last: it matches every path, and answers 404 for what it lacks.
-        .service(
-            Files::new("/", &dirs.www)
-                .index_file("index.html")
-                .default_handler(fallback::not_found_service),
-        )
+        .service(confined_files("/", &dirs.www, Some("index.html")))
         .default_service(web::to(fallback::not_found))
 }
 
@@ -114,6 +121,8 @@ pub struct AppState {
     pub rate_limit: web::Data<RateLimit>,
     /// Origins allowed by CORS; empty means any.
     pub cors_origins: Vec<String>,
+    /// How long a request's body may take to arrive.
+    pub body_timeout: std::time::Duration,
     /// Where the static content lives.
     pub dirs: StaticDirs,
 }
@@ -139,6 +148,7 @@ impl AppState {
             }),
             rate_limit: web::Data::new(RateLimit::new(settings.rate_limit)),
             cors_origins: settings.cors_origins.clone(),
+            body_timeout: settings.body_timeout,
             dirs: StaticDirs {
                 www: settings.www_dir.clone(),
                 pkg: settings.pkg_dir.clone(),

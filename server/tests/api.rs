@@ -1,6 +1,5 @@
 //! The HTTP API, through the real app (middleware and routes) with actix's test utilities.
 
-use std::io::{Read, Write};
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -12,7 +11,9 @@ use video_translation_server::config::Settings;
 use video_translation_server::startup::Application;
 
 mod common;
-use common::{app, app_with, assert_error, call, header_text, post_jobs};
+use common::{
+    app, app_with, assert_error, call, header_text, post_jobs, raw_exchange, spawn_server,
+};
 
 #[actix_web::test]
 async fn status_reports_the_default_job_in_the_seeds_shape() {
@@ -313,30 +314,18 @@ async fn the_demo_page_is_served_at_the_root() {
 #[core::prelude::v1::test]
 fn the_application_binds_a_free_port_and_serves_http() {
     let app = Application::build(Settings::for_tests(Duration::from_secs(5))).unwrap();
-    let port = app.port();
-    assert_ne!(port, 0);
-    assert_eq!(app.url(), format!("http://127.0.0.1:{port}"));
+    assert_ne!(app.port(), 0);
+    assert_eq!(app.url(), format!("http://127.0.0.1:{}", app.port()));
+    drop(app);
 
-    let server = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let run = app.run_until_stopped();
-            // Stop after a bounded time whatever happens, so the test cannot hang.
-            let _ = actix_web::rt::time::timeout(Duration::from_secs(5), run).await;
-        })
-    });
-
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    let address = spawn_server(Settings::for_tests(Duration::from_secs(5)));
+    let answer = raw_exchange(
+        address,
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
-    drop(server);
 }
 
 async fn created_job_path(

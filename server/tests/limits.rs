@@ -131,7 +131,7 @@ async fn without_a_rate_limit_nobody_is_limited() {
 }
 
 #[actix_web::test]
-async fn with_an_allow_list_only_listed_origins_get_cors_headers() {
+async fn with_an_allow_list_only_listed_origins_are_answered_and_get_cors_headers() {
     let app = app_with(Settings {
         cors_origins: vec!["https://app.example.com".to_owned()],
         ..settings()
@@ -150,22 +150,23 @@ async fn with_an_allow_list_only_listed_origins_get_cors_headers() {
         "https://app.example.com"
     );
 
-    // A simple request is answered (the browser, not the server, withholds it from the
-    // page), but without a grant.
-    let (status, headers, _) = call(
+    // A request from an unlisted origin is refused before any handler runs, in the contract's
+    // error shape and without a grant (tests/origins.rs checks it changes nothing).
+    let (status, headers, json) = call(
         &app,
         test::TestRequest::get()
             .uri("/status")
             .insert_header((header::ORIGIN, "https://evil.example.net")),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_error(&json, "forbidden");
     assert!(
         headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(),
         "no CORS grant for an unlisted origin"
     );
 
-    // Its preflight is refused, in the contract's error shape.
+    // So is its preflight.
     let (status, headers, json) = call(
         &app,
         test::TestRequest::default()
@@ -175,7 +176,11 @@ async fn with_an_allow_list_only_listed_origins_get_cors_headers() {
             .insert_header((header::ACCESS_CONTROL_REQUEST_METHOD, "POST")),
     )
     .await;
-    assert!(status.is_client_error(), "{status}");
+    assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
-    assert_error(&json, "bad_request");
+    assert_error(&json, "forbidden");
+
+    // Without an Origin (curl, servers), nothing changes.
+    let (status, _, _) = call(&app, test::TestRequest::get().uri("/status")).await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -91,3 +91,39 @@ pub fn watch_body<S: AsRef<str>>(ids: &[S]) -> String {
     let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
     serde_json::json!({ "ids": ids }).to_string()
 }
+
+/// Starts the real server ([`Application`](video_translation_server::startup::Application))
+/// with `settings` on a free loopback port, in its own thread, and returns its address. It
+/// serves for at most `SERVED_FOR`, so a test that goes wrong cannot hang the suite.
+pub fn spawn_server(settings: Settings) -> std::net::SocketAddr {
+    const SERVED_FOR: Duration = Duration::from_secs(120);
+    let app = video_translation_server::startup::Application::build(settings).unwrap();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], app.port()));
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let _ = actix_web::rt::time::timeout(SERVED_FOR, app.run_until_stopped()).await;
+        })
+    });
+    address
+}
+
+/// Sends `request` as raw bytes on a new connection and returns everything the server
+/// writes until it closes the connection (or `timeout` passes without a byte).
+pub fn raw_exchange(address: std::net::SocketAddr, request: &[u8], timeout: Duration) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The JSON body of a raw HTTP/1.1 answer (whatever follows the blank line after its head).
+pub fn raw_body(answer: &str) -> serde_json::Value {
+    let body = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head/body separator in {answer:?}"))
+        .1;
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {answer:?}"))
+}

@@ -1,0 +1,156 @@
+//! Pipelined requests over real TCP: all answered in order when the client reads, and bounded
+//! when it does not (issue 14, finding 1). The server must then stop reading that connection
+//! (back-pressure) without spinning, and keep serving everyone else.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use video_translation_server::config::Settings;
+
+mod common;
+use common::{raw_exchange, spawn_server};
+
+const OPENAPI: &[u8] = b"GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+const STATUS_LINE: &str = "HTTP/1.1 200 OK\r\n";
+
+fn server() -> SocketAddr {
+    spawn_server(Settings::for_tests(Duration::from_secs(60)))
+}
+
+/// How many answers `text` holds (the bodies here never contain a status line).
+fn answers(text: &[u8]) -> usize {
+    String::from_utf8_lossy(text).matches(STATUS_LINE).count()
+}
+
+/// CPU time (user + system) this whole test process has used: the server runs in it.
+fn process_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let usage = unsafe {
+        assert_eq!(libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()), 0);
+        usage.assume_init()
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+#[test]
+fn many_pipelined_requests_sent_at_once_are_all_answered_in_order() {
+    let address = server();
+    // Far more than the dispatcher queues at once (16), in one write, so decoding must pause
+    // and resume on bytes it has already read.
+    let mut requests = Vec::new();
+    for i in 0..300 {
+        let path = if i % 2 == 0 { "/healthz" } else { "/status" };
+        requests.extend_from_slice(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+    }
+    requests.extend_from_slice(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let answer = raw_exchange(address, &requests, Duration::from_secs(10));
+    assert_eq!(answers(answer.as_bytes()), 301, "every request answered");
+    let bodies: Vec<&str> = answer
+        .split(STATUS_LINE)
+        .skip(1)
+        .map(|a| a.rsplit("\r\n\r\n").next().unwrap())
+        .collect();
+    assert!(bodies[0].contains(r#""status":"ok""#), "{}", bodies[0]);
+    assert!(bodies[1].contains(r#""result""#), "{}", bodies[1]);
+    assert!(
+        bodies[300].contains(r#""status":"ok""#),
+        "in order to the last"
+    );
+}
+
+/// Writes pipelined requests without reading until the server stops taking them, and returns
+/// how many bytes it took. Fails if it never stops within `limit`.
+fn flood_until_the_server_stops_reading(stream: &mut TcpStream, limit: usize) -> usize {
+    let batch = OPENAPI.repeat(256);
+    stream.set_nonblocking(true).unwrap();
+    let mut written = 0;
+    let mut blocked_since: Option<Instant> = None;
+    let started = Instant::now();
+    loop {
+        // Resume where a partial write stopped, so that the stream stays well-formed.
+        match stream.write(&batch[written % batch.len()..]) {
+            Ok(n) => {
+                written += n;
+                blocked_since = None;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                // Kernel buffers full and the server not draining them: it stopped reading.
+                if blocked_since.get_or_insert_with(Instant::now).elapsed()
+                    > Duration::from_millis(500)
+                {
+                    return written;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("the server closed the connection: {e}"),
+        }
+        assert!(
+            written < limit && started.elapsed() < Duration::from_secs(30),
+            "the server kept reading pipelined requests nobody reads the answers to: {written} bytes"
+        );
+    }
+}
+
+#[test]
+fn a_client_that_pipelines_without_reading_is_held_back_and_costs_no_cpu() {
+    let address = server();
+    let mut floods: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(address).unwrap())
+        .collect();
+    let written: Vec<usize> = floods
+        .iter_mut()
+        // Kernel buffers on loopback hold a few MB per connection; the server itself must
+        // stop at about one read buffer (128 KiB) and 16 queued requests.
+        .map(|flood| flood_until_the_server_stops_reading(flood, 64 << 20))
+        .collect();
+
+    // Stalled, the connections cost nothing: no busy polling of a full read buffer.
+    let cpu_before = process_cpu();
+    std::thread::sleep(Duration::from_secs(1));
+    let cpu = process_cpu() - cpu_before;
+    assert!(
+        cpu < Duration::from_millis(250),
+        "{cpu:?} of CPU in 1 s with 3 stalled connections"
+    );
+
+    // Everyone else is served meanwhile.
+    let started = Instant::now();
+    let health = raw_exchange(
+        address,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Once the client reads, answers flow again: back-pressure, not a dead connection.
+    let flood = &mut floods[0];
+    flood.set_nonblocking(false).unwrap();
+    flood
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buffer = vec![0; 1 << 20];
+    let mut answered = 0;
+    let mut unread = Vec::new();
+    // Far more answers than fit in the kernel's buffers when the server stopped reading (a few
+    // hundred of these): it reads on as answers are taken. (Not all of them: that would be a
+    // gigabyte to read, and the test above checks that every pipelined request is answered.)
+    let expected = (written[0] / OPENAPI.len()).min(5_000);
+    assert_eq!(expected, 5_000, "{} bytes written", written[0]);
+    while answered < expected {
+        let n = flood
+            .read(&mut buffer)
+            .unwrap_or_else(|e| panic!("{answered} of {expected} answers, then: {e}"));
+        assert!(n > 0, "the server closed the connection");
+        unread.extend_from_slice(&buffer[..n]);
+        answered += answers(&unread);
+        // Keep only a tail too short to hold a whole status line but long enough to hold the
+        // start of one cut in two.
+        unread.drain(..unread.len().saturating_sub(STATUS_LINE.len() - 1));
+    }
+}
