@@ -345,6 +345,12 @@ impl Poller {
         self.retry_after_failure(elapsed, retry_after)
     }
 
+    /// The wait the poll after a sleep ending at `wake_at` will ask for: `Some` if it will
+    /// long-poll. (What [`Poller::wake`] will decide then, told ahead for progress reports.)
+    pub fn wait_after_sleep(&self, wake_at: Duration) -> Option<Duration> {
+        self.long_poll_wait(self.elapsed(wake_at))
+    }
+
     /// Requests sent so far.
     pub fn attempts(&self) -> u32 {
         self.attempts

@@ -127,7 +127,7 @@ pub struct WaitProgress {
     pub elapsed: Duration,
     /// When the job is next asked about: `None` if the wait is over, zero if at once.
     pub next_poll_in: Option<Duration>,
-    /// The wait that next request asks for, if it long-polls.
+    /// The wait that next request asks for, if it long-polls (after a sleep too).
     pub next_poll_wait: Option<Duration>,
 }
 
@@ -583,7 +583,7 @@ fn observe(
     let failure = observation.failure_text();
     let action = entry.poller.observe(now, observation);
     let (next_poll_in, next_poll_wait) = match &action {
-        Action::Sleep(delay) => (Some(*delay), None),
+        Action::Sleep(delay) => (Some(*delay), entry.poller.wait_after_sleep(now + *delay)),
         Action::Poll { wait, .. } => (Some(Duration::ZERO), *wait),
         Action::Done(_) => (None, None),
     };

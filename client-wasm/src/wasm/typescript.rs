@@ -96,7 +96,7 @@ export interface StatusUpdate extends JobStatus {
   elapsedMs: number;
   /** Milliseconds until the next poll (0: at once); `null` when this status ends the wait. */
   nextPollInMs: number | null;
-  /** The wait the next poll asks the server to hold it (a long-poll), in ms; `null` for a plain poll. */
+  /** The wait the next poll (after `nextPollInMs`) asks the server to hold it (a long-poll), in ms; `null` for a plain poll. */
   nextPollWaitMs: number | null;
   /** `waitForAll` only: the job's place in `jobIds`. */
   index?: number;
