@@ -456,15 +456,21 @@ impl Watcher {
         self.jobs.iter_mut().find(|entry| entry.key == key)
     }
 
-    /// The answer to request `request` (ignored if it was cancelled). Returns what happened
-    /// to each job it carried; jobs whose wait is over are no longer watched.
-    pub fn on_answer(&mut self, now: Duration, request: RequestId, answer: Answer) -> Vec<Event> {
+    /// The answer to request `request` (ignored if it was cancelled). Reports what happened
+    /// to each job it carried to `report`; jobs whose wait is over are no longer watched.
+    pub fn on_answer(
+        &mut self,
+        now: Duration,
+        request: RequestId,
+        answer: Answer,
+        report: &mut dyn FnMut(Event),
+    ) {
         let Some(at) = self
             .in_flight
             .iter()
             .position(|flight| flight.id == request)
         else {
-            return Vec::new();
+            return;
         };
         let flight = self.in_flight.swap_remove(at);
         if flight.is_watch {
@@ -475,35 +481,26 @@ impl Watcher {
                     // No watch route: the same jobs, one request each, same attempt.
                     self.transport = Transport::PerJob;
                     self.put_back(&flight.jobs);
-                    return Vec::new();
+                    return;
                 }
                 Answer::Watch(Ok(_), _) => self.transport = Transport::Watch,
                 _ => {}
             }
         }
-        let mut events = Vec::new();
-        let mut untouched = Vec::new();
         for key in flight.jobs {
-            let Some(entry) = self.entry_mut(key) else {
+            let Some(at) = self.jobs.iter().position(|entry| entry.key == key) else {
                 continue;
             };
+            let entry = &mut self.jobs[at];
             match read_for(entry, &answer, flight.wait.is_none()) {
                 Some((observation, status)) => {
-                    events.extend(observe(entry, now, observation, status))
+                    if observe(entry, now, observation, status, report) {
+                        self.jobs.swap_remove(at);
+                    }
                 }
-                None => untouched.push(key),
+                None => self.put_back(&[key]),
             }
         }
-        self.put_back(&untouched);
-        let done: Vec<JobKey> = events
-            .iter()
-            .filter_map(|event| match event {
-                Event::Done { key, .. } => Some(*key),
-                _ => None,
-            })
-            .collect();
-        self.jobs.retain(|entry| !done.contains(&entry.key));
-        events
     }
 
     /// Jobs whose request ended without news for them: due again, with the same wait.
@@ -573,13 +570,15 @@ fn read_for(
     Some((status_observation(status, hints), Some(status.clone())))
 }
 
-/// Feeds one observation to a job's poller; the events it makes.
+/// Feeds one observation to a job's poller and reports the events it makes; whether the
+/// wait is over.
 fn observe(
     entry: &mut Entry,
     now: Duration,
     observation: Observation,
     status: Option<JobStatus>,
-) -> Vec<Event> {
+    report: &mut dyn FnMut(Event),
+) -> bool {
     let failure = observation.failure_text();
     let action = entry.poller.observe(now, observation);
     let (next_poll_in, next_poll_wait) = match &action {
@@ -594,15 +593,14 @@ fn observe(
         next_poll_wait,
     };
     let key = entry.key;
-    let mut events = Vec::new();
     if let Some(status) = status {
-        events.push(Event::Update {
+        report(Event::Update {
             key,
             status,
             progress,
         });
     } else if let (Some(error), Some(_)) = (failure, next_poll_in) {
-        events.push(Event::Retry {
+        report(Event::Retry {
             key,
             error,
             progress,
@@ -615,13 +613,16 @@ fn observe(
                 hold_until: wait.map(|wait| now + wait),
             }
         }
-        Action::Done(outcome) => events.push(Event::Done {
-            key,
-            outcome,
-            error_code: entry.error_code.take(),
-        }),
+        Action::Done(outcome) => {
+            report(Event::Done {
+                key,
+                outcome,
+                error_code: entry.error_code.take(),
+            });
+            return true;
+        }
     }
-    events
+    false
 }
 
 #[cfg(test)]

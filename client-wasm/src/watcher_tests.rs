@@ -163,11 +163,16 @@ fn run(watcher: &mut Watcher, server: &mut SimServer, until: Duration) -> Vec<(D
         pending.sort_by_key(|(at, ..)| *at);
         while pending.first().is_some_and(|(at, ..)| *at <= now) {
             let (_, id, answer, _) = pending.remove(0);
-            for event in watcher.on_answer(now, id, answer) {
-                events.push((now, event));
-            }
+            watcher.on_answer(now, id, answer, &mut |event| events.push((now, event)));
         }
     }
+    events
+}
+
+/// `on_answer`'s events as a list.
+fn feed(watcher: &mut Watcher, now: Duration, request: RequestId, answer: Answer) -> Vec<Event> {
+    let mut events = Vec::new();
+    watcher.on_answer(now, request, answer, &mut |event| events.push(event));
     events
 }
 
@@ -223,7 +228,7 @@ fn a_job_that_joins_while_a_watch_is_held_rides_a_new_one_at_once() {
     let plan = watcher.plan(Duration::ZERO);
     let (first, _) = plan.send[0].clone();
     let (at, answer) = server.answer(&plan.send[0].1, Duration::ZERO);
-    watcher.on_answer(at, first, answer);
+    feed(&mut watcher, at, first, answer);
     let plan = watcher.plan(secs(1));
     assert_eq!(plan.send.len(), 1);
     let (held_id, held) = plan.send[0].clone();
@@ -249,7 +254,7 @@ fn a_job_that_joins_while_a_watch_is_held_rides_a_new_one_at_once() {
     );
     let (quick_id, quick) = plan.send[0].clone();
     let (at, answer) = server.answer(&quick, secs(1));
-    watcher.on_answer(at, quick_id, answer);
+    feed(&mut watcher, at, quick_id, answer);
     // b may end within 0.75 s: it sleeps that long, then wants to be held, so the held
     // watch is sent again with both.
     assert_eq!(
@@ -356,7 +361,8 @@ fn an_answer_about_another_job_never_settles_the_wait() {
         progress: None,
         eta_ms: None,
     };
-    let events = watcher.on_answer(
+    let events = feed(
+        &mut watcher,
         ms(5),
         plan.send[0].0,
         Answer::Watch(
@@ -384,7 +390,8 @@ fn an_answer_about_another_job_never_settles_the_wait() {
         },
         "the default job"
     );
-    let events = watcher.on_answer(
+    let events = feed(
+        &mut watcher,
         ms(5),
         plan.send[0].0,
         Answer::Status(Ok(status.clone()), ReplyHints::default()),
@@ -398,7 +405,8 @@ fn an_answer_about_another_job_never_settles_the_wait() {
     watcher.transport = Transport::PerJob;
     let key = watcher.add(Duration::ZERO, Some("aa".into()), policy(), 1);
     let plan = watcher.plan(Duration::ZERO);
-    let events = watcher.on_answer(
+    let events = feed(
+        &mut watcher,
         ms(5),
         plan.send[0].0,
         Answer::Status(Ok(status), ReplyHints::default()),
@@ -440,7 +448,7 @@ fn a_malformed_watch_answer_is_retried_then_a_protocol_error_for_each_job() {
                 Err(Invalid::Malformed("not JSON".into())),
                 ReplyHints::default(),
             );
-            for event in watcher.on_answer(now, *id, answer) {
+            for event in feed(&mut watcher, now, *id, answer) {
                 if let Event::Done { outcome: done, .. } = event {
                     outcome = Some(done);
                 }

@@ -122,26 +122,25 @@ impl VideoTranslationClient {
         let ids: JsValue = job_ids.into();
         let ids = js_sys::Array::try_from(ids)
             .map_err(|_| errors::type_error("jobIds must be an array of job ids"))?;
-        let ids = ids
-            .iter()
-            .map(|id| match job_id_of(&id)? {
-                Some(id) => Ok(id),
-                None => Err(errors::type_error("jobIds must be non-empty strings")),
-            })
-            .collect::<Result<Vec<_>, JsValue>>()?;
         let options = WaitOptions::from_js(&optional(options))?;
+        // Every id is checked before any wait starts: a bad one starts none.
+        let mut checked = Vec::new();
+        for id in ids.iter() {
+            match job_id_of(&id)? {
+                Some(id) => checked.push(id),
+                None => return Err(errors::type_error("jobIds must be non-empty strings")),
+            }
+        }
         let group = Rc::new(Group {
-            total: ids.len() as u32,
+            total: checked.len() as u32,
             settled: Default::default(),
         });
         let waits = js_sys::Array::new();
-        for (index, id) in ids.into_iter().enumerate() {
+        for (index, id) in checked.into_iter().enumerate() {
             let (promise, resolve, reject) = promise_with_resolvers();
             let member = (Rc::clone(&group), index as u32);
-            self.hub.add(
-                Some(id),
-                handles(resolve, reject, options.clone(), Some(member)),
-            );
+            self.hub
+                .add(Some(id), handles(resolve, reject, options.clone(), Some(member)));
             waits.push(&promise);
         }
         Ok(Promise::all_settled(&waits))

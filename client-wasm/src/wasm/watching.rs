@@ -171,7 +171,11 @@ impl Hub {
     fn deliver_answers(&self) {
         let answers = std::mem::take(&mut *self.answers.borrow_mut());
         for (request, answer) in answers {
-            let events = self.watcher.borrow_mut().on_answer(now(), request, answer);
+            // Reported once the watcher is released: callbacks may start or abort waits.
+            let mut events = Vec::new();
+            self.watcher
+                .borrow_mut()
+                .on_answer(now(), request, answer, &mut |event| events.push(event));
             for event in events {
                 self.report(event);
             }
