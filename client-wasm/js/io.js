@@ -31,42 +31,106 @@ function bounded(ms, signal, onTimeout, body) {
   });
 }
 
+/** The most of an answer's body that is read: 1 MiB is generous for 1,000 watched jobs. */
+export const MAX_BODY_BYTES = 1 << 20;
+
 /**
- * One request through the global `fetch`, its body read in full. Resolves
- * `{ status, body, retryAfter, preferenceApplied }` (the two headers as strings or null);
- * rejects `{ kind: "timeout" | "aborted" | "network", message? }`. A timeout or an abort
- * cancels the request. Nothing is sent if `signal` has already fired.
+ * One request, its body read up to `MAX_BODY_BYTES`. `transport` is the client's
+ * `{ headers, fetch }` options: extra headers (an object, a `Headers`, or a function called
+ * before each request, sync or async, returning one) and a fetch-compatible function (the
+ * global `fetch` by default). Resolves `{ status, body, retryAfter, preferenceApplied }`
+ * (the two headers as strings or null); rejects `{ kind: "timeout" | "aborted" | "network"
+ * | "malformed" | "protocol", message? }`. A timeout or an abort cancels the request.
+ * Nothing is sent if `signal` has already fired.
  */
-export function exchange(method, url, jsonBody, timeoutMs, signal) {
+export function exchange(method, url, jsonBody, timeoutMs, signal, transport) {
   const controller = new AbortController();
   return bounded(
     timeoutMs,
     signal,
     (settle, _resolve, reject) => settle(reject, { kind: "timeout" }),
     (resolve, reject) => {
-      const headers = { accept: "application/json" };
-      if (jsonBody != null) headers["content-type"] = "application/json";
-      fetch(url, { method, headers, body: jsonBody ?? undefined, signal: controller.signal })
-        .then(async (response) => ({
-          status: response.status,
-          body: await response.text(),
-          retryAfter: response.headers.get("retry-after"),
-          preferenceApplied: response.headers.get("preference-applied"),
-        }))
-        .then(resolve, (error) => reject({ kind: "network", message: describe(error) }));
+      send(method, url, jsonBody, controller.signal, transport).then(resolve, (error) =>
+        reject(error?.kind ? error : { kind: "network", message: describe(error) }),
+      );
     },
   ).finally(() => controller.abort());
+}
+
+async function send(method, url, jsonBody, signal, transport) {
+  const extra = typeof transport?.headers === "function" ? await transport.headers() : transport?.headers;
+  const headers = new Headers(extra ?? undefined);
+  headers.set("accept", "application/json");
+  if (jsonBody != null) headers.set("content-type", "application/json");
+  const init = { method, headers, body: jsonBody ?? undefined, signal };
+  let response;
+  try {
+    response = await (transport?.fetch ? transport.fetch(url, init) : fetch(url, init));
+  } catch (error) {
+    // Node says why only in the cause; a redirect loop is the server's fault, not the network's.
+    if (/redirect/i.test(error?.cause?.message ?? "")) throw { kind: "protocol", message: describe(error) };
+    throw error;
+  }
+  if (response.redirected && new URL(response.url).origin !== new URL(url).origin) {
+    throw { kind: "protocol", message: `redirected to another origin: ${response.url}` };
+  }
+  return {
+    status: response.status,
+    body: await readBounded(response),
+    retryAfter: response.headers.get("retry-after"),
+    preferenceApplied: response.headers.get("preference-applied"),
+  };
+}
+
+/** The body as text, or `{ kind: "malformed" }` (the read cancelled) past `MAX_BODY_BYTES`. */
+async function readBounded(response) {
+  const tooLarge = () => ({ kind: "malformed", message: `the answer is larger than ${MAX_BODY_BYTES} bytes` });
+  if (Number(response.headers.get("content-length")) > MAX_BODY_BYTES) {
+    response.body?.cancel();
+    throw tooLarge();
+  }
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /**
  * The wake-up of a client's watch loop: `sleep(ms)` resolves after `ms` (never, if `ms` is
  * negative) or at the next `kick()`, whichever comes first; a kick with nobody asleep is kept
  * for the next `sleep`. Answers, new waits and aborts kick it.
+ *
+ * While the loop runs (`start()` to `stop()`), coming back online and a hidden page becoming
+ * visible kick it too, and mark the kick `urgent`: look at every job now. Windows and
+ * workers have `online`; only pages have `visibilitychange`; Node has neither.
  */
 export class Wakeup {
   constructor() {
     this.kicked = false;
+    this.urgent = false;
     this.wake = null;
+    this.onBack = () => {
+      if (globalThis.document?.visibilityState === "hidden") return;
+      this.urgent = true;
+      this.kick();
+    };
   }
 
   kick() {
@@ -85,6 +149,28 @@ export class Wakeup {
       };
       if (this.kicked) this.wake();
     });
+  }
+
+  /** Whether the last wake-up asked to look at every job now; clears it. */
+  takeUrgent() {
+    const urgent = this.urgent;
+    this.urgent = false;
+    return urgent;
+  }
+
+  /** The environment says it is offline (`navigator.onLine`; never in Node). */
+  offline() {
+    return globalThis.navigator?.onLine === false;
+  }
+
+  start() {
+    globalThis.addEventListener?.("online", this.onBack);
+    globalThis.document?.addEventListener("visibilitychange", this.onBack);
+  }
+
+  stop() {
+    globalThis.removeEventListener?.("online", this.onBack);
+    globalThis.document?.removeEventListener("visibilitychange", this.onBack);
   }
 
   /** Kicks when `signal` fires; returns the function that stops listening. */

@@ -40,7 +40,7 @@ impl Invalid {
     pub fn observation(self) -> Observation {
         match self {
             Invalid::Malformed(message) => Observation::Malformed(message),
-            Invalid::UnknownResult(message) => Observation::UnknownResult(message),
+            Invalid::UnknownResult(message) => Observation::NotTheContract(message),
         }
     }
 }
@@ -84,6 +84,12 @@ pub enum Answer {
     },
     /// No answer: the network failed.
     NetworkError(String),
+    /// An answer that could not be read: larger than the client reads (`MAX_BODY_BYTES` in
+    /// `js/io.js`). Retried once, like a malformed body.
+    Unreadable(String),
+    /// An answer that breaks the contract before its body is read: a redirect loop, or a
+    /// redirect to another origin.
+    Violation(String),
     /// No answer within the time allowed.
     TimedOut,
 }
@@ -116,6 +122,8 @@ pub fn failure_observation(answer: &Answer) -> Option<Observation> {
             retry_after: *retry_after,
         },
         Answer::NetworkError(message) => Observation::NetworkError(message.clone()),
+        Answer::Unreadable(message) => Observation::Malformed(message.clone()),
+        Answer::Violation(message) => Observation::NotTheContract(message.clone()),
         Answer::TimedOut => Observation::RequestTimedOut,
     })
 }

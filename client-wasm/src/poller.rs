@@ -78,9 +78,9 @@ pub enum Observation {
     /// A 2xx answer whose body is not a job status (not JSON, missing `result`, wrong types).
     /// Possibly a glitch (a proxy's page, a truncated body), so it is retried once.
     Malformed(String),
-    /// A well-formed status whose `result` is not one the contract knows: the server speaks
-    /// another version of the contract, which no retry will fix.
-    UnknownResult(String),
+    /// An answer that breaks the contract in a way no retry will fix: a `result` the
+    /// contract does not know, another job's status, a redirect loop or to another origin.
+    NotTheContract(String),
 }
 
 impl Observation {
@@ -93,7 +93,7 @@ impl Observation {
             } => Some(format!("HTTP {status}: {message}")),
             Observation::NetworkError(message)
             | Observation::Malformed(message)
-            | Observation::UnknownResult(message) => Some(message.clone()),
+            | Observation::NotTheContract(message) => Some(message.clone()),
             Observation::RequestTimedOut => Some("no answer within requestTimeoutMs".to_owned()),
         }
     }
@@ -340,7 +340,7 @@ impl Poller {
                 }
                 self.last_failure = Some(message);
             }
-            Observation::UnknownResult(message) => return self.fail(PollError::Protocol(message)),
+            Observation::NotTheContract(message) => return self.fail(PollError::Protocol(message)),
         }
         self.retry_after_failure(elapsed, retry_after)
     }
@@ -349,6 +349,16 @@ impl Poller {
     /// long-poll. (What [`Poller::wake`] will decide then, told ahead for progress reports.)
     pub fn wait_after_sleep(&self, wake_at: Duration) -> Option<Duration> {
         self.long_poll_wait(self.elapsed(wake_at))
+    }
+
+    /// Time left before the deadline (`max_wait`) at `now`; `None` without one.
+    pub fn time_left(&self, now: Duration) -> Option<Duration> {
+        self.remaining(self.elapsed(now))
+    }
+
+    /// The policy this wait runs under.
+    pub fn policy(&self) -> &PollPolicy {
+        &self.policy
     }
 
     /// Requests sent so far.
@@ -801,7 +811,7 @@ mod tests {
     #[test]
     fn an_unknown_result_fails_at_once_with_the_value() {
         let (polls, outcome) = run(exact_policy(), Duration::ZERO, |_| {
-            Observation::UnknownResult("unknown result \"done\"".into())
+            Observation::NotTheContract("unknown result \"done\"".into())
         });
         assert_eq!(polls.len(), 1);
         let Outcome::Failed(PollError::Protocol(message)) = outcome else {

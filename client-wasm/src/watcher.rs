@@ -35,6 +35,10 @@ pub const MAX_IDS_PER_WATCH: usize = 1000;
 /// page keeps the rest of the browser's six connections per origin for everything else.
 pub const MAX_HELD_WITHOUT_WATCH: usize = 2;
 
+/// How long past a wait's deadline its last request may still be answered: the wait
+/// settles by `maxWaitMs` plus this, however long `requestTimeoutMs` is.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(100);
+
 /// The shortest wait a held watch asks for: the rest of a job's wait, once it is this close
 /// to running out, is asked for as this (a wait of 0 would mean a plain poll).
 const SHORTEST_WAIT: Duration = Duration::from_millis(1);
@@ -255,6 +259,24 @@ impl Watcher {
         Some(request)
     }
 
+    /// How long request `request`, sent at `now`, may take: `requestTimeoutMs` on top of
+    /// its wait, but never past the deadline of a job it carries (plus [`DEADLINE_MARGIN`]).
+    pub fn request_timeout(&self, request: RequestId, now: Duration) -> Duration {
+        let Some(flight) = self.in_flight.iter().find(|flight| flight.id == request) else {
+            return Duration::ZERO;
+        };
+        let mut timeout = Duration::MAX;
+        for entry in flight.jobs.iter().filter_map(|key| self.entry(*key)) {
+            let usual = entry.poller.policy().request_timeout + flight.wait.unwrap_or_default();
+            let by_deadline = entry
+                .poller
+                .time_left(now)
+                .map_or(usual, |left| left + DEADLINE_MARGIN);
+            timeout = timeout.min(usual).min(by_deadline);
+        }
+        timeout
+    }
+
     /// Jobs watched.
     pub fn len(&self) -> usize {
         self.jobs.len()
@@ -271,6 +293,16 @@ impl Watcher {
             .iter()
             .filter(|flight| flight.wait.is_some())
             .count()
+    }
+
+    /// Ends every sleep now: the client came back online, or its page became visible, and
+    /// any job may have ended meanwhile. The next [`Watcher::plan`] asks about them all.
+    pub fn look_now(&mut self, now: Duration) {
+        for entry in &mut self.jobs {
+            if let State::Sleeping { until } = &mut entry.state {
+                *until = (*until).min(now);
+            }
+        }
     }
 
     /// What to do now: wakes the jobs whose sleep is over and sends what they ask for.
@@ -556,15 +588,16 @@ fn read_for(
             entry.error_code.clone_from(code);
             return Some((failure_observation(answer)?, None));
         }
-        Answer::NetworkError(_) | Answer::TimedOut => {
-            return Some((failure_observation(answer)?, None))
-        }
+        Answer::NetworkError(_)
+        | Answer::Unreadable(_)
+        | Answer::Violation(_)
+        | Answer::TimedOut => return Some((failure_observation(answer)?, None)),
     };
     if let (Some(asked), Some(answered)) = (entry.id.as_deref(), status.id.as_deref()) {
         if !same_id(asked, answered) {
             // Never resolve a wait with another job's result.
             let message = format!("asked for job {asked}, the answer is about job {answered}");
-            return Some((Observation::UnknownResult(message), None));
+            return Some((Observation::NotTheContract(message), None));
         }
     }
     Some((status_observation(status, hints), Some(status.clone())))

@@ -480,3 +480,56 @@ fn a_thousand_and_one_jobs_never_put_more_than_a_thousand_ids_in_a_watch() {
         .collect();
     assert_eq!(sizes, [1000, 1]);
 }
+
+#[test]
+fn no_request_outlives_the_deadline_of_a_job_it_carries() {
+    let mut watcher = Watcher::new();
+    let short = policy()
+        .with_max_wait(Some(secs(10)))
+        .with_request_timeout(secs(30));
+    watcher.add(Duration::ZERO, Some("a".into()), short, 1);
+    let plan = watcher.plan(Duration::ZERO);
+    let (id, _) = plan.send[0].clone();
+    assert_eq!(
+        watcher.request_timeout(id, Duration::ZERO),
+        secs(10) + DEADLINE_MARGIN
+    );
+    assert_eq!(
+        watcher.request_timeout(id, secs(9)),
+        secs(1) + DEADLINE_MARGIN
+    );
+    // Without a deadline, the usual limit.
+    let mut watcher = Watcher::new();
+    watcher.add(
+        Duration::ZERO,
+        Some("a".into()),
+        policy().with_request_timeout(secs(30)),
+        1,
+    );
+    let plan = watcher.plan(Duration::ZERO);
+    assert_eq!(
+        watcher.request_timeout(plan.send[0].0, Duration::ZERO),
+        secs(30)
+    );
+}
+
+#[test]
+fn look_now_ends_every_sleep() {
+    let mut server = SimServer::new(&[("a", 600_000), ("b", 600_000)]);
+    let mut watcher = Watcher::new();
+    for id in ["a", "b"] {
+        watcher.add(Duration::ZERO, Some(id.into()), policy(), 1);
+    }
+    let plan = watcher.plan(Duration::ZERO);
+    let (id, request) = plan.send[0].clone();
+    let (at, answer) = server.answer(&request, Duration::ZERO);
+    feed(&mut watcher, at, id, answer);
+    let plan = watcher.plan(ms(10));
+    assert!(plan.send.is_empty(), "both sleep: {plan:?}");
+    watcher.look_now(ms(20));
+    let plan = watcher.plan(ms(20));
+    let [(_, Request::Watch { ids, .. })] = plan.send.as_slice() else {
+        panic!("{plan:?}")
+    };
+    assert_eq!(ids.len(), 2, "both are asked about at once");
+}

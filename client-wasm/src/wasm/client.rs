@@ -11,7 +11,7 @@ use super::errors;
 use super::globals::{millis, now};
 use super::io::{Exchange, Failure};
 use super::js::{quoted, Fields};
-use super::options::{create_job_from_js, policy_from_js, WaitOptions};
+use super::options::{create_job_from_js, policy_from_js, transport_from_js, WaitOptions};
 use super::status::{parse_error_body, parse_status, status_to_js};
 use super::typescript::{
     optional, ClientOptionsArg, CreateJobArg, JobIdArg, JobIdsArg, WaitOptionsArg,
@@ -40,9 +40,11 @@ impl VideoTranslationClient {
         options: Option<ClientOptionsArg>,
     ) -> Result<VideoTranslationClient, JsValue> {
         let base_url = normalize_base_url(&base_url)?;
-        let policy = policy_from_js(&optional(options))?;
+        let options = optional(options);
+        let policy = policy_from_js(&options)?;
+        let transport = transport_from_js(&options)?;
         Ok(VideoTranslationClient {
-            hub: Rc::new(Hub::new(base_url, policy)),
+            hub: Rc::new(Hub::new(base_url, policy, transport)),
         })
     }
 
@@ -60,7 +62,7 @@ impl VideoTranslationClient {
     }
 
     /// Creates a simulated job (`POST /jobs`). Missing fields take the server's defaults.
-    #[wasm_bindgen(js_name = createJob, unchecked_return_type = "Promise<JobStatus>")]
+    #[wasm_bindgen(js_name = createJob, unchecked_return_type = "Promise<CreatedJob>")]
     pub fn create_job(&self, request: Option<CreateJobArg>) -> Promise {
         let hub = Rc::clone(&self.hub);
         future_to_promise(async move {
@@ -68,7 +70,7 @@ impl VideoTranslationClient {
             let json = js_sys::JSON::stringify(&wire_request(&body))?;
             let url = format!("{}{JOBS_PATH}", hub.base_url());
             let json = String::from(json);
-            request_status(&hub, "POST", &url, Some(&json)).await
+            request_status(&hub, "POST", &url, Some(&json), true).await
         })
     }
 
@@ -85,7 +87,7 @@ impl VideoTranslationClient {
                 ),
                 None => format!("{}/status", hub.base_url()),
             };
-            request_status(&hub, "GET", &url, None).await
+            request_status(&hub, "GET", &url, None, false).await
         })
     }
 
@@ -139,8 +141,10 @@ impl VideoTranslationClient {
         for (index, id) in checked.into_iter().enumerate() {
             let (promise, resolve, reject) = promise_with_resolvers();
             let member = (Rc::clone(&group), index as u32);
-            self.hub
-                .add(Some(id), handles(resolve, reject, options.clone(), Some(member)));
+            self.hub.add(
+                Some(id),
+                handles(resolve, reject, options.clone(), Some(member)),
+            );
             waits.push(&promise);
         }
         Ok(Promise::all_settled(&waits))
@@ -195,12 +199,14 @@ fn job_id_of(job_id: &JsValue) -> Result<Option<String>, JsValue> {
     }
 }
 
-/// One request whose success body is a status; any failure rejects at once.
+/// One request whose success body is a status (with an id, if `needs_id`); any failure
+/// rejects at once.
 async fn request_status(
     hub: &Hub,
     method: &'static str,
     url: &str,
     json_body: Option<&str>,
+    needs_id: bool,
 ) -> Result<JsValue, JsValue> {
     let timeout = hub.policy().request_timeout;
     let exchange = Exchange {
@@ -208,6 +214,7 @@ async fn request_status(
         url,
         json_body,
         timeout,
+        transport: hub.transport(),
     };
     let started = now();
     let reply = exchange.send(None).await.map_err(|failure| match failure {
@@ -221,6 +228,7 @@ async fn request_status(
             now().saturating_sub(started),
         ),
         Failure::Aborted => errors::aborted(None),
+        Failure::Unreadable(message) | Failure::Violation(message) => errors::protocol(&message),
     })?;
     if !(200..300).contains(&reply.status) {
         let (code, message) = parse_error_body(&reply.body);
@@ -230,6 +238,9 @@ async fn request_status(
         crate::answer::Invalid::Malformed(message)
         | crate::answer::Invalid::UnknownResult(message) => errors::protocol(&message),
     })?;
+    if needs_id && status.id.is_none() {
+        return Err(errors::protocol("the new job's status has no id"));
+    }
     Ok(status_to_js(&status))
 }
 

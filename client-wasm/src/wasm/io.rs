@@ -22,6 +22,7 @@ extern "C" {
         json_body: Option<&str>,
         timeout_ms: u32,
         signal: Option<&AbortSignal>,
+        transport: &JsValue,
     ) -> js_sys::Promise;
 
     /// A watch loop's wake-up (`js/io.js`): a sleep that a kick cuts short.
@@ -37,6 +38,22 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = sleep)]
     fn js_sleep(this: &Wakeup, ms: f64) -> js_sys::Promise;
+
+    /// Whether the last wake-up was a return online or to the page: look at every job now.
+    #[wasm_bindgen(method, js_name = takeUrgent)]
+    pub fn take_urgent(this: &Wakeup) -> bool;
+
+    /// The environment says it is offline.
+    #[wasm_bindgen(method)]
+    pub fn offline(this: &Wakeup) -> bool;
+
+    /// Listens for `online` and `visibilitychange` while the loop runs.
+    #[wasm_bindgen(method)]
+    pub fn start(this: &Wakeup);
+
+    /// Stops listening for them.
+    #[wasm_bindgen(method)]
+    pub fn stop(this: &Wakeup);
 
     /// Kicks when `signal` fires; returns the function that stops listening.
     #[wasm_bindgen(method)]
@@ -74,6 +91,10 @@ pub enum Failure {
     TimedOut,
     /// The caller's signal fired; the request was cancelled (or never sent).
     Aborted,
+    /// The answer could not be read: its body is larger than the client reads.
+    Unreadable(String),
+    /// The answer breaks the contract before its body: a redirect loop or to another origin.
+    Violation(String),
 }
 
 /// A request to send.
@@ -87,6 +108,8 @@ pub struct Exchange<'a> {
     pub json_body: Option<&'a str>,
     /// Limit for the whole exchange, body included.
     pub timeout: Duration,
+    /// The client's `{ headers, fetch }` options.
+    pub transport: &'a JsValue,
 }
 
 impl Exchange<'_> {
@@ -100,6 +123,7 @@ impl Exchange<'_> {
             self.json_body,
             timer_ms(self.timeout),
             signal,
+            self.transport,
         );
         match JsFuture::from(promise).await {
             Ok(reply) => Ok(read_reply(reply.unchecked_ref())),
@@ -130,10 +154,13 @@ fn read_failure(failure: &JsValue) -> Failure {
             .and_then(|failure| field(failure, key).ok().flatten())
             .and_then(|value| value.as_string())
     };
+    let message = || text("message").unwrap_or_else(|| "unknown error".to_owned());
     match text("kind").as_deref() {
         Some("timeout") => Failure::TimedOut,
         Some("aborted") => Failure::Aborted,
-        _ => Failure::Network(text("message").unwrap_or_else(|| "unknown error".to_owned())),
+        Some("malformed") => Failure::Unreadable(message()),
+        Some("protocol") => Failure::Violation(message()),
+        _ => Failure::Network(message()),
     }
 }
 

@@ -51,7 +51,9 @@ impl ClientOptions {
     }
 }
 
-const CLIENT_OPTION_NAMES: [&str; 10] = [
+const CLIENT_OPTION_NAMES: [&str; 12] = [
+    "headers",
+    "fetch",
     "initialDelayMs",
     "maxDelayMs",
     "backoffFactor",
@@ -63,6 +65,34 @@ const CLIENT_OPTION_NAMES: [&str; 10] = [
     "longPollWaitMs",
     "etaTolerance",
 ];
+
+/// The constructor's `headers` and `fetch` as the object `js/io.js` takes for every request,
+/// checked: `headers` an object or a function, `fetch` a function.
+pub fn transport_from_js(options: &JsValue) -> Result<JsValue, JsValue> {
+    let Some(object) = checked_object(options, "options", &CLIENT_OPTION_NAMES)? else {
+        return Ok(JsValue::UNDEFINED);
+    };
+    let headers = super::js::field(object, "headers")?;
+    if let Some(headers) = &headers {
+        if !headers.is_object() && !headers.is_function() {
+            return Err(errors::type_error(&format!(
+                "options: headers must be an object or a function returning one, got {}",
+                describe(headers)
+            )));
+        }
+    }
+    let fetch = super::js::field(object, "fetch")?;
+    if let Some(fetch) = fetch.as_ref().filter(|fetch| !fetch.is_function()) {
+        return Err(errors::type_error(&format!(
+            "options: fetch must be a function like the global fetch, got {}",
+            describe(fetch)
+        )));
+    }
+    Ok(super::js::Fields::new()
+        .set("headers", super::js::nullable(headers))
+        .set("fetch", super::js::nullable(fetch))
+        .into_value())
+}
 
 /// Reads the constructor's options into a validated policy.
 pub fn policy_from_js(options: &JsValue) -> Result<PollPolicy, JsValue> {

@@ -165,10 +165,23 @@ pub fn parse_error_body(body: &str) -> (Option<String>, String) {
             .and_then(|value| value.as_string())
     };
     match (text("code"), text("message")) {
-        (Some(code), Some(message)) => (Some(code), message),
+        (Some(code), Some(message)) => (Some(code), cut(message)),
         _ if body.trim().is_empty() => (None, "(empty body)".to_owned()),
         _ => (None, excerpt(body)),
     }
+}
+
+/// The longest server message carried into an error, in characters: enough for any honest
+/// message, and a 10 MB one does not become a 10 MB `error.message`.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+fn cut(message: String) -> String {
+    if message.chars().nth(MAX_MESSAGE_CHARS).is_none() {
+        return message;
+    }
+    let mut head: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    head.push('…');
+    head
 }
 
 /// The first 120 characters of a body, quoted, for error messages.

@@ -48,11 +48,26 @@ export interface JobStatus {
   etaMs: number | null;
 }
 
+/** A job just created: its status, whose `id` is always there. */
+export interface CreatedJob extends JobStatus {
+  id: string;
+}
+
+/** Extra request headers: an object, a `Headers`, or `[name, value]` pairs. */
+export type HeadersValue = Record<string, string> | Headers | ReadonlyArray<readonly [string, string]>;
+
 /**
  * Options of a `VideoTranslationClient`. Every field is optional; `undefined` or `null`
  * keeps the default. Defaults suit real translation jobs (minutes to tens of minutes).
  */
 export interface ClientOptions {
+  /**
+   * Extra headers for every request (e.g. `{ Authorization: "Bearer KEY" }`), or a function
+   * called before each request, sync or async, that returns them (for rotating tokens).
+   */
+  headers?: HeadersValue | (() => HeadersValue | Promise<HeadersValue>) | null;
+  /** A fetch-compatible function used for every request (proxies, tests, instrumentation). Default: the global `fetch`. */
+  fetch?: ((input: string, init: RequestInit) => Promise<Response>) | null;
   /** Gap after the first poll, in ms, before jitter. At least 1. Default 1000. */
   initialDelayMs?: number | null;
   /** Largest gap between polls, in ms, before jitter. Default 15000. */

@@ -62,6 +62,8 @@ struct Wait {
 pub struct Hub {
     base_url: String,
     policy: PollPolicy,
+    /// The client's `{ headers, fetch }`, for every request.
+    transport: JsValue,
     watcher: RefCell<Watcher>,
     waits: RefCell<Vec<Wait>>,
     in_flight: RefCell<Vec<(RequestId, AbortController)>>,
@@ -72,10 +74,11 @@ pub struct Hub {
 
 impl Hub {
     /// A hub for the server at `base_url` (normalized, no trailing slash).
-    pub fn new(base_url: String, policy: PollPolicy) -> Self {
+    pub fn new(base_url: String, policy: PollPolicy, transport: JsValue) -> Self {
         Hub {
             base_url,
             policy,
+            transport,
             watcher: RefCell::new(Watcher::new()),
             waits: RefCell::new(Vec::new()),
             in_flight: RefCell::new(Vec::new()),
@@ -93,6 +96,11 @@ impl Hub {
     /// The client's policy.
     pub fn policy(&self) -> &PollPolicy {
         &self.policy
+    }
+
+    /// The client's `{ headers, fetch }`.
+    pub fn transport(&self) -> &JsValue {
+        &self.transport
     }
 
     /// Starts watching job `id` (`None`: the server's default job); the wait settles
@@ -130,17 +138,28 @@ impl Hub {
     }
 
     async fn run(self: Rc<Self>) {
+        self.wakeup.start();
         loop {
             self.settle_aborted();
             self.deliver_answers();
             if self.watcher.borrow().is_empty() {
                 break;
             }
-            let plan = self.watcher.borrow_mut().plan(now());
-            let wake_in = plan.wake_in;
-            self.carry_out(plan);
+            if self.wakeup.take_urgent() {
+                self.watcher.borrow_mut().look_now(now());
+            }
+            // Offline, no attempt is spent: the loop sleeps until `online` kicks it.
+            let wake_in = if self.wakeup.offline() {
+                None
+            } else {
+                let plan = self.watcher.borrow_mut().plan(now());
+                let wake_in = plan.wake_in;
+                self.carry_out(plan);
+                wake_in
+            };
             self.wakeup.sleep(wake_in).await;
         }
+        self.wakeup.stop();
         self.running.set(false);
     }
 
@@ -326,19 +345,26 @@ impl Hub {
                 continue;
             };
             let signal = controller.signal();
+            let timeout = self.watcher.borrow().request_timeout(id, now());
             self.in_flight.borrow_mut().push((id, controller));
-            spawn_local(Rc::clone(self).send(id, request, signal));
+            spawn_local(Rc::clone(self).send(id, request, timeout, signal));
         }
     }
 
-    async fn send(self: Rc<Self>, id: RequestId, request: Request, signal: AbortSignal) {
+    async fn send(
+        self: Rc<Self>,
+        id: RequestId,
+        request: Request,
+        timeout: std::time::Duration,
+        signal: AbortSignal,
+    ) {
         let (url, body, is_watch) = self.http_request(&request);
         let exchange = Exchange {
             method: if is_watch { "POST" } else { "GET" },
             url: &url,
             json_body: body.as_deref(),
-            // A long-poll is allowed its wait on top of the usual limit.
-            timeout: self.policy.request_timeout + request.wait().unwrap_or_default(),
+            timeout,
+            transport: &self.transport,
         };
         let answer = match exchange.send(Some(&signal)).await {
             Ok(reply) => answer_of(reply, is_watch),
@@ -346,6 +372,8 @@ impl Hub {
             Err(Failure::Aborted) => return,
             Err(Failure::TimedOut) => Answer::TimedOut,
             Err(Failure::Network(message)) => Answer::NetworkError(message),
+            Err(Failure::Unreadable(message)) => Answer::Unreadable(message),
+            Err(Failure::Violation(message)) => Answer::Violation(message),
         };
         self.in_flight
             .borrow_mut()
