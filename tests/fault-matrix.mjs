@@ -104,6 +104,51 @@ export const ROWS = [
     expect: { error: "HttpError", status: code, code: "denied", requests: 1 },
   })),
   {
+    fault: "a status answer of 50 MB",
+    steps: [{ status: 200, bodyBytes: 50 * 1024 * 1024 }],
+    options: PLAIN,
+    expect: { error: "ProtocolError", requests: 2, message: /larger than 1048576 bytes/ },
+  },
+  {
+    fault: "a body that never ends",
+    steps: [{ status: 200, endless: true }],
+    options: PLAIN,
+    expect: { error: "ProtocolError", requests: 2, message: /larger than/ },
+  },
+  {
+    fault: "an error whose message is 200,000 characters",
+    steps: [{ status: 404, json: { error: { code: "denied", message: "x".repeat(200_000) } } }],
+    options: PLAIN,
+    expect: { error: "HttpError", status: 404, code: "denied", requests: 1, messageAtMost: 400 },
+  },
+  {
+    fault: "an answer about another job",
+    steps: [{ status: 200, json: { id: "another-job", result: "completed", progress: 1, eta_ms: 0 } }],
+    options: PLAIN,
+    expect: { error: "ProtocolError", requests: 1, message: /about job another-job/ },
+  },
+  {
+    fault: "a redirect to another job",
+    steps: [{ status: 307, headers: { location: "/jobs/other" } }, status("completed")],
+    options: PLAIN,
+    // Node follows it and finds another job's status; a browser shows no Location and stops.
+    expect: { error: "ProtocolError", requestsAtMost: 2, message: /about job other|redirect/ },
+  },
+  {
+    fault: "a redirect loop",
+    steps: [{ status: 307, headers: { location: "/jobs/job" } }],
+    options: PLAIN,
+    // Node follows the loop 3 times and stops; a browser shows no Location and stops at once.
+    expect: { error: "ProtocolError", requestsAtMost: 4, message: /redirect/ },
+  },
+  {
+    fault: "the last request at the deadline hangs",
+    steps: [status("pending"), { hang: true }],
+    options: { ...PLAIN, maxWaitMs: 1_000, requestTimeoutMs: 4_000 },
+    // Settles by maxWaitMs + the client's 100 ms margin, not by requestTimeoutMs.
+    expect: { error: "TimeoutError", settledMs: [1_000, 1_350] },
+  },
+  {
     fault: "maxWaitMs reached",
     steps: [status("pending")],
     options: { ...PLAIN, maxWaitMs: 1_000 },

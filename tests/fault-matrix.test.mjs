@@ -20,6 +20,8 @@ function check(row, seen, requests) {
   if (expect.code) assert.equal(seen.errorCode, expect.code, what);
   if (expect.message) assert.match(seen.errorMessage, expect.message, what);
   if (expect.requests !== undefined) assert.equal(requests.length, expect.requests, `${what}; requests: ${requests.length}`);
+  if (expect.requestsAtMost !== undefined) assert.ok(requests.length <= expect.requestsAtMost, `${what}; requests: ${requests.length}`);
+  if (expect.messageAtMost !== undefined) assert.ok(seen.errorMessage.length <= expect.messageAtMost, `message of ${seen.errorMessage.length} characters`);
   if (expect.retries !== undefined) assert.equal(seen.retries, expect.retries, what);
   for (const [i, [low, high]] of (expect.gapsMs ?? []).entries()) {
     const gap = requests[i + 1].at - requests[i].at;

@@ -5,6 +5,8 @@
 //   { status, json?, body?, headers? }  answer (json is serialized, body sent as is)
 //   { hang: true }                       never answer (the socket stays open until stop)
 //   { reset: true }                      drop the connection without an answer
+//   { status, endless: true }            a body that never ends (chunks until the caller leaves)
+//   { status, bodyBytes: n }             a body of n bytes of JSON whitespace then `{}`
 // A status body whose `id` is "job" answers for whichever job was asked for.
 // Every API request is recorded in `requests` with its arrival time (performance.now()).
 // `POST /jobs/watch` answers 404, unrecorded, as a server without watches does: the client
@@ -51,6 +53,10 @@ export async function startFaultServer({ port = 0 } = {}) {
     const step = steps[Math.min(requests.length - 1, steps.length - 1)];
     if (step.hang) return;
     if (step.reset) return request.socket.destroy();
+    if (step.endless || step.bodyBytes) {
+      response.writeHead(step.status, { ...CORS, "content-type": "application/json" });
+      return streamBody(response, step.endless ? Infinity : step.bodyBytes);
+    }
     const headers = { ...CORS, "cache-control": "no-store", ...step.headers };
     if (step.json !== undefined) {
       const asked = url.pathname.match(/^\/jobs\/([^/]+)$/)?.[1];
@@ -86,6 +92,21 @@ export async function startFaultServer({ port = 0 } = {}) {
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** Writes `bytes` of whitespace then `{}`, in 64 KiB chunks, as fast as the caller reads. */
+function streamBody(response, bytes) {
+  const chunk = Buffer.alloc(64 * 1024, " ");
+  let left = bytes;
+  const more = () => {
+    while (left > 0 && !response.destroyed) {
+      left -= chunk.length;
+      if (!response.write(chunk)) return response.once("drain", more);
+    }
+    if (!response.destroyed) response.end("{}");
+  };
+  response.on("close", () => (left = 0));
+  more();
 }
 
 function serveFile(response, root, relative) {

@@ -34,11 +34,15 @@ function bounded(ms, signal, onTimeout, body) {
 /** The most of an answer's body that is read: 1 MiB is generous for 1,000 watched jobs. */
 export const MAX_BODY_BYTES = 1 << 20;
 
+/** Redirects followed within the same origin, at most, for one request. */
+export const MAX_REDIRECTS = 3;
+
 /**
  * One request, its body read up to `MAX_BODY_BYTES`. `transport` is the client's
  * `{ headers, fetch }` options: extra headers (an object, a `Headers`, or a function called
  * before each request, sync or async, returning one) and a fetch-compatible function (the
- * global `fetch` by default). Resolves `{ status, body, retryAfter, preferenceApplied }`
+ * global `fetch` by default). Redirects within the base URL's origin are followed up to
+ * `MAX_REDIRECTS` times. Resolves `{ status, body, retryAfter, preferenceApplied }`
  * (the two headers as strings or null); rejects `{ kind: "timeout" | "aborted" | "network"
  * | "malformed" | "protocol", message? }`. A timeout or an abort cancels the request.
  * Nothing is sent if `signal` has already fired.
@@ -62,24 +66,33 @@ async function send(method, url, jsonBody, signal, transport) {
   const headers = new Headers(extra ?? undefined);
   headers.set("accept", "application/json");
   if (jsonBody != null) headers.set("content-type", "application/json");
-  const init = { method, headers, body: jsonBody ?? undefined, signal };
-  let response;
-  try {
-    response = await (transport?.fetch ? transport.fetch(url, init) : fetch(url, init));
-  } catch (error) {
-    // Node says why only in the cause; a redirect loop is the server's fault, not the network's.
-    if (/redirect/i.test(error?.cause?.message ?? "")) throw { kind: "protocol", message: describe(error) };
-    throw error;
+  let target = url;
+  for (let hop = 0; ; hop += 1) {
+    // Redirects are followed here, not by fetch: a loop or a hop to another origin is the
+    // server's fault, to report at once rather than retry (fetch would follow 20 hops, and
+    // a browser would report the loop as a network error).
+    // The same request at the new place (as 307 and 308 ask; a status API has no use for
+    // the older codes' switch to GET).
+    const init = { method, headers, body: jsonBody ?? undefined, signal, redirect: "manual" };
+    const response = await (transport?.fetch ? transport.fetch(target, init) : fetch(target, init));
+    if (response.type === "opaqueredirect") {
+      throw { kind: "protocol", message: `${target} answered with a redirect, which a browser does not show where to` };
+    }
+    const location = response.status >= 300 && response.status < 400 ? response.headers.get("location") : null;
+    if (location === null) {
+      return {
+        status: response.status,
+        body: await readBounded(response),
+        retryAfter: response.headers.get("retry-after"),
+        preferenceApplied: response.headers.get("preference-applied"),
+      };
+    }
+    response.body?.cancel();
+    const next = new URL(location, target);
+    if (next.origin !== new URL(url).origin) throw { kind: "protocol", message: `redirected to another origin: ${next.href}` };
+    if (hop === MAX_REDIRECTS) throw { kind: "protocol", message: `more than ${MAX_REDIRECTS} redirects, the last to ${next.href}` };
+    target = next.href;
   }
-  if (response.redirected && new URL(response.url).origin !== new URL(url).origin) {
-    throw { kind: "protocol", message: `redirected to another origin: ${response.url}` };
-  }
-  return {
-    status: response.status,
-    body: await readBounded(response),
-    retryAfter: response.headers.get("retry-after"),
-    preferenceApplied: response.headers.get("preference-applied"),
-  };
 }
 
 /** The body as text, or `{ kind: "malformed" }` (the read cancelled) past `MAX_BODY_BYTES`. */
