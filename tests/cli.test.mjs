@@ -3,6 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import { startFaultServer } from "./fault-server.mjs";
 import { removeScratch, run, scratchProject, startServer } from "./helpers.mjs";
 
 let server;
@@ -34,8 +35,10 @@ async function closedPort() {
   return port;
 }
 
+// Jobs of 4 s: npx takes a second or more to start on a busy 2-core machine, and the job
+// must still be pending at the first poll for these tests to see a pending line.
 test("a completed job exits 0, printing one line per poll when not on a terminal", async () => {
-  const id = await createJob({ duration_ms: 800 });
+  const id = await createJob({ duration_ms: 4000 });
   const { code, stdout, stderr } = await status(server.url, id);
   assert.equal(code, 0, stderr);
   const lines = stdout.trim().split("\n");
@@ -68,7 +71,7 @@ test("without a job id it watches the server's default job", async () => {
 });
 
 test("on a terminal it draws a progress bar that redraws in place", async () => {
-  const id = await createJob({ duration_ms: 800 });
+  const id = await createJob({ duration_ms: 4000 });
   // script(1) runs the tool on a pseudo-terminal, as a person at a shell would.
   const command = `npx --no-install video-translation-status ${server.url} ${id}`;
   const { code, stdout } = await run("script", ["-qec", command, "/dev/null"], { cwd: project, timeout: 60_000 });
@@ -106,6 +109,8 @@ test("bad arguments exit 64 with a message that names the problem", async () => 
     [["--timeout", "soon", server.url], /--timeout must be a number of seconds/],
     [["--nope", server.url], /Unknown option '--nope'/],
     [[server.url, "a", "b"], /expected <server-url> \[job-id\], got 3 arguments/],
+    [["--header", "no colon", server.url], /--header must look like 'Name: value'/],
+    [["--header", "bad name: 1", server.url], /is not a valid HTTP header/],
   ];
   for (const [args, message] of cases) {
     const { code, stdout, stderr } = await status(...args);
@@ -127,4 +132,23 @@ test("an unreachable server or an unknown job exits 3 at once, saying which", as
   const unknown = await status(server.url, "0123456789abcdef0123456789abcdef");
   assert.equal(unknown.code, 3);
   assert.match(unknown.stderr, /has no job 0123456789abcdef0123456789abcdef/);
+});
+
+test("--header and VTS_API_KEY go with every request", async () => {
+  const recorder = await startFaultServer();
+  try {
+    const { code, stderr } = await run(
+      "npx",
+      ["--no-install", "video-translation-status", "--header", "X-Trace: run-7", recorder.url, "job"],
+      { cwd: project, timeout: 60_000, env: { ...process.env, VTS_API_KEY: "secret-key" } },
+    );
+    assert.equal(code, 0, stderr);
+    assert.ok(recorder.requests.length >= 2, "the first look, then the watch");
+    for (const request of recorder.requests) {
+      assert.equal(request.headers.authorization, "Bearer secret-key", request.path);
+      assert.equal(request.headers["x-trace"], "run-7", request.path);
+    }
+  } finally {
+    await recorder.stop();
+  }
 });

@@ -49,7 +49,7 @@ export async function startFaultServer({ port = 0 } = {}) {
       response.writeHead(404, { ...CORS, "content-type": "application/json" });
       return response.end(JSON.stringify({ error: { code: "not_found", message: "no watches here" } }));
     }
-    requests.push({ method: request.method, path: url.pathname + url.search, at: performance.now() });
+    requests.push({ method: request.method, path: url.pathname + url.search, headers: request.headers, at: performance.now() });
     const step = steps[Math.min(requests.length - 1, steps.length - 1)];
     if (step.hang) return;
     if (step.reset) return request.socket.destroy();

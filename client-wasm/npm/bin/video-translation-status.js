@@ -17,11 +17,16 @@ Without a job id it watches the server's default job (GET /status).
 
 Options:
   --timeout <seconds>   give up after this long (default: 7200, two hours)
+  --header 'Name: value'
+                        send this header with every request (repeatable)
   --json                print one JSON object per line (updates, retries, the end)
   -h, --help            show this help
   -v, --version         show the version
 
 Output: a progress bar on a terminal, one line per poll otherwise.
+
+Environment:
+  VTS_API_KEY           sent as "Authorization: Bearer <key>" (a --header Authorization wins)
 
 Exit codes:
   0    the job completed
@@ -47,6 +52,7 @@ function parseCommandLine(argv) {
       allowPositionals: true,
       options: {
         timeout: { type: "string" },
+        header: { type: "string", multiple: true, default: [] },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "v", default: false },
@@ -86,13 +92,31 @@ function parseCommandLine(argv) {
     maxWaitMs = seconds * 1000;
   }
   if (jobId !== undefined && jobId.trim() === "") usageError("the job id is empty");
-  return { serverUrl, jobId, maxWaitMs, json: values.json };
+  return { serverUrl, jobId, maxWaitMs, json: values.json, headers: headersFrom(values.header) };
+}
+
+/** `--header 'Name: value'` options, and `VTS_API_KEY` as a bearer token unless one is given. */
+function headersFrom(lines) {
+  const headers = new Headers();
+  const apiKey = process.env.VTS_API_KEY?.trim();
+  if (apiKey) headers.set("authorization", `Bearer ${apiKey}`);
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).trim();
+    if (colon < 1 || name === "") usageError(`--header must look like 'Name: value', got ${JSON.stringify(line)}`);
+    try {
+      headers.set(name, line.slice(colon + 1).trim());
+    } catch {
+      usageError(`--header ${JSON.stringify(line)} is not a valid HTTP header`);
+    }
+  }
+  return headers;
 }
 
 async function main() {
   const options = parseCommandLine(process.argv.slice(2));
   initSync({ module: readFileSync(new URL("../video_translation_client_bg.wasm", import.meta.url)) });
-  const client = new VideoTranslationClient(options.serverUrl, { maxWaitMs: options.maxWaitMs });
+  const client = new VideoTranslationClient(options.serverUrl, { maxWaitMs: options.maxWaitMs, headers: options.headers });
   const display = options.json
     ? new JsonDisplay(process.stdout)
     : process.stdout.isTTY
