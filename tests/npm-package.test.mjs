@@ -19,6 +19,7 @@ import init, {
   initSync,
   VideoTranslationClient,
   type ClientOptions,
+  type CreatedJob,
   type CreateJobOptions,
   type JobResult,
   type JobStatus,
@@ -27,16 +28,35 @@ import init, {
   type VideoTranslationError,
   type WaitOptions,
   type WaitResult,
+  type WaitSettled,
 } from "video-translation-client";
 
 export async function watch(baseUrl: string, bytes: Uint8Array): Promise<string> {
   initSync({ module: bytes });
   void init;
-  const options: ClientOptions = { initialDelayMs: 50, maxDelayMs: 200, jitter: 0, maxAttempts: 10, maxWaitMs: 5_000, adaptive: false };
+  let token = 0;
+  const fetched: string[] = [];
+  const options: ClientOptions = {
+    initialDelayMs: 50, maxDelayMs: 200, jitter: 0, maxAttempts: 10, maxWaitMs: 5_000, adaptive: false,
+    // A bearer token that rotates: asked for before each request.
+    headers: async () => ({ Authorization: \`Bearer token-\${++token}\` }),
+    fetch: (input: string, init: RequestInit) => {
+      fetched.push(input);
+      return fetch(input, init);
+    },
+  };
+  const fixed: ClientOptions = { headers: { Authorization: "Bearer KEY" } };
+  void fixed;
   const client = new VideoTranslationClient(baseUrl, options);
   const request: CreateJobOptions = { durationMs: 100, outcome: "completed", estimateMs: 100 };
-  const created: JobStatus = await client.createJob(request);
-  const id: string | null = created.id;
+  const created: CreatedJob = await client.createJob(request);
+  const id: string = created.id;
+  const status: JobStatus = created;
+  void status;
+  const all: WaitSettled[] = await client.waitForAll([id], { onUpdate: (u: StatusUpdate) => void u.index });
+  if (all[0].status === "fulfilled" && fetched.length === 0) return "the custom fetch was not used";
+  const held: number = client.heldRequests;
+  void held;
   const seen: JobResult[] = [];
   const wait: WaitOptions = {
     onUpdate: (update: StatusUpdate) => {
@@ -50,7 +70,7 @@ export async function watch(baseUrl: string, bytes: Uint8Array): Promise<string>
     signal: new AbortController().signal,
   };
   try {
-    const outcome: WaitResult = await client.waitForCompletion(id ?? undefined, wait);
+    const outcome: WaitResult = await client.waitForCompletion(id, wait);
     const result: "completed" | "error" = outcome.result;
     return \`\${result} \${outcome.attempts} \${outcome.elapsedMs} \${outcome.status?.result ?? "none"}\`;
   } catch (caught) {
@@ -77,6 +97,8 @@ const WRONG_USES = {
   "an outcome that does not exist": `new VideoTranslationClient("http://x").createJob({ outcome: "done" });`,
   "progress used as a string": `new VideoTranslationClient("http://x").waitForCompletion("id", { onUpdate: (u) => u.progress.toUpperCase() });`,
   "status read before narrowing": `declare const e: VideoTranslationError; const s: number = e.status;`,
+  "headers that are not headers": `new VideoTranslationClient("http://x", { headers: 42 });`,
+  "a fetch that takes nothing like fetch": `new VideoTranslationClient("http://x", { fetch: (n: number) => n });`,
 };
 
 before(async () => {
