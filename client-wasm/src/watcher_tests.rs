@@ -221,7 +221,7 @@ fn many_jobs_share_one_held_watch_and_each_end_is_seen_at_once() {
 
 #[test]
 fn a_job_that_joins_while_a_watch_is_held_rides_a_new_one_at_once() {
-    let mut server = SimServer::new(&[("a", 60_000), ("b", 2_000)]);
+    let server = SimServer::new(&[("a", 60_000), ("b", 2_000)]);
     let mut watcher = Watcher::new();
     let a = watcher.add(Duration::ZERO, Some("a".into()), policy(), 1);
     // a: plain poll at 0, sleeps 1 s (the first gap), then is held.
@@ -515,7 +515,7 @@ fn no_request_outlives_the_deadline_of_a_job_it_carries() {
 
 #[test]
 fn look_now_ends_every_sleep() {
-    let mut server = SimServer::new(&[("a", 600_000), ("b", 600_000)]);
+    let server = SimServer::new(&[("a", 600_000), ("b", 600_000)]);
     let mut watcher = Watcher::new();
     for id in ["a", "b"] {
         watcher.add(Duration::ZERO, Some(id.into()), policy(), 1);

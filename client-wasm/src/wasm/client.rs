@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::errors;
@@ -16,7 +17,7 @@ use super::status::{parse_error_body, parse_status, status_to_js};
 use super::typescript::{
     optional, ClientOptionsArg, CreateJobArg, JobIdArg, JobIdsArg, WaitOptionsArg,
 };
-use super::watching::{promise_with_resolvers, Group, Hub, WaitHandles};
+use super::watching::{promise_with_resolvers, Group, Hub, Member, WaitHandles};
 use crate::number_text::number_text;
 use video_translation_protocol::{CreateJob, DEFAULT_JOB_ID, JOBS_PATH};
 
@@ -122,8 +123,10 @@ impl VideoTranslationClient {
         options: Option<WaitOptionsArg>,
     ) -> Result<Promise, JsValue> {
         let ids: JsValue = job_ids.into();
-        let ids = js_sys::Array::try_from(ids)
-            .map_err(|_| errors::type_error("jobIds must be an array of job ids"))?;
+        if !js_sys::Array::is_array(&ids) {
+            return Err(errors::type_error("jobIds must be an array of job ids"));
+        }
+        let ids: js_sys::Array = ids.unchecked_into();
         let options = WaitOptions::from_js(&optional(options))?;
         // Every id is checked before any wait starts: a bad one starts none.
         let mut checked = Vec::new();
@@ -155,7 +158,7 @@ fn handles(
     resolve: js_sys::Function,
     reject: js_sys::Function,
     options: WaitOptions,
-    group: Option<(Rc<Group>, u32)>,
+    group: Option<Member>,
 ) -> WaitHandles {
     WaitHandles {
         resolve,

@@ -23,6 +23,9 @@ use crate::poller::Outcome;
 use crate::watcher::{Event, JobKey, Plan, Request, RequestId, WaitProgress, Watcher};
 use video_translation_protocol::{format_wait, JOBS_PATH, WAIT_PARAM};
 
+/// A wait's place in a `waitForAll` set: the set, and the index of its job.
+pub type Member = (Rc<Group>, u32);
+
 /// The callbacks and promise of one wait.
 #[derive(Debug)]
 pub struct WaitHandles {
@@ -37,7 +40,7 @@ pub struct WaitHandles {
     /// Its `AbortSignal`.
     pub signal: Option<AbortSignal>,
     /// The set it belongs to (`waitForAll`), and its place in it.
-    pub group: Option<(Rc<Group>, u32)>,
+    pub group: Option<Member>,
 }
 
 /// A set of waits started together by `waitForAll`: its updates say how far the set is.
@@ -215,7 +218,7 @@ impl Hub {
                 };
                 let update = with_progress(status_fields(&status), &progress);
                 self.remember(key, status);
-                self.call(key, callback.as_ref(), group, update);
+                self.call(key, &callback, group, update);
             }
             Event::Retry {
                 key,
@@ -225,7 +228,7 @@ impl Hub {
                 if let Some((callback, group)) = self.callback_of(key, |handles| &handles.on_retry)
                 {
                     let retry = with_progress(Fields::new().set("error", error), &progress);
-                    self.call(key, callback.as_ref(), group, retry);
+                    self.call(key, &callback, group, retry);
                 }
             }
             Event::Done {
@@ -270,11 +273,11 @@ impl Hub {
         &self,
         key: JobKey,
         pick: impl Fn(&WaitHandles) -> &Option<Function>,
-    ) -> Option<(Option<Function>, Option<(Rc<Group>, u32)>)> {
+    ) -> Option<(Function, Option<Member>)> {
         let waits = self.waits.borrow();
         let wait = waits.iter().find(|wait| wait.key == key)?;
         let callback = pick(&wait.handles).clone()?;
-        Some((Some(callback), wait.handles.group.clone()))
+        Some((callback, wait.handles.group.clone()))
     }
 
     fn remember(&self, key: JobKey, status: JobStatus) {
@@ -289,14 +292,7 @@ impl Hub {
     }
 
     /// Calls a user callback; what it throws rejects that wait, so bugs in it are not hidden.
-    fn call(
-        &self,
-        key: JobKey,
-        callback: Option<&Function>,
-        group: Option<(Rc<Group>, u32)>,
-        argument: Fields,
-    ) {
-        let Some(callback) = callback else { return };
+    fn call(&self, key: JobKey, callback: &Function, group: Option<Member>, argument: Fields) {
         let argument = match group {
             Some((group, index)) => argument
                 .set("index", index)
