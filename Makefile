@@ -50,15 +50,15 @@ pkg: tools ## Build the npm package into client-wasm/pkg
 test-rust: ## cargo tests: the poller, the protocol, the server's handlers
 	cargo test --workspace
 
-test-docs: ## cargo doc for every crate (and the wasm API), warnings as errors
+test-docs: tools ## cargo doc for every crate (and the wasm API), warnings as errors
 	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 	RUSTDOCFLAGS="-D warnings" cargo doc -p video-translation-client --no-deps --target wasm32-unknown-unknown
 
-test-wasm: ## wasm-pack test in headless Chromium against a real server
+test-wasm: tools browser-tools ## wasm-pack test in headless Chromium against a real server
 	cargo build -p video-translation-server
 	scripts/with-server.sh wasm-pack test --headless --chrome --mode no-install client-wasm
 
-test-e2e: ## node:test suites: real server binary, real package, Node and Chromium
+test-e2e: browser-tools pkg ## node:test suites: real server binary, real package, Node and Chromium
 	cargo build -p video-translation-server
 	# The files by name: Node 21 and later read a directory argument differently (nodejs/node#50219).
 	node --test --test-concurrency=1 tests/*.test.mjs
