@@ -1,0 +1,49 @@
+// A page that goes offline while it watches a job (Playwright's context.setOffline, which
+// sets navigator.onLine and fires `offline` and `online`): no attempt is spent while offline,
+// and the end is seen as soon as the page is back.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { launchChromium, startServer } from "./helpers.mjs";
+
+let server;
+let context;
+let page;
+
+before(async () => {
+  server = await startServer();
+  context = await launchChromium();
+  page = await context.newPage();
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => document.body.dataset.ready === "true");
+});
+after(async () => {
+  await context?.close();
+  await server?.stop();
+});
+
+test("offline, at most one request; back online, the end is seen within 300 ms", async () => {
+  // Plain backoff with gaps of 200 to 400 ms: offline for 4 s, it would make about ten.
+  const started = await page.evaluate(async () => {
+    const { VideoTranslationClient } = await import("/pkg/video_translation_client.js");
+    const client = new VideoTranslationClient(location.origin, { adaptive: false, initialDelayMs: 200, maxDelayMs: 400, jitter: 0 });
+    const job = await client.createJob({ durationMs: 2500 });
+    window.watching = client.waitForCompletion(job.id).then((outcome) => ({ outcome, at: performance.now() }));
+    return { id: job.id, at: performance.now() };
+  });
+  const requests = [];
+  page.on("request", (request) => request.url().includes("/jobs/") && requests.push({ url: request.url(), at: Date.now() }));
+
+  await page.waitForTimeout(500);
+  await context.setOffline(true);
+  const offlineAt = Date.now();
+  await page.waitForTimeout(4_000); // the job ends 2.5 s after its start, while offline
+  const sentOffline = requests.filter((request) => request.at >= offlineAt).length;
+  const onlineAt = await page.evaluate(() => performance.now());
+  await context.setOffline(false);
+
+  const { outcome, at } = await page.evaluate(() => window.watching);
+  assert.equal(outcome.result, "completed");
+  assert.ok(sentOffline <= 1, `${sentOffline} requests while offline`);
+  assert.ok(at - onlineAt <= 300, `the end was seen ${Math.round(at - onlineAt)} ms after coming back`);
+  assert.ok(at - started.at >= 2_500, "not before the job ended");
+});
