@@ -1,4 +1,4 @@
-// A page that goes offline while it watches a job (Playwright's context.setOffline, which
+// A page that goes offline, or is hidden, while it watches a job (Playwright's context.setOffline, which
 // sets navigator.onLine and fires `offline` and `online`): no attempt is spent while offline,
 // and the end is seen as soon as the page is back.
 import { after, before, test } from "node:test";
@@ -46,4 +46,26 @@ test("offline, at most one request; back online, the end is seen within 300 ms",
   assert.ok(sentOffline <= 1, `${sentOffline} requests while offline`);
   assert.ok(at - onlineAt <= 300, `the end was seen ${Math.round(at - onlineAt)} ms after coming back`);
   assert.ok(at - started.at >= 2_500, "not before the job ended");
+});
+
+test("a page that becomes visible during a long sleep looks at once", async () => {
+  // A first gap of 20 s: without the look on becoming visible, the end would wait for it.
+  const started = await page.evaluate(async () => {
+    const { VideoTranslationClient } = await import("/pkg/video_translation_client.js");
+    const client = new VideoTranslationClient(location.origin, { adaptive: false, initialDelayMs: 20_000, maxDelayMs: 20_000, jitter: 0 });
+    const job = await client.createJob({ durationMs: 1000 });
+    window.watching = client.waitForCompletion(job.id).then((outcome) => ({ outcome, at: performance.now() }));
+    return performance.now();
+  });
+  await page.waitForTimeout(1_500);
+  // The tab comes back to the front (headless Chromium has no tabs to switch: told by hand).
+  const shownAt = await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    return performance.now();
+  });
+  const { outcome, at } = await page.evaluate(() => window.watching);
+  assert.equal(outcome.result, "completed");
+  assert.ok(at - shownAt <= 300, `seen ${Math.round(at - shownAt)} ms after the page was shown`);
+  assert.ok(at - started < 5_000);
 });
