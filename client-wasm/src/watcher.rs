@@ -11,7 +11,8 @@
 //! - all the jobs that want to long-poll share **one** held watch. A job that joins while it
 //!   is held has it cancelled and sent again with the newcomer (one request more for the
 //!   jobs already in it, which does not count as an attempt of theirs: the new request
-//!   goes on with the same wait);
+//!   goes on with the same wait). Newcomers within [`JOIN_EVERY`] of the last sending join
+//!   together, so a crowd of jobs costs a few re-sends a second at most;
 //! - the jobs that want a plain poll (a new wait, a retry, a sleep over) share a watch
 //!   without a wait, answered at once;
 //! - a held watch answered because another job ended goes on for the rest.
@@ -38,6 +39,11 @@ pub const MAX_HELD_WITHOUT_WATCH: usize = 2;
 /// How long past a wait's deadline its last request may still be answered: the wait
 /// settles by `maxWaitMs` plus this, however long `requestTimeoutMs` is.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(100);
+
+/// A held watch is sent again to take in newcomers at most this often: jobs that want to
+/// join within this time join together, so many jobs waking one by one cost a few re-sends a
+/// second, not one each. A newcomer is unwatched for this long at most.
+pub const JOIN_EVERY: Duration = Duration::from_millis(200);
 
 /// The shortest wait a held watch asks for: the rest of a job's wait, once it is this close
 /// to running out, is asked for as this (a wait of 0 would mean a plain poll).
@@ -182,6 +188,7 @@ struct InFlight {
     jobs: Vec<JobKey>,
     is_watch: bool,
     wait: Option<Duration>,
+    sent_at: Duration,
 }
 
 /// Every wait of one client. See the [module docs](self).
@@ -321,9 +328,11 @@ impl Watcher {
             }
         }
         self.plan_single_requests(now, &mut plan);
-        if self.transport != Transport::PerJob {
-            self.plan_watches(now, &mut plan);
-        }
+        let rejoin_in = if self.transport != Transport::PerJob {
+            self.plan_watches(now, &mut plan)
+        } else {
+            None
+        };
         plan.wake_in = self
             .jobs
             .iter()
@@ -331,6 +340,7 @@ impl Watcher {
                 State::Sleeping { until } => Some(until.saturating_sub(now)),
                 _ => None,
             })
+            .chain(rejoin_in)
             .min();
         plan
     }
@@ -359,13 +369,14 @@ impl Watcher {
                 wait,
             };
             let key = entry.key;
-            let id = self.start_request(vec![key], false, wait, hold_until);
+            let id = self.start_request(vec![key], false, wait, hold_until, now);
             plan.send.push((id, request));
         }
     }
 
     /// The shared watches: one at once for the plain polls, one held for the long-polls.
-    fn plan_watches(&mut self, now: Duration, plan: &mut Plan) {
+    /// Returns when to plan again for newcomers that wait to join the held watch.
+    fn plan_watches(&mut self, now: Duration, plan: &mut Plan) -> Option<Duration> {
         let transport = self.transport;
         let due = |entry: &Entry, held: bool| {
             entry.watchable(transport)
@@ -379,19 +390,24 @@ impl Watcher {
             .collect();
         for chunk in quick.chunks(MAX_IDS_PER_WATCH) {
             let ids = self.ids(chunk);
-            let id = self.start_request(chunk.to_vec(), true, None, None);
+            let id = self.start_request(chunk.to_vec(), true, None, None, now);
             plan.send.push((id, Request::Watch { ids, wait: None }));
         }
 
         if !self.jobs.iter().any(|entry| due(entry, true)) {
-            return;
+            return None;
         }
-        // Joining the held watch: cancel it and send it again with the newcomers.
+        // Joining the held watch: cancel it and send it again with the newcomers, unless it
+        // was sent a moment ago (they join it together a little later).
         if let Some(at) = self
             .in_flight
             .iter()
             .position(|flight| flight.is_watch && flight.wait.is_some())
         {
+            let rejoin_at = self.in_flight[at].sent_at + JOIN_EVERY;
+            if rejoin_at > now {
+                return Some(rejoin_at - now);
+            }
             let flight = self.in_flight.swap_remove(at);
             plan.cancel.push(flight.id);
             for key in flight.jobs {
@@ -419,7 +435,7 @@ impl Watcher {
         let wait = first_end.saturating_sub(now).max(SHORTEST_WAIT);
         let keys: Vec<JobKey> = held.iter().map(|(key, _)| *key).collect();
         let ids = self.ids(&keys);
-        let id = self.start_request_keeping_holds(keys, wait);
+        let id = self.start_request_keeping_holds(keys, wait, now);
         plan.send.push((
             id,
             Request::Watch {
@@ -427,6 +443,7 @@ impl Watcher {
                 wait: Some(wait),
             },
         ));
+        None
     }
 
     fn ids(&self, keys: &[JobKey]) -> Vec<String> {
@@ -441,6 +458,7 @@ impl Watcher {
         is_watch: bool,
         wait: Option<Duration>,
         hold_until: Option<Duration>,
+        now: Duration,
     ) -> RequestId {
         let id = RequestId(self.next_request);
         self.next_request = self.next_request.wrapping_add(1);
@@ -457,13 +475,19 @@ impl Watcher {
             jobs,
             is_watch,
             wait,
+            sent_at: now,
         });
         id
     }
 
     /// A held watch: each job keeps the end of its own wait.
-    fn start_request_keeping_holds(&mut self, jobs: Vec<JobKey>, wait: Duration) -> RequestId {
-        let id = self.start_request(Vec::new(), true, Some(wait), None);
+    fn start_request_keeping_holds(
+        &mut self,
+        jobs: Vec<JobKey>,
+        wait: Duration,
+        now: Duration,
+    ) -> RequestId {
+        let id = self.start_request(Vec::new(), true, Some(wait), None, now);
         for key in &jobs {
             if let Some(entry) = self.entry_mut(*key) {
                 if let State::Due { hold_until } = entry.state {
