@@ -15,16 +15,16 @@ pub struct Health {
     /// Always `"ok"`: any answer at all means the server serves.
     #[schema(example = "ok")]
     pub status: &'static str,
-    /// What the API routes ask for.
-    pub auth: Auth,
+    /// What the API routes ask for; absent when they ask for nothing, so an open server
+    /// answers `{"status": "ok"}` exactly as before keys existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
 }
 
-/// What the API routes ask for, so a client knows whether it needs a key.
+/// What the API routes ask for, so a client knows it needs a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Auth {
-    /// Nothing: the server runs without `--api-key`.
-    None,
     /// `Authorization: Bearer KEY` with a key given to `--api-key`.
     Bearer,
 }
@@ -34,15 +34,11 @@ pub enum Auth {
     path = "/healthz",
     tag = "operations",
     responses((status = 200, body = Health,
-        description = "The server serves. `auth` says what the API routes ask for: `\"none\"`, \
-            or `\"bearer\"` when the server runs with `--api-key`.")),
+        description = "The server serves. `\"auth\": \"bearer\"` when it runs with \
+            `--api-key` and its API routes ask for a key; without `auth`, they ask for none.")),
 )]
-/// `200 {"status": "ok", "auth": "none" | "bearer"}`.
+/// `200 {"status": "ok"}`, with `"auth": "bearer"` when the API asks for a key.
 pub async fn healthz(keys: web::Data<ApiKeys>) -> HttpResponse {
-    let auth = if keys.is_enabled() {
-        Auth::Bearer
-    } else {
-        Auth::None
-    };
+    let auth = keys.is_enabled().then_some(Auth::Bearer);
     HttpResponse::Ok().json(Health { status: "ok", auth })
 }
