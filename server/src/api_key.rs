@@ -155,19 +155,21 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Middleware (`actix_web::middleware::from_fn`) for the API routes: answers 401 to a request
-/// without an accepted key in `Authorization: Bearer KEY`, when the [`ApiKeys`] in the app
-/// data hold any. `OPTIONS` passes: browsers send no credentials with it, and it changes
-/// nothing (CORS answers preflights before they get here; any other `OPTIONS` gets a 405).
+/// Middleware body for the API routes (`actix_web::middleware::from_fn` with a closure that
+/// hands it `keys`): answers 401 to a request without an accepted key in
+/// `Authorization: Bearer KEY`, when `keys` hold any. The keys are passed in, not looked up in
+/// the app data, so a route cannot be left open by a missing registration. `OPTIONS` passes:
+/// browsers send no credentials with it, and it changes nothing (CORS answers preflights
+/// before they get here; any other `OPTIONS` gets a 405).
 pub async fn require_api_key<B: MessageBody + 'static>(
+    keys: web::Data<ApiKeys>,
     request: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let verdict = match request.app_data::<web::Data<ApiKeys>>() {
-        Some(keys) if keys.is_enabled() && request.method() != Method::OPTIONS => {
-            keys.check(request.headers().get(header::AUTHORIZATION))
-        }
-        _ => Ok(()),
+    let verdict = if keys.is_enabled() && request.method() != Method::OPTIONS {
+        keys.check(request.headers().get(header::AUTHORIZATION))
+    } else {
+        Ok(())
     };
     match verdict {
         Ok(()) => next

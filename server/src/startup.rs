@@ -53,6 +53,8 @@ pub fn build_app(
         .app_data(state.rate_limit.clone())
         .app_data(web::Data::new(origins.clone()))
         .app_data(web::Data::new(BodyTimeout(state.body_timeout)))
+        // For GET /healthz, which says whether keys are asked for; the API routes get theirs
+        // from `api_route`.
         .app_data(state.api_keys.clone())
         // Innermost first: bodies must arrive by --body-timeout, over-limit clients get 429 (only when a limit is set), CORS headers
         // go on every answer (429s included, so browsers can read them), requests from origins
@@ -120,7 +122,7 @@ pub fn build_app(
 /// health check, the OpenAPI document and the static files are not.
 fn api_route(
     path: &str,
-    keys: &ApiKeys,
+    keys: &web::Data<ApiKeys>,
 ) -> Resource<
     impl ServiceFactory<
         ServiceRequest,
@@ -130,9 +132,13 @@ fn api_route(
         InitError = (),
     >,
 > {
+    let enabled = keys.is_enabled();
+    let keys = keys.clone();
     web::resource(path).wrap(middleware::Condition::new(
-        keys.is_enabled(),
-        middleware::from_fn(api_key::require_api_key),
+        enabled,
+        middleware::from_fn(move |request, next| {
+            api_key::require_api_key(keys.clone(), request, next)
+        }),
     ))
 }
 
