@@ -12,10 +12,10 @@ describe("command line", () => {
     const { stdout } = await run(SERVER_BIN, ["--help"]);
     for (const flag of [
       "--bind", "--delay", "--error-rate", "--eta-error", "--max-wait", "--job-ttl", "--max-jobs",
-      "--max-waiters", "--rate-limit", "--cors-origin", "--body-timeout",
+      "--max-waiters", "--rate-limit", "--cors-origin", "--body-timeout", "--api-key",
       "VTS_BIND", "VTS_DELAY", "VTS_ERROR_RATE", "VTS_ETA_ERROR", "VTS_MAX_WAIT", "VTS_JOB_TTL",
       "VTS_MAX_JOBS", "VTS_MAX_WAITERS", "VTS_RATE_LIMIT", "VTS_CORS_ORIGINS",
-      "VTS_BODY_TIMEOUT",
+      "VTS_BODY_TIMEOUT", "VTS_API_KEYS",
     ]) {
       assert.ok(stdout.includes(flag), `--help should mention ${flag}`);
     }

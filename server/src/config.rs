@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::api_key::ApiKey;
+
 /// The longest job anyone may ask for: a day. Longer is surely a unit mistake.
 pub const MAX_JOB_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -95,6 +97,14 @@ pub struct Settings {
     /// connection closed. Slow heads are cut at 5 s by the HTTP layer itself.
     #[arg(long, env = "VTS_BODY_TIMEOUT", default_value = "5", value_parser = parse_body_timeout, allow_hyphen_values = true)]
     pub body_timeout: Duration,
+
+    /// A key the API asks for, as `Authorization: Bearer KEY`: letters, digits and `-._~+/`,
+    /// then `=` padding. Repeat the flag (or separate with commas) for more, so keys can be
+    /// rotated. Without it the API is open. The health check, /openapi.json, the demo page and
+    /// /pkg/ stay open either way. Prefer the environment variable: flags show in `ps`.
+    // hide_env_values: --help would otherwise print the keys found in the environment.
+    #[arg(long = "api-key", value_name = "KEY", env = "VTS_API_KEYS", value_delimiter = ',', value_parser = parse_api_key, hide_env_values = true)]
+    pub api_keys: Vec<ApiKey>,
 }
 
 impl Settings {
@@ -115,6 +125,7 @@ impl Settings {
             rate_limit: 0,
             cors_origins: Vec::new(),
             body_timeout: Duration::from_secs(5),
+            api_keys: Vec::new(),
         }
     }
 }
@@ -141,6 +152,10 @@ fn parse_origin(text: &str) -> Result<String, String> {
         ));
     }
     Ok(origin.to_owned())
+}
+
+fn parse_api_key(text: &str) -> Result<ApiKey, String> {
+    text.parse()
 }
 
 fn parse_body_timeout(text: &str) -> Result<Duration, String> {
@@ -211,6 +226,23 @@ mod tests {
         assert_eq!(settings.rate_limit, 0, "no rate limit for the demo");
         assert!(settings.cors_origins.is_empty(), "any origin for the demo");
         assert_eq!(settings.body_timeout, Duration::from_secs(5));
+        assert!(settings.api_keys.is_empty(), "the API is open by default");
+    }
+
+    #[test]
+    fn api_keys_may_repeat_or_be_comma_separated() {
+        let settings = parse(&["--api-key", "k1", "--api-key", "k2,k3=="]).unwrap();
+        let keys: Vec<&str> = settings.api_keys.iter().map(ApiKey::as_str).collect();
+        assert_eq!(keys, ["k1", "k2", "k3=="]);
+    }
+
+    #[test]
+    fn api_keys_that_cannot_be_sent_as_bearer_tokens_are_refused_with_the_flag_named() {
+        for bad in ["", "two words", "k1,", "caf\u{e9}", "a=b", "quote\"d"] {
+            let err = parse(&["--api-key", bad]).unwrap_err().to_string();
+            assert!(err.contains("--api-key"), "{bad:?}: {err}");
+            assert!(err.contains("an API key"), "{bad:?}: {err}");
+        }
     }
 
     #[test]

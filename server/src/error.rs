@@ -29,6 +29,16 @@ pub enum ApiError {
     /// The body is declared as a type the route does not read (`Content-Type`).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The API asks for a key (`--api-key`) and the request has none, or not an accepted one;
+    /// answered with `WWW-Authenticate: Bearer`.
+    #[error("{message}")]
+    Unauthorized {
+        /// What is missing or wrong; never the key itself.
+        message: String,
+        /// A Bearer key was sent but is not accepted (RFC 6750's `invalid_token`), as opposed
+        /// to no Bearer key at all.
+        invalid_key: bool,
+    },
     /// The caller may not do this: a browser page from an origin `--cors-origin` does not list.
     #[error("{0}")]
     Forbidden(String),
@@ -70,6 +80,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Unauthorized { .. } => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::Unavailable { .. } => "unavailable",
@@ -101,6 +112,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -112,6 +124,16 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if let Some(wait) = self.retry_after() {
             response.insert_header((header::RETRY_AFTER, retry_after_seconds(wait).to_string()));
+        }
+        if let ApiError::Unauthorized { invalid_key, .. } = self {
+            // RFC 6750 §3: a bare challenge when no Bearer key came, `invalid_token` when one
+            // did but is not accepted.
+            let challenge = if *invalid_key {
+                r#"Bearer error="invalid_token""#
+            } else {
+                "Bearer"
+            };
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         response.json(ErrorBody::new(self.code(), self.to_string()))
     }
@@ -165,6 +187,7 @@ fn rewrite_as_json<B: MessageBody + 'static>(
 fn code_for(status: StatusCode) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",

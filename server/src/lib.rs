@@ -6,6 +6,7 @@
 //!
 //! | module | concern |
 //! |---|---|
+//! | [`api_key`] | the keys the API asks for (`--api-key`): 401 without one, compared in constant time |
 //! | [`body_timeout`] | the deadline for a request's body (`--body-timeout`): 408, then close |
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
 //! | [`job`] | one simulated job and its status at a given instant |
@@ -21,6 +22,7 @@
 //! | [`telemetry`] | structured request logs |
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod api_key;
 pub mod body_timeout;
 pub mod config;
 pub mod error;

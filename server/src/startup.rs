@@ -7,9 +7,10 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::{middleware, web, App, HttpServer, Resource};
 use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
 
+use crate::api_key::{self, ApiKeys};
 use crate::body_timeout::{self, BodyTimeout};
 use crate::config::Settings;
 use crate::error::json_error_bodies;
@@ -52,11 +53,15 @@ pub fn build_app(
         .app_data(state.rate_limit.clone())
         .app_data(web::Data::new(origins.clone()))
         .app_data(web::Data::new(BodyTimeout(state.body_timeout)))
+        // For GET /healthz, which says whether keys are asked for; the API routes get theirs
+        // from `api_route`.
+        .app_data(state.api_keys.clone())
         // Innermost first: bodies must arrive by --body-timeout, over-limit clients get 429 (only when a limit is set), CORS headers
         // go on every answer (429s included, so browsers can read them), requests from origins
         // --cors-origin does not allow get 403 before anything else sees them, errors become
         // JSON (CORS's own refusals too, keeping its headers), then the request log sees the
-        // final status.
+        // final status. The API key is checked by each API route (`api_route`), so after all
+        // of these: refused keys count against the rate limit and get CORS headers.
         .wrap(middleware::from_fn(body_timeout::limit_body_time))
         .wrap(middleware::Condition::new(
             state.rate_limit.is_enabled(),
@@ -72,28 +77,30 @@ pub fn build_app(
         // Before `/jobs/{id}`, which would take `watch` for an id; a static path costs the
         // pollers' route one string comparison.
         .service(
-            web::resource("/jobs/watch")
+            api_route("/jobs/watch", &state.api_keys)
                 .app_data(web::PayloadConfig::new(watch::MAX_WATCH_BODY_BYTES))
                 .post(watch::watch)
                 .default_service(web::to(fallback::method_not_allowed("POST"))),
         )
         // Routes are tried in order: the pollers' endpoint first.
         .service(
-            web::resource("/jobs/{id}")
+            api_route("/jobs/{id}", &state.api_keys)
                 .get(jobs::get)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
-            web::resource("/status")
+            api_route("/status", &state.api_keys)
                 .get(status::default_job_status)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
-            web::resource("/jobs")
+            api_route("/jobs", &state.api_keys)
                 .app_data(web::PayloadConfig::new(jobs::MAX_CREATE_BODY_BYTES))
                 .post(jobs::create)
                 .default_service(web::to(fallback::method_not_allowed("POST"))),
         )
+        // Open whatever the keys: health checks, tools reading the document, and the demo page,
+        // which learns from /healthz whether to ask for a key.
         .service(
             web::resource("/healthz")
                 .get(health::healthz)
@@ -110,6 +117,31 @@ pub fn build_app(
         .default_service(web::to(fallback::not_found))
 }
 
+/// A route of the API: when `--api-key` set any keys, it answers 401 to requests without one,
+/// whatever their method (its 405s included). Every API route is made with this; only the
+/// health check, the OpenAPI document and the static files are not.
+fn api_route(
+    path: &str,
+    keys: &web::Data<ApiKeys>,
+) -> Resource<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let enabled = keys.is_enabled();
+    let keys = keys.clone();
+    web::resource(path).wrap(middleware::Condition::new(
+        enabled,
+        middleware::from_fn(move |request, next| {
+            api_key::require_api_key(keys.clone(), request, next)
+        }),
+    ))
+}
+
 /// What every worker's app shares, made once from the settings.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -123,6 +155,8 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     /// How long a request's body may take to arrive.
     pub body_timeout: std::time::Duration,
+    /// The keys the API asks for; none means it is open.
+    pub api_keys: web::Data<ApiKeys>,
     /// Where the static content lives.
     pub dirs: StaticDirs,
 }
@@ -149,6 +183,7 @@ impl AppState {
             rate_limit: web::Data::new(RateLimit::new(settings.rate_limit)),
             cors_origins: settings.cors_origins.clone(),
             body_timeout: settings.body_timeout,
+            api_keys: web::Data::new(ApiKeys::new(&settings.api_keys)),
             dirs: StaticDirs {
                 www: settings.www_dir.clone(),
                 pkg: settings.pkg_dir.clone(),
@@ -158,8 +193,9 @@ impl AppState {
 }
 
 /// Any origin may call the API (the demo and third-party apps alike), or only `origins` when
-/// given (`--cors-origin`, checked when parsed); only the methods and headers the API uses.
-/// The hint headers are exposed so cross-origin callers read them.
+/// given (`--cors-origin`, checked when parsed); only the methods and headers the API uses,
+/// `Authorization` included for `--api-key`. The hint headers and the 401's challenge are
+/// exposed so cross-origin callers read them.
 fn cors(origins: &[String]) -> Cors {
     let cors = if origins.is_empty() {
         Cors::default().allow_any_origin()
@@ -172,11 +208,13 @@ fn cors(origins: &[String]) -> Cors {
         .allowed_headers([
             header::CONTENT_TYPE,
             header::ACCEPT,
+            header::AUTHORIZATION,
             HeaderName::from_static(PREFER_HEADER),
         ])
         .expose_headers([
             header::LOCATION,
             header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
             HeaderName::from_static(PREFERENCE_APPLIED_HEADER),
         ])
         .max_age(3600)

@@ -50,6 +50,8 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
         "WatchAnswer",
         "ErrorBody",
         "ErrorDetail",
+        "Health",
+        "Auth",
     ] {
         assert!(
             doc["components"]["schemas"][schema].is_object(),
@@ -175,4 +177,69 @@ async fn every_status_a_real_request_gets_is_documented() {
         [200, 400, 413, 415, 503],
         "the cases reach every status of POST /jobs/watch but 429"
     );
+}
+
+/// The operations the document lists, as (method, path) pairs.
+fn operations(doc: &Value) -> Vec<(String, String)> {
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_bearer_scheme_is_declared_and_each_operation_that_names_it_answers_its_401() {
+    let doc = document().await;
+    let scheme = &doc["components"]["securitySchemes"]["api_key"];
+    assert_eq!(scheme["type"], "http", "{scheme}");
+    assert_eq!(scheme["scheme"], "bearer", "{scheme}");
+
+    // Every operation the document lists, asked of a server with keys: without a key, those
+    // that name the scheme answer the 401 they document, and the others do not ask for one.
+    let app = app_with(Settings {
+        api_keys: vec!["k1".parse().unwrap()],
+        ..Settings::for_tests(Duration::from_secs(60))
+    })
+    .await;
+    let open = ["/healthz", "/openapi.json"];
+    for (method, path) in operations(&doc) {
+        let operation = &doc["paths"][&path][&method];
+        let uri = path.replace("{id}", &"0".repeat(32));
+        let request = test::TestRequest::default()
+            .method(method.to_uppercase().parse().unwrap())
+            .uri(&uri)
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload("{}");
+        let (status, headers, _) = call(&app, request).await;
+        if open.contains(&path.as_str()) {
+            assert!(operation["security"].is_null(), "{method} {path} is open");
+            assert!(!documented_statuses(&doc, &method, &path).contains(&401));
+            assert_eq!(status, StatusCode::OK, "{method} {path}");
+        } else {
+            assert_eq!(
+                operation["security"],
+                serde_json::json!([{ "api_key": [] }]),
+                "{method} {path} needs a key"
+            );
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            assert!(
+                documented_statuses(&doc, &method, &path).contains(&401),
+                "{method} {path} answered 401, which the document does not list"
+            );
+            assert!(header_text(&headers, header::WWW_AUTHENTICATE).starts_with("Bearer"));
+        }
+    }
+    let unauthorized = &doc["components"]["responses"]["Unauthorized"];
+    assert_eq!(
+        unauthorized["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    assert!(unauthorized["headers"]["WWW-Authenticate"].is_object());
 }

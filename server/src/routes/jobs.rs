@@ -28,6 +28,7 @@ const CREATE_BODY: JsonBody = JsonBody {
     post,
     path = "/jobs",
     tag = "jobs",
+    security(("api_key" = [])),
     request_body(
         content = CreateJob,
         description = "Optional: every field, and the body itself, may be left out; a missing \
@@ -77,6 +78,7 @@ pub async fn create(
     get,
     path = "/jobs/{id}",
     tag = "jobs",
+    security(("api_key" = [])),
     params(("id" = String, Path, description = "The job's id, as POST /jobs gave it: 32 hex digits"), WaitQuery),
     responses(
         (status = 200, description = "The job's status. Pending answers carry `Retry-After` (the \

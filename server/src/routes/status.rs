@@ -12,6 +12,7 @@ use video_translation_protocol::{ErrorBody, JobStatus};
     get,
     path = "/status",
     tag = "jobs",
+    security(("api_key" = [])),
     params(WaitQuery),
     responses(
         (status = 200, description = "The default job's status: the seeds' `{\"result\": ...}` plus \

@@ -25,6 +25,7 @@ const WATCH_BODY: JsonBody = JsonBody {
     post,
     path = "/jobs/watch",
     tag = "jobs",
+    security(("api_key" = [])),
     params(WaitQuery),
     request_body(
         content = WatchRequest,
