@@ -10,6 +10,7 @@ use std::time::Duration;
 use video_translation_protocol::JobResult;
 
 use crate::hints::StatusHints;
+use crate::number_text::millis_duration;
 use crate::poller::Observation;
 
 /// A job's status as the server sent it. Only `result` is required by the contract (the
@@ -99,7 +100,7 @@ pub fn status_observation(status: &JobStatus, hints: ReplyHints) -> Observation 
     Observation::Status {
         result: status.result,
         hints: StatusHints {
-            eta: status.eta_ms.and_then(millis_duration),
+            eta: status.eta_ms.and_then(eta_duration),
             progress: status.progress,
             retry_after: hints.retry_after,
             long_polled: hints.long_polled,
@@ -130,8 +131,8 @@ pub fn failure_observation(answer: &Answer) -> Option<Observation> {
 
 /// Milliseconds from the wire as a duration: `None` unless finite and not negative; huge
 /// values are clamped (about 31 years), never a panic.
-fn millis_duration(ms: f64) -> Option<Duration> {
-    (ms.is_finite() && ms >= 0.0).then(|| Duration::from_micros((ms.min(1e12) * 1000.0) as u64))
+fn eta_duration(ms: f64) -> Option<Duration> {
+    (ms.is_finite() && ms >= 0.0).then(|| millis_duration(ms.min(1e12)))
 }
 
 /// Whether a job id in an answer names the job asked for: ids are hex, which servers may

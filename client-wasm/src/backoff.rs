@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::number_text::millis_duration;
 use crate::policy::PollPolicy;
 
 /// Yields successive gaps: `initial`, `initial × factor`, ... capped at `max`, each drawn
@@ -36,7 +37,7 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let nominal = self.next_ms.min(self.max_ms);
         self.next_ms = (nominal * self.factor).min(self.max_ms);
-        self.shorten(Duration::from_micros((nominal * 1000.0).round() as u64))
+        self.shorten(millis_duration(nominal))
     }
 
     /// The gap the schedule, unjittered and started at 0, is in at `elapsed`: how long plain
@@ -50,7 +51,7 @@ impl Backoff {
             at_ms += gap_ms;
             gap_ms = (gap_ms * self.factor).min(self.max_ms);
         }
-        Duration::from_micros((gap_ms.min(self.max_ms) * 1000.0).round() as u64)
+        millis_duration(gap_ms.min(self.max_ms))
     }
 
     /// Starts the schedule over from the initial gap: the job is near its end, when short
@@ -65,7 +66,7 @@ impl Backoff {
     /// only ever shortens: a maximum stays a maximum, and a hinted wake-up is never late.
     pub fn shorten(&mut self, delay: Duration) -> Duration {
         let drawn_ms = delay.as_secs_f64() * 1000.0 * (1.0 - self.jitter * self.rng.f64());
-        Duration::from_micros((drawn_ms * 1000.0).round() as u64)
+        millis_duration(drawn_ms)
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::number_text::millis_duration;
+
 /// The timing hints of one status answer. Every field is optional: the seeds' plain server
 /// sends none of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -41,8 +43,7 @@ impl StatusHints {
             .unwrap_or(0.0);
         let whole = eta.as_secs_f64() / (1.0 - progress);
         let earliest = eta.as_secs_f64() - tolerance * whole;
-        // Whole microseconds, saturating (`as`), where from_secs_f64 would check and panic.
-        Some(Duration::from_micros((earliest.max(0.0) * 1e6) as u64))
+        Some(millis_duration(earliest * 1000.0))
     }
 }
 

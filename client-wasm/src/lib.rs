@@ -6,9 +6,9 @@
 //! | module | concern |
 //! |---|---|
 //! | [`policy`] | [`PollPolicy`]: the schedule and the budgets, with documented defaults |
-//! | [`backoff`] | the jittered exponential gaps between polls |
+//! | `backoff` (internal) | the jittered exponential gaps between polls |
 //! | [`hints`] | reading the server's timing headers (`Retry-After`) |
-//! | [`number_text`] | numbers in messages and timers, without float formatting or u128 math in the wasm |
+//! | `number_text` (internal) | numbers in messages and timers, without float formatting or u128 math in the wasm |
 //! | [`poller`] | [`Poller`]: the sans-IO state machine of one wait: observations in, actions out |
 //! | [`answer`] | what the server's answers mean to the pollers |
 //! | [`watcher`] | [`Watcher`]: every wait of one client through as few requests as possible |
@@ -19,9 +19,9 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod answer;
-pub mod backoff;
+mod backoff;
 pub mod hints;
-pub mod number_text;
+mod number_text;
 pub mod policy;
 pub mod poller;
 pub mod watcher;
@@ -32,7 +32,7 @@ mod wasm;
 pub use wasm::VideoTranslationClient;
 
 pub use policy::{PolicyError, PollPolicy};
-pub use poller::{Action, Observation, Outcome, PollError, Poller};
+pub use poller::{Action, Observation, PollError, Poller, WaitOutcome};
 pub use video_translation_protocol::JobResult;
 pub use watcher::Watcher;
 

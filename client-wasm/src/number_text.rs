@@ -15,6 +15,13 @@ pub fn whole_millis(duration: std::time::Duration) -> u64 {
         .saturating_add(u64::from(duration.subsec_millis()))
 }
 
+/// Milliseconds (a JS number, or f64 arithmetic) as a duration, to the microsecond: negative
+/// and NaN read as zero, and huge values saturate (the `as` cast), where `from_secs_f64`
+/// would check and panic.
+pub fn millis_duration(ms: f64) -> std::time::Duration {
+    std::time::Duration::from_micros((ms * 1000.0).round() as u64)
+}
+
 /// `1.5` → `"1.5"`, `-2.0` → `"-2"`, `0.1234567` → `"0.123457"`, `f64::INFINITY` →
 /// `"Infinity"`; magnitudes of 10^15 and above are written as a power of ten (`"~1e21"`).
 pub fn number_text(value: f64) -> String {

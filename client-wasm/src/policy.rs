@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::number_text::{number_text, whole_millis as millis};
+use crate::number_text::{number_text, whole_millis};
 
 /// Why a [`PollPolicy`] was refused. Messages name the JS option, since that is where
 /// the values come from.
@@ -189,8 +189,8 @@ impl PollPolicy {
 
     /// Checks every field; the poller relies on a validated policy.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let initial = millis(self.initial_delay);
-        let max = millis(self.max_delay);
+        let initial = whole_millis(self.initial_delay);
+        let max = whole_millis(self.max_delay);
         if initial < 1 {
             return Err(PolicyError::InitialDelayTooShort(initial));
         }
@@ -206,8 +206,8 @@ impl PollPolicy {
         if self.max_attempts == Some(0) {
             return Err(PolicyError::NoAttempts);
         }
-        if millis(self.request_timeout) < 1 {
-            return Err(PolicyError::RequestTimeoutTooShort(millis(
+        if whole_millis(self.request_timeout) < 1 {
+            return Err(PolicyError::RequestTimeoutTooShort(whole_millis(
                 self.request_timeout,
             )));
         }

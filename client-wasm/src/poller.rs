@@ -122,12 +122,12 @@ pub enum Action {
     /// Wait this long, then call [`Poller::wake`].
     Sleep(Duration),
     /// Stop: the wait is over.
-    Done(Outcome),
+    Done(WaitOutcome),
 }
 
 /// How a wait ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum WaitOutcome {
     /// The job reached a final result (`completed` or `error`).
     Finished {
         /// `completed` or `error`.
@@ -294,7 +294,7 @@ impl Poller {
         let mut retry_after = None;
         match observation {
             Observation::Status { result, .. } if result.is_final() => {
-                return self.finish(Outcome::Finished {
+                return self.finish(WaitOutcome::Finished {
                     result,
                     attempts: self.attempts,
                     elapsed,
@@ -494,10 +494,10 @@ impl Poller {
     }
 
     fn fail(&mut self, error: PollError) -> Action {
-        self.finish(Outcome::Failed(error))
+        self.finish(WaitOutcome::Failed(error))
     }
 
-    fn finish(&mut self, outcome: Outcome) -> Action {
+    fn finish(&mut self, outcome: WaitOutcome) -> Action {
         self.phase = Phase::Done;
         Action::Done(outcome)
     }
@@ -534,7 +534,7 @@ mod tests {
         policy: PollPolicy,
         latency: Duration,
         mut answer: impl FnMut(u32) -> Observation,
-    ) -> (Vec<Duration>, Outcome) {
+    ) -> (Vec<Duration>, WaitOutcome) {
         let mut now = Duration::ZERO;
         let mut poller = Poller::new(policy, 7, now);
         let mut polls = Vec::new();
@@ -582,7 +582,7 @@ mod tests {
         assert_eq!(polls, expected);
         assert_eq!(
             outcome,
-            Outcome::Finished {
+            WaitOutcome::Finished {
                 result: JobResult::Completed,
                 attempts: 7,
                 elapsed: ms(31_000)
@@ -598,7 +598,7 @@ mod tests {
         assert_eq!(polls.len(), 1);
         assert_eq!(
             outcome,
-            Outcome::Finished {
+            WaitOutcome::Finished {
                 result: JobResult::Error,
                 attempts: 1,
                 elapsed: 5 * MS
@@ -614,7 +614,7 @@ mod tests {
             |_| pending(),
         );
         assert_eq!(polls.len(), 3);
-        let Outcome::Failed(PollError::TimedOut {
+        let WaitOutcome::Failed(PollError::TimedOut {
             budget, attempts, ..
         }) = outcome
         else {
@@ -633,7 +633,7 @@ mod tests {
         assert_eq!(polls, [Duration::ZERO]);
         assert!(matches!(
             outcome,
-            Outcome::Failed(PollError::TimedOut {
+            WaitOutcome::Failed(PollError::TimedOut {
                 budget: Budget::Attempts,
                 ..
             })
@@ -646,7 +646,7 @@ mod tests {
         let policy = exact_policy().with_max_wait(Some(ms(10_000)));
         let (polls, outcome) = run(policy, Duration::ZERO, |_| pending());
         assert_eq!(polls, [0, 1000, 3000, 7000, 10_000].map(ms));
-        let Outcome::Failed(PollError::TimedOut {
+        let WaitOutcome::Failed(PollError::TimedOut {
             budget,
             attempts,
             elapsed,
@@ -671,7 +671,7 @@ mod tests {
         assert_eq!(polls.last(), Some(&ms(10_000)));
         assert!(matches!(
             outcome,
-            Outcome::Finished {
+            WaitOutcome::Finished {
                 result: JobResult::Completed,
                 ..
             }
@@ -687,7 +687,7 @@ mod tests {
         assert_eq!(polls, [0, 5000, 10_000].map(ms));
         assert!(matches!(
             outcome,
-            Outcome::Failed(PollError::TimedOut { budget: Budget::Time, elapsed, .. }) if elapsed == ms(14_000)
+            WaitOutcome::Failed(PollError::TimedOut { budget: Budget::Time, elapsed, .. }) if elapsed == ms(14_000)
         ));
     }
 
@@ -698,7 +698,7 @@ mod tests {
         assert_eq!(polls.len(), 1);
         assert!(matches!(
             outcome,
-            Outcome::Failed(PollError::TimedOut {
+            WaitOutcome::Failed(PollError::TimedOut {
                 budget: Budget::Time,
                 ..
             })
@@ -726,7 +726,7 @@ mod tests {
         assert_eq!(polls.len() as u32, count + 1);
         assert_eq!(&polls[..4], &[0, 1000, 3000, 7000].map(ms));
         assert!(
-            matches!(outcome, Outcome::Finished { result: JobResult::Completed, attempts, .. } if attempts == count + 1)
+            matches!(outcome, WaitOutcome::Finished { result: JobResult::Completed, attempts, .. } if attempts == count + 1)
         );
     }
 
@@ -735,7 +735,7 @@ mod tests {
         let policy = exact_policy().with_max_attempts(Some(2));
         let (polls, outcome) = run(policy, Duration::ZERO, |_| http(503));
         assert_eq!(polls.len(), 2);
-        let Outcome::Failed(error @ PollError::TimedOut { .. }) = outcome else {
+        let WaitOutcome::Failed(error @ PollError::TimedOut { .. }) = outcome else {
             panic!("expected a timeout, got {outcome:?}");
         };
         let message = error.to_string();
@@ -755,7 +755,7 @@ mod tests {
         });
         assert!(matches!(
             outcome,
-            Outcome::Failed(PollError::TimedOut {
+            WaitOutcome::Failed(PollError::TimedOut {
                 last_failure: None,
                 ..
             })
@@ -769,7 +769,7 @@ mod tests {
             assert_eq!(polls.len(), 1, "HTTP {status} must not be retried");
             assert_eq!(
                 outcome,
-                Outcome::Failed(PollError::Http {
+                WaitOutcome::Failed(PollError::Http {
                     status,
                     message: format!("status {status}")
                 })
@@ -796,7 +796,7 @@ mod tests {
             _ => Observation::status(JobResult::Completed),
         });
         assert_eq!(polls.len(), 4);
-        assert!(matches!(outcome, Outcome::Finished { .. }));
+        assert!(matches!(outcome, WaitOutcome::Finished { .. }));
 
         let (polls, outcome) = run(exact_policy(), Duration::ZERO, |_| {
             Observation::Malformed("body is <html>".into())
@@ -804,7 +804,7 @@ mod tests {
         assert_eq!(polls.len(), 2);
         assert_eq!(
             outcome,
-            Outcome::Failed(PollError::Protocol("body is <html>".into()))
+            WaitOutcome::Failed(PollError::Protocol("body is <html>".into()))
         );
     }
 
@@ -814,7 +814,7 @@ mod tests {
             Observation::NotTheContract("unknown result \"done\"".into())
         });
         assert_eq!(polls.len(), 1);
-        let Outcome::Failed(PollError::Protocol(message)) = outcome else {
+        let WaitOutcome::Failed(PollError::Protocol(message)) = outcome else {
             panic!("{outcome:?}")
         };
         assert!(message.contains("\"done\""));
@@ -906,7 +906,7 @@ mod tests {
 
     /// One simulated wait. Returns (time, wait) of every poll, when the final result was
     /// seen (if it was), and the outcome.
-    fn simulate(policy: PollPolicy, server: SimServer) -> (Polls, Option<Duration>, Outcome) {
+    fn simulate(policy: PollPolicy, server: SimServer) -> (Polls, Option<Duration>, WaitOutcome) {
         simulate_seeded(policy, server, 11)
     }
 
@@ -914,7 +914,7 @@ mod tests {
         policy: PollPolicy,
         server: SimServer,
         seed: u64,
-    ) -> (Polls, Option<Duration>, Outcome) {
+    ) -> (Polls, Option<Duration>, WaitOutcome) {
         let mut now = Duration::ZERO;
         let mut poller = Poller::new(policy, seed, now);
         let mut polls = Vec::new();
@@ -956,7 +956,7 @@ mod tests {
                     action = poller.wake(now);
                 }
                 Action::Done(outcome) => {
-                    let seen = matches!(outcome, Outcome::Finished { .. }).then_some(now);
+                    let seen = matches!(outcome, WaitOutcome::Finished { .. }).then_some(now);
                     return (polls, seen, outcome);
                 }
             }
@@ -985,7 +985,7 @@ mod tests {
             assert_eq!(seen, Some(secs(ends_at)), "detected at the end itself");
             assert!(matches!(
                 outcome,
-                Outcome::Finished {
+                WaitOutcome::Finished {
                     result: JobResult::Completed,
                     ..
                 }
@@ -1171,7 +1171,7 @@ mod tests {
                 "poll at {at:?} waits {wait:?}"
             );
         }
-        let Outcome::Failed(PollError::TimedOut {
+        let WaitOutcome::Failed(PollError::TimedOut {
             budget, elapsed, ..
         }) = outcome
         else {

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use crate::answer::{failure_observation, same_id, status_observation, Answer, JobStatus};
 use crate::policy::PollPolicy;
-use crate::poller::{Action, Observation, Outcome, Poller};
+use crate::poller::{Action, Observation, Poller, WaitOutcome};
 
 /// The most ids one watch request carries (the server's limit).
 pub const MAX_IDS_PER_WATCH: usize = 1000;
@@ -122,7 +122,7 @@ pub enum Event {
         /// Whose.
         key: JobKey,
         /// How it ended.
-        outcome: Outcome,
+        outcome: WaitOutcome,
         /// The `code` of the last error answer, for an HTTP failure.
         error_code: Option<String>,
     },

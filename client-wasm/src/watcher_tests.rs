@@ -9,7 +9,7 @@ use video_translation_protocol::JobResult;
 
 use super::*;
 use crate::answer::{Invalid, ReplyHints, WatchBody};
-use crate::poller::{Outcome, PollError};
+use crate::poller::{PollError, WaitOutcome};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -176,7 +176,7 @@ fn feed(watcher: &mut Watcher, now: Duration, request: RequestId, answer: Answer
     events
 }
 
-fn done_at(events: &[(Duration, Event)], key: JobKey) -> Option<(Duration, Outcome)> {
+fn done_at(events: &[(Duration, Event)], key: JobKey) -> Option<(Duration, WaitOutcome)> {
     events.iter().find_map(|(at, event)| match event {
         Event::Done {
             key: done, outcome, ..
@@ -203,7 +203,7 @@ fn many_jobs_share_one_held_watch_and_each_end_is_seen_at_once() {
         let (at, outcome) = done_at(&events, *key).expect("every job ends");
         assert!(matches!(
             outcome,
-            Outcome::Finished {
+            WaitOutcome::Finished {
                 result: JobResult::Completed,
                 ..
             }
@@ -319,7 +319,7 @@ fn without_a_watch_route_each_job_polls_alone_with_at_most_two_held() {
         let (_, outcome) = done_at(&events, key).expect("every job ends");
         assert!(matches!(
             outcome,
-            Outcome::Finished {
+            WaitOutcome::Finished {
                 result: JobResult::Completed,
                 ..
             }
@@ -343,7 +343,8 @@ fn an_unknown_id_fails_its_wait_alone_with_not_found() {
         } if *key == unknown => Some((outcome.clone(), error_code.clone())),
         _ => None,
     });
-    let Some((Outcome::Failed(PollError::Http { status: 404, .. }), Some(code))) = missing else {
+    let Some((WaitOutcome::Failed(PollError::Http { status: 404, .. }), Some(code))) = missing
+    else {
         panic!("{missing:?}")
     };
     assert_eq!(code, "not_found");
@@ -397,7 +398,7 @@ fn an_answer_about_another_job_never_settles_the_wait() {
         Answer::Status(Ok(status.clone()), ReplyHints::default()),
     );
     assert!(
-        matches!(events.last(), Some(Event::Done { key: k, outcome: Outcome::Finished { .. }, .. }) if *k == key),
+        matches!(events.last(), Some(Event::Done { key: k, outcome: WaitOutcome::Finished { .. }, .. }) if *k == key),
         "no id asked, any id answers: {events:?}"
     );
 
@@ -413,7 +414,7 @@ fn an_answer_about_another_job_never_settles_the_wait() {
     );
     let [Event::Done {
         key: k,
-        outcome: Outcome::Failed(PollError::Protocol(message)),
+        outcome: WaitOutcome::Failed(PollError::Protocol(message)),
         ..
     }] = events.as_slice()
     else {
@@ -457,7 +458,7 @@ fn a_malformed_watch_answer_is_retried_then_a_protocol_error_for_each_job() {
         now += secs(2);
     }
     assert!(
-        matches!(outcome, Some(Outcome::Failed(PollError::Protocol(_)))),
+        matches!(outcome, Some(WaitOutcome::Failed(PollError::Protocol(_)))),
         "{outcome:?}"
     );
     let _ = key;

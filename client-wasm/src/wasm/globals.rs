@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use wasm_bindgen::prelude::*;
 
+use crate::number_text::{millis_duration, whole_millis};
+
 #[wasm_bindgen]
 extern "C" {
     /// The global `performance.now()`: monotonic milliseconds.
@@ -16,12 +18,10 @@ extern "C" {
 
 /// Monotonic time since an arbitrary origin, as the poller wants it.
 pub fn now() -> Duration {
-    // Whole microseconds, saturating: no float-to-Duration checks that could panic.
-    Duration::from_micros((performance_now().max(0.0) * 1000.0) as u64)
+    millis_duration(performance_now())
 }
 
 /// Whole milliseconds as a JS number.
 pub fn millis(duration: Duration) -> f64 {
-    // Not `as_millis()`: its u128 arithmetic would add code to the wasm module.
-    duration.as_secs() as f64 * 1000.0 + f64::from(duration.subsec_millis())
+    whole_millis(duration) as f64
 }

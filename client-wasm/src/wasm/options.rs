@@ -8,7 +8,7 @@ use web_sys::AbortSignal;
 
 use super::errors;
 use super::js::{bool_field, describe, number_field, string_field};
-use crate::number_text::number_text;
+use crate::number_text::{millis_duration, number_text};
 use crate::policy::PollPolicy;
 use video_translation_protocol::{CreateJob, Outcome};
 
@@ -164,13 +164,14 @@ pub fn create_job_from_js(request: &JsValue) -> Result<CreateJob, JsValue> {
         }
     };
     Ok(CreateJob {
-        duration_ms: whole_millis(number_field(object, WHAT, "durationMs")?, "durationMs")?,
+        duration_ms: millis_argument(number_field(object, WHAT, "durationMs")?, "durationMs")?,
         outcome,
-        estimate_ms: whole_millis(number_field(object, WHAT, "estimateMs")?, "estimateMs")?,
+        estimate_ms: millis_argument(number_field(object, WHAT, "estimateMs")?, "estimateMs")?,
     })
 }
 
-fn whole_millis(ms: Option<f64>, name: &str) -> Result<Option<u64>, JsValue> {
+/// A whole number of milliseconds given as a JS number, checked.
+fn millis_argument(ms: Option<f64>, name: &str) -> Result<Option<u64>, JsValue> {
     match ms {
         None => Ok(None),
         Some(ms) if ms.is_finite() && ms >= 0.0 && ms.fract() == 0.0 && ms <= 2f64.powi(53) => {
@@ -290,5 +291,5 @@ fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
         )));
     }
     // In whole microseconds: exact enough, and without from_secs_f64's panicking checks.
-    Ok(Duration::from_micros((ms * 1000.0).round() as u64))
+    Ok(millis_duration(ms))
 }

@@ -19,7 +19,7 @@ use super::js::{nullable, Fields};
 use super::status::{answer_of, status_fields, status_to_js};
 use crate::answer::{Answer, JobStatus};
 use crate::policy::PollPolicy;
-use crate::poller::Outcome;
+use crate::poller::WaitOutcome;
 use crate::watcher::{Event, JobKey, Plan, Request, RequestId, WaitProgress, Watcher};
 use video_translation_protocol::{format_wait, JOBS_PATH, WAIT_PARAM};
 
@@ -240,7 +240,7 @@ impl Hub {
                     return;
                 };
                 let settled = match outcome {
-                    Outcome::Finished {
+                    WaitOutcome::Finished {
                         result,
                         attempts,
                         elapsed,
@@ -259,7 +259,7 @@ impl Hub {
                             .resolve
                             .call1(&JsValue::NULL, &value.into_value())
                     }
-                    Outcome::Failed(error) => {
+                    WaitOutcome::Failed(error) => {
                         let error = errors::from_poll_error(&error, error_code.as_deref());
                         wait.handles.reject.call1(&JsValue::NULL, &error)
                     }

@@ -16,7 +16,7 @@ use video_translation_protocol::{
     PREFER_HEADER,
 };
 
-use crate::error::ApiError;
+use crate::error::{retry_after_seconds, ApiError};
 use crate::store::{JobKey, JobStore};
 
 /// The server's bound on a held request.
@@ -94,7 +94,7 @@ pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> Ht
     if status.result == JobResult::Pending {
         response.insert_header((
             header::RETRY_AFTER,
-            HeaderValue::from(retry_after_seconds(status.eta_ms)),
+            HeaderValue::from(retry_after_for_eta(status.eta_ms)),
         ));
     }
     response.json(status)
@@ -117,9 +117,10 @@ pub fn ok_with_wait_hints(applied_wait: Option<Duration>) -> HttpResponseBuilder
     response
 }
 
-/// Whole seconds until the job is expected to end, at least 1 (0 would invite a busy loop).
-fn retry_after_seconds(eta_ms: Option<u64>) -> u64 {
-    eta_ms.map_or(1, |eta| eta.div_ceil(1000)).max(1)
+/// `Retry-After` for a pending job: the time until it is expected to end (1 s without an
+/// estimate), in the one rounding every `Retry-After` of the server uses.
+fn retry_after_for_eta(eta_ms: Option<u64>) -> u64 {
+    retry_after_seconds(Duration::from_millis(eta_ms.unwrap_or(1000)))
 }
 
 #[cfg(test)]
@@ -187,9 +188,9 @@ mod tests {
 
     #[test]
     fn retry_after_is_the_eta_in_whole_seconds_rounded_up_and_never_zero() {
-        assert_eq!(retry_after_seconds(Some(30_000)), 30);
-        assert_eq!(retry_after_seconds(Some(29_001)), 30);
-        assert_eq!(retry_after_seconds(Some(0)), 1);
-        assert_eq!(retry_after_seconds(None), 1);
+        assert_eq!(retry_after_for_eta(Some(30_000)), 30);
+        assert_eq!(retry_after_for_eta(Some(29_001)), 30);
+        assert_eq!(retry_after_for_eta(Some(0)), 1);
+        assert_eq!(retry_after_for_eta(None), 1);
     }
 }
