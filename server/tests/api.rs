@@ -204,13 +204,19 @@ async fn bad_job_requests_are_400_with_a_message_that_says_why() {
 #[actix_web::test]
 async fn an_oversized_body_is_413_in_the_error_shape() {
     let app = app(Duration::from_secs(30)).await;
-    let huge = format!(
-        r#"{{"duration_ms": 1, "pad": "{}"}}"#,
-        "x".repeat(64 * 1024)
-    );
-    let (status, _, json) = call(&app, post_jobs(&huge)).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_error(&json, "payload_too_large");
+    // Just past the 4 KiB limit, and far past it.
+    let head = r#"{"duration_ms": 1}"#;
+    for size in [4 * 1024 + 1, 64 * 1024] {
+        let padded = format!("{head}{}", " ".repeat(size - head.len()));
+        assert_eq!(padded.len(), size);
+        let (status, _, json) = call(&app, post_jobs(&padded)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{size} bytes");
+        assert_error(&json, "payload_too_large");
+    }
+    // Right at the limit is still read (trailing whitespace is allowed after the JSON).
+    let at_limit = format!("{head}{}", " ".repeat(4 * 1024 - head.len()));
+    let (status, _, json) = call(&app, post_jobs(&at_limit)).await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
 }
 
 #[actix_web::test]
