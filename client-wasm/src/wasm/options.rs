@@ -293,3 +293,74 @@ fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
     // In whole microseconds: exact enough, and without from_secs_f64's panicking checks.
     Ok(millis_duration(ms))
 }
+
+// Run in the browser by `wasm-pack test`: the options are JS values.
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn options(fields: &[(&str, JsValue)]) -> JsValue {
+        let object = js_sys::Object::new();
+        for (key, value) in fields {
+            js_sys::Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
+        }
+        object.into()
+    }
+
+    fn message(error: JsValue) -> String {
+        error.unchecked_into::<js_sys::Error>().message().into()
+    }
+
+    #[test]
+    fn no_options_are_the_documented_defaults() {
+        assert_eq!(
+            policy_from_js(&JsValue::UNDEFINED).unwrap(),
+            PollPolicy::DEFAULT
+        );
+        assert!(transport_from_js(&JsValue::NULL).unwrap().is_undefined());
+    }
+
+    #[test]
+    fn each_option_lands_in_the_policy_and_infinity_lifts_a_limit() {
+        let policy = policy_from_js(&options(&[
+            ("initialDelayMs", 250.into()),
+            ("maxAttempts", f64::INFINITY.into()),
+            ("maxWaitMs", 60_000.into()),
+            ("adaptive", false.into()),
+        ]))
+        .unwrap();
+        assert_eq!(policy.initial_delay, Duration::from_millis(250));
+        assert_eq!(policy.max_attempts, None);
+        assert_eq!(policy.max_wait, Some(Duration::from_secs(60)));
+        assert!(!policy.adaptive);
+    }
+
+    #[test]
+    fn a_misspelt_or_mistyped_option_is_named() {
+        let error = policy_from_js(&options(&[("initialDelay", 5.into())])).unwrap_err();
+        assert!(message(error).contains("unknown key \"initialDelay\""));
+        let error = policy_from_js(&options(&[("maxDelayMs", "5".into())])).unwrap_err();
+        assert!(message(error).contains("maxDelayMs must be a number"));
+        let error = policy_from_js(&options(&[("maxAttempts", 0.into())])).unwrap_err();
+        assert!(message(error).contains("maxAttempts"));
+    }
+
+    #[test]
+    fn headers_are_an_object_or_a_function_and_fetch_a_function() {
+        let function: JsValue = js_sys::Function::new_no_args("return {}").into();
+        let transport = transport_from_js(&options(&[
+            ("headers", function.clone()),
+            ("fetch", function),
+        ]))
+        .unwrap();
+        assert!(js_sys::Reflect::get(&transport, &"fetch".into())
+            .unwrap()
+            .is_function());
+        let error = transport_from_js(&options(&[("headers", 42.into())])).unwrap_err();
+        assert!(message(error).contains("headers must be an object or a function"));
+        let error = transport_from_js(&options(&[("fetch", "fetch".into())])).unwrap_err();
+        assert!(message(error).contains("fetch must be a function"));
+    }
+}

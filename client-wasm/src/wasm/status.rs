@@ -195,3 +195,105 @@ fn excerpt(body: &str) -> String {
         quoted(body)
     }
 }
+
+// Run in the browser by `wasm-pack test` (this module needs the JS engine's JSON.parse).
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            body: body.to_owned(),
+            retry_after: None,
+            long_polled: true,
+        }
+    }
+
+    #[test]
+    fn a_status_needs_only_a_known_result() {
+        let status = parse_status(r#"{"result": "pending", "extra": 1}"#).unwrap();
+        assert_eq!(status.result, JobResult::Pending);
+        assert_eq!(
+            (status.id, status.progress, status.eta_ms),
+            (None, None, None)
+        );
+        let full =
+            parse_status(r#"{"id": "a", "result": "error", "progress": 0.5, "eta_ms": null}"#)
+                .unwrap();
+        assert_eq!(full.id.as_deref(), Some("a"));
+        assert_eq!(full.progress, Some(0.5));
+    }
+
+    #[test]
+    fn what_is_not_a_status_says_why() {
+        for (body, why) in [
+            ("<html>", "not JSON"),
+            ("[1]", "not an object"),
+            (r#"{"state": "done"}"#, "no result"),
+            (r#"{"result": 1}"#, "result is not a string"),
+            (r#"{"result": "pending", "id": 7}"#, "id is not a string"),
+            (
+                r#"{"result": "pending", "progress": "half"}"#,
+                "progress is not a number",
+            ),
+        ] {
+            let Err(Invalid::Malformed(message)) = parse_status(body) else {
+                panic!("{body} should be malformed")
+            };
+            assert!(message.contains(why), "{body}: {message}");
+        }
+        let Err(Invalid::UnknownResult(message)) = parse_status(r#"{"result": "done"}"#) else {
+            panic!("an unknown result")
+        };
+        assert!(message.contains("\"done\""), "{message}");
+    }
+
+    #[test]
+    fn a_watch_answer_lists_statuses_with_ids_and_missing_ids() {
+        let body = r#"{"jobs": [{"id": "a", "result": "completed"}], "missing": ["b"]}"#;
+        let Answer::Watch(Ok(watch), hints) = answer_of(reply(200, body), true) else {
+            panic!()
+        };
+        assert_eq!(watch.jobs[0].id.as_deref(), Some("a"));
+        assert_eq!(watch.missing, ["b"]);
+        assert!(hints.long_polled);
+        for bad in [
+            r#"{"jobs": {}}"#,
+            r#"{"jobs": [{"result": "pending"}]}"#,
+            r#"{"missing": [1]}"#,
+        ] {
+            assert!(
+                matches!(answer_of(reply(200, bad), true), Answer::Watch(Err(_), _)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_answer_keeps_its_code_and_a_cut_message() {
+        let long = "x".repeat(10_000);
+        let body = format!(r#"{{"error": {{"code": "busy", "message": "{long}"}}}}"#);
+        let Answer::Error {
+            status,
+            code,
+            message,
+            ..
+        } = answer_of(reply(503, &body), false)
+        else {
+            panic!()
+        };
+        assert_eq!((status, code.as_deref()), (503, Some("busy")));
+        assert_eq!(
+            message.chars().count(),
+            MAX_MESSAGE_CHARS + 1,
+            "cut, with an ellipsis"
+        );
+        let (code, message) = parse_error_body("");
+        assert_eq!((code, message.as_str()), (None, "(empty body)"));
+        let (code, message) = parse_error_body("gateway down");
+        assert_eq!((code, message.as_str()), (None, "\"gateway down\""));
+    }
+}
