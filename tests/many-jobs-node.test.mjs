@@ -35,17 +35,32 @@ function countRequests(origin) {
   return { requests, restore: () => (globalThis.fetch = original) };
 }
 
-/** Creates jobs with plain requests (not through the client), `parallel` at a time. */
-async function createJobs(base, bodies, parallel = 20) {
+/**
+ * Creates jobs with plain requests (not through the client), `parallel` at a time. Resolves
+ * their ids; `createdAt` (when set) receives each one's creation round trip's midpoint.
+ */
+async function createJobs(base, bodies, parallel = 20, createdAt = []) {
   const ids = new Array(bodies.length);
   for (let start = 0; start < bodies.length; start += parallel) {
     await Promise.all(bodies.slice(start, start + parallel).map(async (body, offset) => {
+      const sent = performance.now();
       const response = await fetch(`${base}/jobs`, { method: "POST", headers: json, body: JSON.stringify(body) });
       assert.equal(response.status, 201);
       ids[start + offset] = (await response.json()).id;
+      createdAt[start + offset] = (sent + performance.now()) / 2;
     }));
   }
   return ids;
+}
+
+/**
+ * The fewest requests plain backoff with the client's default schedule (1 s, x1.5, no
+ * jitter: jitter only shortens gaps) would make to see a job end `remainingMs` from now.
+ */
+function plainPolls(remainingMs) {
+  let [polls, at, gap] = [1, 0, 1000];
+  while (at < remainingMs) [polls, at, gap] = [polls + 1, at + gap, Math.min(gap * 1.5, 15_000)];
+  return polls;
 }
 
 /** Samples `client.heldRequests` every 10 ms until stopped; `max()` is the most seen. */
@@ -60,7 +75,8 @@ describe("one client, many jobs", () => {
     const JOBS = 1000;
     // Short jobs of spread durations: 1 to 4 s.
     const durations = Array.from({ length: JOBS }, (_, i) => 1000 + ((i * 7919) % 3001));
-    const ids = await createJobs(server.url, durations.map((duration_ms) => ({ duration_ms, outcome: "completed" })));
+    const createdAt = [];
+    const ids = await createJobs(server.url, durations.map((duration_ms) => ({ duration_ms, outcome: "completed" })), 20, createdAt);
     const logFrom = server.stderr().length;
 
     const counter = countRequests(server.url);
@@ -79,11 +95,15 @@ describe("one client, many jobs", () => {
       const watches = counter.requests.filter((r) => r.path.startsWith("/jobs/watch")).length;
       const attempts = outcomes.reduce((sum, outcome) => sum + outcome.attempts, 0);
       assert.equal(watches, counter.requests.length, "every request was a watch");
-      // Watched one by one, each job would cost its attempts in requests of its own: about two
-      // each here (a look, then a long-poll held to its end), ~2,000 in all. One watch costs
-      // fewer requests than there are jobs, hand-overs included, and under half the attempts.
-      assert.ok(counter.requests.length < JOBS, `${counter.requests.length} requests for ${JOBS} jobs`);
-      assert.ok(counter.requests.length * 2 < attempts, `${counter.requests.length} requests for ${attempts} attempts`);
+      // Polled one request per poll, the jobs would cost at least what plain backoff needs to
+      // see each end (3,000 to 3,500 here), and their attempts (a look and a long-poll each,
+      // ~2,000) with per-job long-polls. One watch must cost far fewer than the first and
+      // clearly fewer than the second. It cannot go much lower: the jobs end ~3 ms apart, and
+      // each end seen at once takes the held watch's answer (~1.7 ends each, seen here), plus
+      // a hand-over each time jobs join it; 750 to 970 requests were seen.
+      const plain = durations.reduce((sum, duration, i) => sum + plainPolls(createdAt[i] + duration - started), 0);
+      assert.ok(counter.requests.length * 2.5 <= plain, `${counter.requests.length} requests; plain backoff: ${plain}`);
+      assert.ok(counter.requests.length * 1.5 <= attempts, `${counter.requests.length} requests for ${attempts} attempts`);
       // The server agrees: never more than one held, but for the moment of a hand-over (a job
       // joins: the held watch is cancelled and sent again), while it notices the closed
       // connection; see many-jobs-page.test.mjs. Node's fetch closes and resends at once, so
@@ -93,7 +113,7 @@ describe("one client, many jobs", () => {
         assert.ok(overlap.ms <= 30, `${overlap.held} held requests overlapped for ${overlap.ms.toFixed(1)} ms from ${overlap.at}`);
       }
       console.log(
-        `1,000 jobs: done in ${(elapsed / 1000).toFixed(1)} s with ${counter.requests.length} requests (${attempts} attempts); ` +
+        `1,000 jobs: done in ${(elapsed / 1000).toFixed(1)} s with ${counter.requests.length} requests (${attempts} attempts, plain backoff ${plain}); ` +
           `held: client max ${held.max()}, server ${timeline.starts} held requests, max ${timeline.maxHeld} at once, ` +
           `${timeline.overlaps.length} overlaps (longest ${Math.max(0, ...timeline.overlaps.map((o) => o.ms)).toFixed(1)} ms)`,
       );
