@@ -107,7 +107,6 @@ test("one page watches 50 jobs through one client: one held request, every end a
 
   const run = await page.evaluate((durations) => window.runMany(durations), DURATIONS);
   await page.close();
-  if (process.env.VTS_DUMP) fs.writeFileSync(process.env.VTS_DUMP, JSON.stringify({ run, stderr: server.stderr() }, null, 1));
   assert.deepEqual(errors, []);
 
   // Every job completed, and its end was seen within 100 ms of when it truly ended: its
