@@ -9,6 +9,16 @@ const noJobs = document.querySelector("#no-jobs");
 const template = document.querySelector("#job-template");
 
 const POLICY_FIELDS = ["initialDelayMs", "backoffFactor", "maxDelayMs", "jitter", "maxWaitMs"];
+/** Past this many cards the list turns into a dense grid, so a hundred jobs fit on a screen. */
+const DENSE_FROM = 13;
+
+/**
+ * One client per distinct polling settings, kept for the page's life: every job watched with
+ * the same settings shares that client's one watch, whichever batch started it.
+ */
+const clients = new Map();
+const totals = { started: 0, running: 0, completed: 0, failed: 0 };
+const stats = trackStats();
 
 await init();
 document.body.dataset.ready = "true";
@@ -19,17 +29,20 @@ form.addEventListener("submit", async (event) => {
   const data = new FormData(form);
   let client;
   try {
-    // A client per batch, so each batch uses the settings it was started with.
-    client = new VideoTranslationClient(location.origin, policyFrom(data));
+    client = clientFor(policyFrom(data));
   } catch (error) {
     showFormError(`${error.name}: ${error.message}`);
     return;
   }
   const count = Number(data.get("count"));
-  const request = { durationMs: Math.round(Number(data.get("duration")) * 1000) };
-  if (data.get("outcome")) request.outcome = data.get("outcome");
+  const durationMs = Number(data.get("duration")) * 1000;
+  const spread = data.get("spread") === "on";
+  const outcome = data.get("outcome");
 
   for (let i = 0; i < count; i += 1) {
+    // Spread: each job's duration drawn from [0.5, 1.5) times the one asked for.
+    const request = { durationMs: Math.round(spread ? durationMs * (0.5 + Math.random()) : durationMs) };
+    if (outcome) request.outcome = outcome;
     try {
       const job = await client.createJob(request);
       watch(client, job);
@@ -39,6 +52,52 @@ form.addEventListener("submit", async (event) => {
     }
   }
 });
+
+/** The client for these settings: made once, then shared (the constructor checks them). */
+function clientFor(options) {
+  const key = JSON.stringify(options);
+  let client = clients.get(key);
+  if (!client) {
+    client = new VideoTranslationClient(location.origin, options);
+    clients.set(key, client);
+  }
+  return client;
+}
+
+/**
+ * The counters of the "All jobs" panel, redrawn four times a second: jobs by state, requests
+ * the clients hold now, and the status requests sent so far (polls and watches, as the
+ * browser's resource timing entries list them; creating a job is not one).
+ */
+function trackStats() {
+  const panel = document.querySelector("#stats");
+  const show = (name, value) => (panel.querySelector(`[data-stat="${name}"]`).textContent = value);
+  let requests = 0;
+  const isStatusRequest = (entry) => {
+    const { origin, pathname } = new URL(entry.name);
+    return origin === location.origin && (pathname.startsWith("/jobs/") || pathname === "/status");
+  };
+  // An observer sees every entry, past the performance buffer's 250 too.
+  new PerformanceObserver((list) => {
+    requests += list.getEntries().filter(isStatusRequest).length;
+  }).observe({ type: "resource", buffered: true });
+
+  const redraw = () => {
+    if (totals.started === 0) return;
+    panel.hidden = false;
+    let held = 0;
+    for (const client of clients.values()) held += client.heldRequests;
+    show("running", totals.running);
+    show("completed", totals.completed);
+    show("failed", totals.failed);
+    show("held", held);
+    show("requests", requests);
+    show("per-job", (requests / totals.started).toFixed(1));
+    show("clients", clients.size);
+  };
+  setInterval(redraw, 250);
+  return { redraw };
+}
 
 /** The client options the person filled in; empty fields keep the defaults. */
 function policyFrom(data) {
@@ -64,7 +123,11 @@ async function watch(client, job) {
   card.querySelector(".job-id").textContent = job.id;
   card.dataset.jobId = job.id;
   jobList.prepend(card);
+  jobList.classList.toggle("dense", jobList.children.length >= DENSE_FROM);
   noJobs.hidden = true;
+  totals.started += 1;
+  totals.running += 1;
+  stats.redraw();
 
   const controller = new AbortController();
   part("cancel").addEventListener("click", () => controller.abort(new Error("cancelled from the page")));
@@ -111,8 +174,10 @@ async function watch(client, job) {
       },
     });
     setStatus(outcome.result, outcome.result);
+    totals[outcome.result === "completed" ? "completed" : "failed"] += 1;
     log(`${outcome.result} after ${outcome.attempts} polls in ${seconds(outcome.elapsedMs)}`);
   } catch (error) {
+    if (error.name !== "AbortError") totals.failed += 1;
     // Stop the glide toward the estimate: the bar shows where the job was when we stopped.
     fill.style.width = getComputedStyle(fill).width;
     fill.style.transition = "none";
@@ -120,6 +185,7 @@ async function watch(client, job) {
     setStatus(error.name === "AbortError" ? "cancelled" : error.name, state);
     log(`${error.name}: ${error.message}`, "warn");
   } finally {
+    totals.running -= 1;
     clearInterval(ticker);
     nextPollAt = null;
     part("next").textContent = "—";

@@ -291,8 +291,8 @@ impl JobStore {
 
     fn waiter_slot(&self) -> Result<WaiterSlot<'_>, Busy> {
         let held = self.waiters.fetch_add(1, Ordering::Relaxed);
-        let slot = WaiterSlot(&self.waiters);
         if held >= self.limits.max_waiters {
+            self.waiters.fetch_sub(1, Ordering::Relaxed);
             return Err(Busy {
                 reason: format!(
                     "the server holds {} long-polls at most; poll without waiting, or later",
@@ -301,7 +301,11 @@ impl JobStore {
                 retry_after: Duration::from_secs(1),
             });
         }
-        Ok(slot)
+        // At debug level (`RUST_LOG=video_translation_server::store=debug`), each held
+        // request's start and end with the count held, timestamped: the tests read from it
+        // how many requests a client keeps held at once, and for how long.
+        tracing::debug!(held = held + 1, "held request starts");
+        Ok(WaiterSlot(&self.waiters))
     }
 
     /// How many jobs have long-poll waiters right now.
@@ -330,7 +334,8 @@ struct WaiterSlot<'a>(&'a AtomicUsize);
 
 impl Drop for WaiterSlot<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        let held = self.0.fetch_sub(1, Ordering::Relaxed) - 1;
+        tracing::debug!(held, "held request ends");
     }
 }
 
