@@ -20,13 +20,32 @@ const clients = new Map();
 const totals = { started: 0, running: 0, completed: 0, failed: 0 };
 const stats = trackStats();
 
+/** The API key, when the server asks for one: kept for this tab's session only. */
+const KEY_STORAGE = "video-translation-api-key";
+const keyField = document.querySelector("#key-field");
+const keyInput = keyField.querySelector("input");
+const bearer = () => {
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  return key ? { Authorization: `Bearer ${key}` } : {};
+};
+
 await init();
+await askForAKeyIfNeeded();
 document.body.dataset.ready = "true";
+
+/** Shows the key field when `/healthz` says the server wants a bearer key. */
+async function askForAKeyIfNeeded() {
+  const health = await fetch("/healthz").then((response) => response.json()).catch(() => ({}));
+  if (health.auth !== "bearer") return;
+  keyField.hidden = false;
+  keyInput.value = sessionStorage.getItem(KEY_STORAGE) ?? "";
+}
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   showFormError(null);
   const data = new FormData(form);
+  if (!keyField.hidden) sessionStorage.setItem(KEY_STORAGE, String(data.get("apiKey") ?? "").trim());
   let client;
   try {
     client = clientFor(policyFrom(data));
@@ -47,7 +66,9 @@ form.addEventListener("submit", async (event) => {
       const job = await client.createJob(request);
       watch(client, job);
     } catch (error) {
-      showFormError(`Could not start a job — ${error.name}: ${error.message}`);
+      const hint = error.status === 401 ? " Check the API key." : "";
+      showFormError(`Could not start a job — ${error.name}: ${error.message}.${hint}`);
+      if (error.status === 401) keyInput.focus();
       return;
     }
   }
@@ -58,7 +79,8 @@ function clientFor(options) {
   const key = JSON.stringify(options);
   let client = clients.get(key);
   if (!client) {
-    client = new VideoTranslationClient(location.origin, options);
+    // The key is read before each request, so a key typed later serves every client.
+    client = new VideoTranslationClient(location.origin, { ...options, headers: bearer });
     clients.set(key, client);
   }
   return client;
