@@ -152,3 +152,22 @@ test("--header and VTS_API_KEY go with every request", async () => {
     await recorder.stop();
   }
 });
+
+test("Ctrl-C stops the watch and exits 130", async () => {
+  const { spawn } = await import("node:child_process");
+  const id = await createJob({ duration_ms: 60_000 });
+  // The installed bin itself (npx would stand between it and the signal).
+  const bin = `${project}/node_modules/video-translation-client/bin/video-translation-status.js`;
+  const child = spawn(process.execPath, [bin, server.url, id], { cwd: project });
+  let stdout = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  // Interrupted once it is watching: its first poll printed.
+  for (const deadline = Date.now() + 20_000; !stdout.includes("poll 1") && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill("SIGINT");
+  const { code } = await exited;
+  assert.equal(code, 130, stdout);
+  assert.match(stdout, new RegExp(`stopped watching job ${id}`));
+});

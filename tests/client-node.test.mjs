@@ -286,7 +286,40 @@ describe("constructor", () => {
     assert.throws(() => new VideoTranslationClient("http://x", { longPollWaitMs: -1 }), { name: "RangeError", message: /longPollWaitMs/ });
   });
 
-  test("Infinity lifts the attempt and time limits", () => {
-    assert.doesNotThrow(() => new VideoTranslationClient("http://x", { maxAttempts: Infinity, maxWaitMs: Infinity }));
+  test("Infinity lifts the attempt and time limits", async () => {
+    // Gaps of 20 ms on a 1 s job: about 50 polls. Five attempts run out; Infinity does not.
+    const options = { adaptive: false, initialDelayMs: 20, maxDelayMs: 20, jitter: 0 };
+    const limited = new VideoTranslationClient(server.url, { ...options, maxAttempts: 5 });
+    const job = await limited.createJob({ durationMs: 1000 });
+    await assert.rejects(limited.waitForCompletion(job.id), { name: "TimeoutError", attempts: 5 });
+    const unlimited = new VideoTranslationClient(server.url, { ...options, maxAttempts: Infinity, maxWaitMs: Infinity });
+    const outcome = await unlimited.waitForCompletion(job.id);
+    assert.equal(outcome.result, "completed");
+    assert.ok(outcome.attempts > 5, `${outcome.attempts} attempts`);
+  });
+});
+
+describe("jitter", () => {
+  test("each wait draws its own gaps, within [d × (1 − jitter), d]", async () => {
+    // Five waits (two clients) on one 30 s job, plain mode, full jitter: their first gaps are
+    // five independent draws from [0, 1000] ms. Waits that shared a random stream would
+    // poll in lockstep, the thundering herd jitter is there to prevent.
+    const options = { adaptive: false, initialDelayMs: 1000, maxDelayMs: 1000, jitter: 1 };
+    const clients = [new VideoTranslationClient(server.url, options), new VideoTranslationClient(server.url, options)];
+    const job = await clients[0].createJob({ durationMs: 30_000 });
+    const controller = new AbortController();
+    const firstGaps = await Promise.all(
+      [0, 1, 0, 1, 0].map(
+        (which) =>
+          new Promise((resolve) => {
+            clients[which]
+              .waitForCompletion(job.id, { signal: controller.signal, onUpdate: (update) => resolve(update.nextPollInMs) })
+              .catch(() => {});
+          }),
+      ),
+    );
+    controller.abort();
+    for (const gap of firstGaps) assert.ok(gap >= 0 && gap <= 1000, `gap ${gap} ms`);
+    assert.ok(new Set(firstGaps).size >= 4, `first gaps ${firstGaps}: the waits drew the same jitter`);
   });
 });

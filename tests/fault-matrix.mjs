@@ -109,13 +109,13 @@ export const ROWS = [
     fault: "a status answer of 50 MB",
     steps: [{ status: 200, bodyBytes: 50 * 1024 * 1024 }],
     options: PLAIN,
-    expect: { error: "ProtocolError", requests: 2, message: /larger than 1048576 bytes/ },
+    expect: { error: "ProtocolError", requests: 2, message: /larger than 1048576 bytes/, readAtMostBytes: 16 * 1024 * 1024 },
   },
   {
     fault: "a body that never ends",
     steps: [{ status: 200, endless: true }],
     options: PLAIN,
-    expect: { error: "ProtocolError", requests: 2, message: /larger than/ },
+    expect: { error: "ProtocolError", requests: 2, message: /larger than/, readAtMostBytes: 16 * 1024 * 1024 },
   },
   {
     fault: "an error whose message is 200,000 characters",

@@ -21,6 +21,11 @@ function check(row, seen, requests) {
   if (expect.message) assert.match(seen.errorMessage, expect.message, what);
   if (expect.requests !== undefined) assert.equal(requests.length, expect.requests, `${what}; requests: ${requests.length}`);
   if (expect.requestsAtMost !== undefined) assert.ok(requests.length <= expect.requestsAtMost, `${what}; requests: ${requests.length}`);
+  // A body the client stops reading: what the server could push before the client cancelled
+  // (1 MiB read, plus the sockets' buffers), far from the 50 MB or the endless stream.
+  if (expect.readAtMostBytes !== undefined) {
+    for (const request of requests) assert.ok(request.bodyBytesSent <= expect.readAtMostBytes, `${request.bodyBytesSent} bytes sent`);
+  }
   if (expect.messageAtMost !== undefined) assert.ok(seen.errorMessage.length <= expect.messageAtMost, `message of ${seen.errorMessage.length} characters`);
   if (expect.retries !== undefined) assert.equal(seen.retries, expect.retries, what);
   for (const [i, [low, high]] of (expect.gapsMs ?? []).entries()) {

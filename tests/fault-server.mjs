@@ -49,13 +49,14 @@ export async function startFaultServer({ port = 0 } = {}) {
       response.writeHead(404, { ...CORS, "content-type": "application/json" });
       return response.end(JSON.stringify({ error: { code: "not_found", message: "no watches here" } }));
     }
-    requests.push({ method: request.method, path: url.pathname + url.search, headers: request.headers, at: performance.now() });
+    const record = { method: request.method, path: url.pathname + url.search, headers: request.headers, at: performance.now(), bodyBytesSent: 0 };
+    requests.push(record);
     const step = steps[Math.min(requests.length - 1, steps.length - 1)];
     if (step.hang) return;
     if (step.reset) return request.socket.destroy();
     if (step.endless || step.bodyBytes) {
       response.writeHead(step.status, { ...CORS, "content-type": "application/json" });
-      return streamBody(response, step.endless ? Infinity : step.bodyBytes);
+      return streamBody(response, step.endless ? Infinity : step.bodyBytes, record);
     }
     const headers = { ...CORS, "cache-control": "no-store", ...step.headers };
     if (step.json !== undefined) {
@@ -94,13 +95,17 @@ export async function startFaultServer({ port = 0 } = {}) {
   };
 }
 
-/** Writes `bytes` of whitespace then `{}`, in 64 KiB chunks, as fast as the caller reads. */
-function streamBody(response, bytes) {
+/**
+ * Writes `bytes` of whitespace then `{}`, in 64 KiB chunks, as fast as the caller reads,
+ * counting what it sent in `record.bodyBytesSent`.
+ */
+function streamBody(response, bytes, record) {
   const chunk = Buffer.alloc(64 * 1024, " ");
   let left = bytes;
   const more = () => {
     while (left > 0 && !response.destroyed) {
       left -= chunk.length;
+      record.bodyBytesSent += chunk.length;
       if (!response.write(chunk)) return response.once("drain", more);
     }
     if (!response.destroyed) response.end("{}");
