@@ -9,7 +9,8 @@
 //! | [`api_key`] | the keys the API asks for (`--api-key`): 401 without one, compared in constant time |
 //! | [`body_timeout`] | the deadline for a request's body (`--body-timeout`): 408, then close |
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
-//! | [`job`] | one simulated job and its status at a given instant |
+//! | [`idempotency`] | `Idempotency-Key` on `POST /jobs`: a retried creation makes one job |
+//! | [`job`] | one simulated job and its status at a given instant (a cancel included) |
 //! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches) |
 //! | [`job_table`] | the created jobs, bounded: expiry after their end, and a cap |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
@@ -26,6 +27,7 @@ pub mod api_key;
 pub mod body_timeout;
 pub mod config;
 pub mod error;
+pub mod idempotency;
 pub mod job;
 pub mod job_table;
 pub mod origin_guard;

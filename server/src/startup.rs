@@ -8,16 +8,19 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{middleware, web, App, HttpServer, Resource};
-use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
+use video_translation_protocol::{
+    IDEMPOTENCY_KEY_HEADER, PREFERENCE_APPLIED_HEADER, PREFER_HEADER,
+};
 
 use crate::api_key::{self, ApiKeys};
 use crate::body_timeout::{self, BodyTimeout};
 use crate::config::Settings;
 use crate::error::json_error_bodies;
+use crate::idempotency::{IdempotencyKeys, KEY_TTL};
 use crate::origin_guard::{self, AllowedOrigins};
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
-use crate::routes::{fallback, health, jobs, openapi, status, watch};
+use crate::routes::{cancel, fallback, health, jobs, openapi, status, watch};
 use crate::static_files::confined_files;
 use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
@@ -49,6 +52,7 @@ pub fn build_app(
     let origins = AllowedOrigins::new(&state.cors_origins);
     App::new()
         .app_data(state.store.clone())
+        .app_data(state.idempotency_keys.clone())
         .app_data(state.limits.clone())
         .app_data(state.rate_limit.clone())
         .app_data(web::Data::new(origins.clone()))
@@ -87,6 +91,12 @@ pub fn build_app(
             api_route("/jobs/{id}", &state.api_keys)
                 .get(jobs::get)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
+        )
+        .service(
+            api_route("/jobs/{id}/cancel", &state.api_keys)
+                .app_data(web::PayloadConfig::new(cancel::MAX_CANCEL_BODY_BYTES))
+                .post(cancel::cancel)
+                .default_service(web::to(fallback::method_not_allowed("POST"))),
         )
         .service(
             api_route("/status", &state.api_keys)
@@ -147,6 +157,8 @@ fn api_route(
 pub struct AppState {
     /// The jobs.
     pub store: web::Data<JobStore>,
+    /// The `Idempotency-Key`s `POST /jobs` has seen.
+    pub idempotency_keys: web::Data<IdempotencyKeys>,
     /// Long-polling bounds.
     pub limits: web::Data<LongPollLimits>,
     /// The per-client request limit.
@@ -177,6 +189,11 @@ impl AppState {
                     max_waiters: settings.max_waiters as usize,
                 },
             )),
+            // A key per job at most, so the jobs' cap bounds the keys too.
+            idempotency_keys: web::Data::new(IdempotencyKeys::new(
+                KEY_TTL,
+                settings.max_jobs as usize,
+            )),
             limits: web::Data::new(LongPollLimits {
                 max_wait: settings.max_wait,
             }),
@@ -194,8 +211,8 @@ impl AppState {
 
 /// Any origin may call the API (the demo and third-party apps alike), or only `origins` when
 /// given (`--cors-origin`, checked when parsed); only the methods and headers the API uses,
-/// `Authorization` included for `--api-key`. The hint headers and the 401's challenge are
-/// exposed so cross-origin callers read them.
+/// `Authorization` included for `--api-key` and `Idempotency-Key` for retries of `POST /jobs`.
+/// The hint headers and the 401's challenge are exposed so cross-origin callers read them.
 fn cors(origins: &[String]) -> Cors {
     let cors = if origins.is_empty() {
         Cors::default().allow_any_origin()
@@ -210,6 +227,7 @@ fn cors(origins: &[String]) -> Cors {
             header::ACCEPT,
             header::AUTHORIZATION,
             HeaderName::from_static(PREFER_HEADER),
+            HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
         ])
         .expose_headers([
             header::LOCATION,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use video_translation_protocol::{JobStatus, Outcome, DEFAULT_JOB_ID};
 
-use crate::job::Job;
+use crate::job::{CancelOutcome, Job};
 use crate::job_table::JobTable;
 use crate::transitions::Transitions;
 
@@ -125,12 +125,12 @@ impl JobDefaults {
         outcome: Option<Outcome>,
     ) -> Job {
         let duration = duration.unwrap_or(self.duration);
-        Job {
-            created_at: Instant::now(),
+        Job::new(
+            Instant::now(),
             duration,
-            estimate: estimate.unwrap_or_else(|| self.draw_estimate(duration)),
-            outcome: outcome.unwrap_or_else(|| self.draw_outcome()),
-        }
+            estimate.unwrap_or_else(|| self.draw_estimate(duration)),
+            outcome.unwrap_or_else(|| self.draw_outcome()),
+        )
     }
 
     fn draw_outcome(&self) -> Outcome {
@@ -254,7 +254,7 @@ impl JobStore {
         key: JobKey,
         wait: Duration,
     ) -> Result<Option<JobStatus>, Busy> {
-        let Some(job) = self.job(key) else {
+        let Some(mut job) = self.job(key) else {
             return Ok(None);
         };
         if !wait.is_zero() && !job.is_final_at(Instant::now()) && !self.is_stopping() {
@@ -263,14 +263,31 @@ impl JobStore {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            // Enabled first, checked second: a job that ended, or a stop that began, in
-            // between is not missed.
+            // Enabled first, read again second: a job that ended (by time or by a cancel), or
+            // a stop that began, in between is not missed. Only held requests pay this lookup.
+            job = self.job(key).unwrap_or(job);
             if !job.is_final_at(Instant::now()) && !self.is_stopping() {
                 let _ = tokio::time::timeout(wait, notified).await;
+                // A cancel is the one change to a job's definition: see it.
+                job = self.job(key).unwrap_or(job);
             }
         }
-        // A job never changes once created: no need to look it up again after the wait.
         Ok(Some(job.status_at(key.id_text(), Instant::now())))
+    }
+
+    /// Cancels the job `id` names if it is pending, waking every request held on it: what
+    /// happened and its status now, or `None` if the id is malformed, unknown or expired.
+    pub fn cancel(&self, id: &str) -> Option<(CancelOutcome, JobStatus)> {
+        let id = JobId::parse(id)?;
+        let now = Instant::now();
+        let (outcome, job) = self.lock().cancel(id, now)?;
+        if outcome == CancelOutcome::Cancelled {
+            // After the table's write: a waiter registering meanwhile either is registered
+            // by now and woken here, or reads the job again after registering and sees it
+            // ended (see `status_after`).
+            self.transitions.fire(JobKey::Created(id));
+        }
+        Some((outcome, job.status_at(id.to_hex(), now)))
     }
 
     /// For a graceful stop: every held long-poll answers now with its job's current status,

@@ -1,6 +1,7 @@
 //! Thin HTTP handlers: each reads the request, asks the [`JobStore`](crate::store::JobStore)
 //! and renders the answer. Route registration lives in [`crate::startup`].
 
+pub mod cancel;
 pub mod fallback;
 pub mod health;
 pub mod jobs;

@@ -8,7 +8,8 @@
 //!   boxed waiter on it: a few hundred bytes per id while held, the ids themselves included;
 //! - O(1) per ended job to wake: a job's notification wakes this watch's one waiter for that
 //!   job, and `FuturesUnordered` polls only the waiters that were woken, never the other
-//!   `n - 1`. The first wake ends the watch, which then lists its jobs once, in O(n).
+//!   `n - 1`. The first wake ends the watch, which then looks its jobs up again (a cancel
+//!   changes a job) and lists them once, in O(n).
 //!
 //! [`Transitions`]: crate::transitions::Transitions
 
@@ -68,10 +69,13 @@ impl JobStore {
                 notified
             })
             .collect();
-        // Enabled first, checked second: a job that ended, or a stop that began, in between
-        // is not missed.
-        if !listed.any_ended(Instant::now()) && !self.is_stopping() {
+        // Enabled first, read again second: a job that ended (by time or by a cancel), or a
+        // stop that began, in between is not missed.
+        let mut listed = self.listed(ids);
+        if listed.missing.is_empty() && !listed.any_ended(Instant::now()) && !self.is_stopping() {
             let _ = tokio::time::timeout(wait, first_end.next()).await;
+            // A cancel is the one change to a job's definition: see it.
+            listed = self.listed(ids);
         }
 
         let now = Instant::now();
