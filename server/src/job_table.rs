@@ -79,6 +79,13 @@ impl JobTable {
         Some((outcome, job))
     }
 
+    /// Every job kept and not expired by `now`.
+    pub fn jobs(&self, now: Instant) -> impl Iterator<Item = &Job> {
+        self.by_id
+            .values()
+            .filter(move |job| self.expires_at(job) > now)
+    }
+
     /// How many jobs are kept, expired ones not yet swept included.
     pub fn len(&self) -> usize {
         self.by_id.len()

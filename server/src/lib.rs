@@ -14,6 +14,7 @@
 //! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches) |
 //! | [`job_table`] | the created jobs, bounded: expiry after their end, and a cap |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
+//! | [`metrics`] | `GET /metrics`: requests, latency, jobs, held requests, wake fan-out, store operations |
 //! | [`error`] | every error answer, in the contract's JSON shape |
 //! | [`origin_guard`] | the `--cors-origin` list, enforced: unlisted origins get 403 |
 //! | [`rate_limit`] | the per-client request limit (`--rate-limit`) |
@@ -30,6 +31,7 @@ pub mod error;
 pub mod idempotency;
 pub mod job;
 pub mod job_table;
+pub mod metrics;
 pub mod origin_guard;
 pub mod rate_limit;
 pub mod routes;

@@ -17,10 +17,11 @@ use crate::body_timeout::{self, BodyTimeout};
 use crate::config::Settings;
 use crate::error::json_error_bodies;
 use crate::idempotency::{IdempotencyKeys, KEY_TTL};
+use crate::metrics::{self, Metrics};
 use crate::origin_guard::{self, AllowedOrigins};
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
-use crate::routes::{cancel, fallback, health, jobs, openapi, status, watch};
+use crate::routes::{self, cancel, fallback, health, jobs, openapi, status, watch};
 use crate::static_files::confined_files;
 use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
@@ -53,6 +54,7 @@ pub fn build_app(
     App::new()
         .app_data(state.store.clone())
         .app_data(state.idempotency_keys.clone())
+        .app_data(state.metrics.clone())
         .app_data(state.limits.clone())
         .app_data(state.rate_limit.clone())
         .app_data(web::Data::new(origins.clone()))
@@ -78,6 +80,11 @@ pub fn build_app(
         ))
         .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
+        // Outermost: counts every answer, refusals by the layers above included.
+        .wrap(middleware::from_fn({
+            let metrics = state.metrics.clone();
+            move |request, next| metrics::record_requests(metrics.clone(), request, next)
+        }))
         // Before `/jobs/{id}`, which would take `watch` for an id; a static path costs the
         // pollers' route one string comparison.
         .service(
@@ -113,11 +120,20 @@ pub fn build_app(
         // which learns from /healthz whether to ask for a key.
         .service(
             web::resource("/healthz")
+                .name("/healthz")
                 .get(health::healthz)
+                .default_service(web::to(fallback::method_not_allowed("GET"))),
+        )
+        // Open, like /healthz: see routes::metrics for why.
+        .service(
+            web::resource("/metrics")
+                .name("/metrics")
+                .get(routes::metrics::metrics)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
             web::resource("/openapi.json")
+                .name("/openapi.json")
                 .get(openapi::openapi_json)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
@@ -144,12 +160,16 @@ fn api_route(
 > {
     let enabled = keys.is_enabled();
     let keys = keys.clone();
-    web::resource(path).wrap(middleware::Condition::new(
-        enabled,
-        middleware::from_fn(move |request, next| {
-            api_key::require_api_key(keys.clone(), request, next)
-        }),
-    ))
+    // Named by its pattern, the metrics' `route` label, read without re-matching the path.
+    // `:id`, not `{id}`: some text-format parsers end a label set at the first `}`.
+    web::resource(path)
+        .name(&path.replace("{id}", ":id"))
+        .wrap(middleware::Condition::new(
+            enabled,
+            middleware::from_fn(move |request, next| {
+                api_key::require_api_key(keys.clone(), request, next)
+            }),
+        ))
 }
 
 /// What every worker's app shares, made once from the settings.
@@ -157,6 +177,8 @@ fn api_route(
 pub struct AppState {
     /// The jobs.
     pub store: web::Data<JobStore>,
+    /// What `GET /metrics` shows.
+    pub metrics: web::Data<Metrics>,
     /// The `Idempotency-Key`s `POST /jobs` has seen.
     pub idempotency_keys: web::Data<IdempotencyKeys>,
     /// Long-polling bounds.
@@ -176,8 +198,9 @@ pub struct AppState {
 impl AppState {
     /// The state for `settings`: an empty store whose default job starts now.
     pub fn new(settings: &Settings) -> Self {
+        let metrics = Metrics::new();
         AppState {
-            store: web::Data::new(JobStore::new(
+            store: web::Data::new(JobStore::with_metrics(
                 JobDefaults {
                     duration: settings.delay,
                     error_rate: settings.error_rate,
@@ -188,7 +211,9 @@ impl AppState {
                     max_jobs: settings.max_jobs as usize,
                     max_waiters: settings.max_waiters as usize,
                 },
+                metrics.store.clone(),
             )),
+            metrics: web::Data::new(metrics),
             // A key per job at most, so the jobs' cap bounds the keys too.
             idempotency_keys: web::Data::new(IdempotencyKeys::new(
                 KEY_TTL,

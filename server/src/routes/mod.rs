@@ -7,6 +7,7 @@ pub mod health;
 pub mod jobs;
 pub mod json_body;
 pub mod long_poll;
+pub mod metrics;
 pub mod openapi;
 pub mod status;
 pub mod watch;

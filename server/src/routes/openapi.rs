@@ -14,7 +14,7 @@ use video_translation_protocol::{
 };
 
 use super::health::{self, Auth, Health};
-use super::{cancel, jobs, status, watch};
+use super::{cancel, jobs, metrics, status, watch};
 
 /// The name of the Bearer scheme in the document; the API operations' `security(...)` name it.
 pub const API_KEY_SCHEME: &str = "api_key";
@@ -34,7 +34,7 @@ const UNAUTHORIZED_RESPONSE: &str = "Unauthorized";
             asks for `Authorization: Bearer KEY` on the job routes; `GET /healthz` says \
             whether it does."
     ),
-    paths(status::default_job_status, jobs::create, jobs::get, cancel::cancel, watch::watch, health::healthz, openapi_json),
+    paths(status::default_job_status, jobs::create, jobs::get, cancel::cancel, watch::watch, health::healthz, metrics::metrics, openapi_json),
     components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, ErrorBody, ErrorDetail, JobConflict, Health, Auth)),
     modifiers(&BearerKeys),
     tags(

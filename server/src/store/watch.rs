@@ -54,6 +54,7 @@ impl JobStore {
         }
 
         let _slot = self.waiter_slot()?;
+        let _watch = super::WaiterSlot::counted(&self.watches);
         let notifies = self.transitions.watch_many(
             listed
                 .jobs
@@ -89,6 +90,7 @@ impl JobStore {
     /// Resolves `ids` under one lock of the table. A malformed id is simply unknown, as
     /// `GET /jobs/{id}` answers 404 for it; so is `"default"`, which lives at `/status`.
     fn listed(&self, ids: &[String]) -> Listed {
+        self.metrics.watches.inc();
         // SipHash here, not the table's folding hasher: these ids are the caller's choice.
         let mut seen_jobs = HashSet::with_capacity(ids.len());
         let mut seen_missing = HashSet::new();
