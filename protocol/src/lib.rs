@@ -11,7 +11,9 @@
 //! | [`CreateJob`] | optional body of `POST /jobs` |
 //! | [`WatchRequest`] | body of `POST /jobs/watch` |
 //! | [`WatchAnswer`] | answer of `POST /jobs/watch` |
+//! | [`EndReason`] | the `reason` field: why a job ended other than by running its course |
 //! | [`ErrorBody`] | body of every 4xx/5xx answer |
+//! | [`JobConflict`] | body of `409` from `POST /jobs/{id}/cancel`: the error and the job's status |
 #![deny(missing_docs, missing_debug_implementations)]
 
 use std::fmt;
@@ -117,6 +119,19 @@ pub struct JobStatus {
     /// Milliseconds until the job is expected to leave `pending`; `0` once it has,
     /// `null` when the server cannot tell.
     pub eta_ms: Option<u64>,
+    /// Why the job ended, when it did not end by running its course: `"cancelled"` after
+    /// `POST /jobs/{id}/cancel` (then `result` is `"error"`). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<EndReason>,
+}
+
+/// Why a job ended other than by running its course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum EndReason {
+    /// Cancelled by `POST /jobs/{id}/cancel` while pending; the job's result is `error`.
+    Cancelled,
 }
 
 /// Body of `POST /jobs`. Every field is optional; a missing one takes the server's default.
@@ -184,6 +199,18 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// Body of the `409` that `POST /jobs/{id}/cancel` answers for a job that ended otherwise
+/// (completed, or failed by its own outcome): the usual error, plus the job's status, so the
+/// caller learns how it ended without asking again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobConflict {
+    /// `code` is `conflict`.
+    pub error: ErrorDetail,
+    /// The job as it ended.
+    pub status: JobStatus,
+}
+
 impl ErrorBody {
     /// An error body with the given code and message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -248,6 +275,13 @@ pub fn wait_preference(header_value: &str) -> Option<Duration> {
 /// Path prefix of a job resource: a job lives at `/jobs/{id}`.
 pub const JOBS_PATH: &str = "/jobs";
 
+/// The path under a job that cancels it: `POST /jobs/{id}/cancel`.
+pub const CANCEL_SUFFIX: &str = "/cancel";
+
+/// Request header of `POST /jobs` making it idempotent: the same key and the same body within
+/// 24 hours return the same job (draft-ietf-httpapi-idempotency-key-header).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
 /// Where many jobs are watched in one request: `POST /jobs/watch` with a [`WatchRequest`].
 pub const WATCH_PATH: &str = "/jobs/watch";
 
@@ -265,6 +299,7 @@ mod tests {
             result: JobResult::Pending,
             progress: 0.25,
             eta_ms: Some(1500),
+            reason: None,
         };
         let json = serde_json::to_string(&status).unwrap();
         assert_eq!(
@@ -280,9 +315,30 @@ mod tests {
             result: JobResult::Completed,
             progress: 1.0,
             eta_ms: None,
+            reason: None,
         };
         let json = serde_json::to_string(&status).unwrap();
         assert!(json.contains(r#""eta_ms":null"#), "{json}");
+    }
+
+    #[test]
+    fn a_cancelled_job_says_why_and_the_reason_is_absent_otherwise() {
+        let status = JobStatus {
+            id: "c".into(),
+            result: JobResult::Error,
+            progress: 0.5,
+            eta_ms: Some(0),
+            reason: Some(EndReason::Cancelled),
+        };
+        let json = serde_json::to_string(&status).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"c","result":"error","progress":0.5,"eta_ms":0,"reason":"cancelled"}"#
+        );
+        assert_eq!(serde_json::from_str::<JobStatus>(&json).unwrap(), status);
+        let plain: JobStatus =
+            serde_json::from_str(r#"{"id":"c","result":"error","progress":1,"eta_ms":0}"#).unwrap();
+        assert_eq!(plain.reason, None);
     }
 
     #[test]
@@ -332,6 +388,7 @@ mod tests {
                 result: JobResult::Completed,
                 progress: 1.0,
                 eta_ms: Some(0),
+                reason: None,
             }],
             missing: vec!["b".into()],
         };

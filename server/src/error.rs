@@ -12,7 +12,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, ResponseError};
-use video_translation_protocol::ErrorBody;
+use video_translation_protocol::{ErrorBody, ErrorDetail, JobConflict, JobStatus};
 
 /// What a handler can answer instead of a success.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +39,19 @@ pub enum ApiError {
         /// to no Bearer key at all.
         invalid_key: bool,
     },
+    /// The job is not in a state that allows this: cancelling a job that already ended by
+    /// running its course. The body carries the job's status ([`JobConflict`]).
+    #[error("{message}")]
+    Conflict {
+        /// Why it cannot be done.
+        message: String,
+        /// The job as it is.
+        status: Box<JobStatus>,
+    },
+    /// The request is well-formed but contradicts an earlier one: an `Idempotency-Key` used
+    /// before with another body.
+    #[error("{0}")]
+    Unprocessable(String),
     /// The caller may not do this: a browser page from an origin `--cors-origin` does not list.
     #[error("{0}")]
     Forbidden(String),
@@ -81,6 +94,8 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Conflict { .. } => "conflict",
+            ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::Unavailable { .. } => "unavailable",
@@ -113,6 +128,8 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -134,6 +151,15 @@ impl ResponseError for ApiError {
                 "Bearer"
             };
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        if let ApiError::Conflict { status, .. } = self {
+            return response.json(JobConflict {
+                error: ErrorDetail {
+                    code: self.code().to_owned(),
+                    message: self.to_string(),
+                },
+                status: (**status).clone(),
+            });
         }
         response.json(ErrorBody::new(self.code(), self.to_string()))
     }
@@ -189,6 +215,8 @@ fn code_for(status: StatusCode) -> &'static str {
         StatusCode::BAD_REQUEST => "bad_request",
         StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::NOT_FOUND => "not_found",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",

@@ -2,11 +2,12 @@
 //!
 //! A job never runs anything: its status at any instant follows from when it started, how
 //! long it truly runs, how long the server *thinks* it runs, and how it ends. That keeps the
-//! server free of per-job timers and makes every answer reproducible in tests.
+//! server free of per-job timers and makes every answer reproducible in tests. The one
+//! exception is a cancel, an event: it records its instant, and the job ends there.
 
 use std::time::{Duration, Instant};
 
-use video_translation_protocol::{JobResult, JobStatus, Outcome};
+use video_translation_protocol::{EndReason, JobResult, JobStatus, Outcome};
 
 /// A simulated job: `pending` for `duration` after `created_at`, then `outcome` for good.
 /// `eta_ms` and `progress` count down `estimate`, which may be wrong, as real estimates are.
@@ -20,6 +21,20 @@ pub struct Job {
     pub estimate: Duration,
     /// The final result it reaches.
     pub outcome: Outcome,
+    /// When it was cancelled, if it was (while pending): from then on it is `error`, with
+    /// `"reason": "cancelled"` and the progress it had reached.
+    pub cancelled_at: Option<Instant>,
+}
+
+/// What cancelling a job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// It was pending and is now cancelled.
+    Cancelled,
+    /// It had been cancelled before; nothing changed.
+    AlreadyCancelled,
+    /// It had ended by running its course; nothing changed.
+    AlreadyEnded,
 }
 
 /// The largest progress a pending job reports: it is never 100 % before it is done, even
@@ -27,9 +42,44 @@ pub struct Job {
 const PENDING_PROGRESS_CAP: f64 = 0.99;
 
 impl Job {
-    /// When the job leaves `pending`.
+    /// A job started at `created_at`, never cancelled.
+    pub fn new(
+        created_at: Instant,
+        duration: Duration,
+        estimate: Duration,
+        outcome: Outcome,
+    ) -> Self {
+        Job {
+            created_at,
+            duration,
+            estimate,
+            outcome,
+            cancelled_at: None,
+        }
+    }
+
+    /// When the job leaves `pending`: at the end of its run, or when it was cancelled.
     pub fn ends_at(&self) -> Instant {
-        self.created_at + self.duration
+        let natural_end = self.created_at + self.duration;
+        self.cancelled_at
+            .map_or(natural_end, |at| at.min(natural_end))
+    }
+
+    /// Cancels the job at `now` if it is still pending then; says what happened.
+    pub fn cancel(&mut self, now: Instant) -> CancelOutcome {
+        if self.is_cancelled_at(now) {
+            CancelOutcome::AlreadyCancelled
+        } else if self.is_final_at(now) {
+            CancelOutcome::AlreadyEnded
+        } else {
+            self.cancelled_at = Some(now);
+            CancelOutcome::Cancelled
+        }
+    }
+
+    fn is_cancelled_at(&self, now: Instant) -> bool {
+        self.cancelled_at
+            .is_some_and(|at| at < self.created_at + self.duration && now >= at)
     }
 
     /// Whether the job has reached its outcome at `now`.
@@ -39,18 +89,23 @@ impl Job {
 
     /// The job's result, progress and ETA at `now`. `id` is echoed into the status.
     pub fn status_at(&self, id: String, now: Instant) -> JobStatus {
+        if self.is_cancelled_at(now) {
+            let at = self.cancelled_at.unwrap_or(now);
+            return JobStatus {
+                id,
+                result: JobResult::Error,
+                progress: self.pending_progress(at.saturating_duration_since(self.created_at)),
+                eta_ms: Some(0),
+                reason: Some(EndReason::Cancelled),
+            };
+        }
         let elapsed = now.saturating_duration_since(self.created_at);
         let (result, progress, eta_ms) = if elapsed >= self.duration {
             (JobResult::from(self.outcome), 1.0, 0)
         } else {
-            let progress = if self.estimate.is_zero() {
-                PENDING_PROGRESS_CAP
-            } else {
-                (elapsed.as_secs_f64() / self.estimate.as_secs_f64()).min(PENDING_PROGRESS_CAP)
-            };
             (
                 JobResult::Pending,
-                progress,
+                self.pending_progress(elapsed),
                 ceil_millis(self.estimate.saturating_sub(elapsed)),
             )
         };
@@ -59,6 +114,16 @@ impl Job {
             result,
             progress,
             eta_ms: Some(eta_ms),
+            reason: None,
+        }
+    }
+
+    /// The progress reported `elapsed` into the run while pending (a cancel freezes it).
+    fn pending_progress(&self, elapsed: Duration) -> f64 {
+        if self.estimate.is_zero() {
+            PENDING_PROGRESS_CAP
+        } else {
+            (elapsed.as_secs_f64() / self.estimate.as_secs_f64()).min(PENDING_PROGRESS_CAP)
         }
     }
 }
@@ -85,12 +150,12 @@ mod tests {
     fn estimated_job(duration_ms: u64, estimate_ms: u64, outcome: Outcome) -> (Job, Instant) {
         let start = Instant::now();
         (
-            Job {
-                created_at: start,
-                duration: Duration::from_millis(duration_ms),
-                estimate: Duration::from_millis(estimate_ms),
+            Job::new(
+                start,
+                Duration::from_millis(duration_ms),
+                Duration::from_millis(estimate_ms),
                 outcome,
-            },
+            ),
             start,
         )
     }
@@ -177,4 +242,35 @@ mod tests {
         assert_eq!(status.result, JobResult::Completed);
         assert_eq!(status.progress, 1.0);
     }
+
+    #[test]
+    fn a_cancel_ends_a_pending_job_in_error_with_its_progress_frozen() {
+        let (mut job, start) = job(10_000, Outcome::Completed);
+        let at = start + Duration::from_secs(4);
+        assert_eq!(job.cancel(at), CancelOutcome::Cancelled);
+        assert_eq!(job.ends_at(), at);
+        assert!(job.is_final_at(at));
+        let status = job.status_at("a".into(), at + Duration::from_secs(60));
+        assert_eq!(status.result, JobResult::Error);
+        assert_eq!(status.reason, Some(EndReason::Cancelled));
+        assert!((status.progress - 0.4).abs() < 1e-9, "{}", status.progress);
+        assert_eq!(status.eta_ms, Some(0));
+        assert_eq!(job.cancel(at + SECOND), CancelOutcome::AlreadyCancelled);
+        assert_eq!(job.cancelled_at, Some(at), "the first cancel stands");
+    }
+
+    #[test]
+    fn an_ended_job_cannot_be_cancelled() {
+        let (mut job, start) = job(1_000, Outcome::Error);
+        let later = start + Duration::from_secs(2);
+        assert_eq!(job.cancel(later), CancelOutcome::AlreadyEnded);
+        let status = job.status_at("a".into(), later);
+        assert_eq!(status.result, JobResult::Error);
+        assert_eq!(
+            status.reason, None,
+            "an error by its own outcome gives no reason"
+        );
+    }
+
+    const SECOND: Duration = Duration::from_secs(1);
 }

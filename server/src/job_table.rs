@@ -7,7 +7,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
 
-use crate::job::Job;
+use crate::job::{CancelOutcome, Job};
 use crate::store::JobId;
 
 /// The created jobs by id, each kept until `ttl` after its end.
@@ -58,6 +58,32 @@ impl JobTable {
             .get(&id)
             .filter(|job| self.expires_at(job) > now)
             .copied()
+    }
+
+    /// Cancels job `id` at `now` (see [`Job::cancel`]): what happened and the job as it is
+    /// now, or `None` if it is unknown or expired.
+    pub fn cancel(&mut self, id: JobId, now: Instant) -> Option<(CancelOutcome, Job)> {
+        let ttl = self.ttl;
+        let job = self
+            .by_id
+            .get_mut(&id)
+            .filter(|job| job.ends_at() + ttl > now)?;
+        let outcome = job.cancel(now);
+        let job = *job;
+        if outcome == CancelOutcome::Cancelled {
+            // It ended early, so it expires early: this earlier entry removes it. The one for
+            // its natural end stays in the heap and later removes nothing (ids are never
+            // reused): one extra entry per cancel, swept in its time.
+            self.expiries.push(Reverse((self.expires_at(&job), id)));
+        }
+        Some((outcome, job))
+    }
+
+    /// Every job kept and not expired by `now`.
+    pub fn jobs(&self, now: Instant) -> impl Iterator<Item = &Job> {
+        self.by_id
+            .values()
+            .filter(move |job| self.expires_at(job) > now)
     }
 
     /// How many jobs are kept, expired ones not yet swept included.
@@ -121,12 +147,7 @@ mod tests {
     const SECOND: Duration = Duration::from_secs(1);
 
     fn job(created_at: Instant, duration: Duration) -> Job {
-        Job {
-            created_at,
-            duration,
-            estimate: duration,
-            outcome: Outcome::Completed,
-        }
+        Job::new(created_at, duration, duration, Outcome::Completed)
     }
 
     fn id(n: u128) -> JobId {
@@ -191,5 +212,21 @@ mod tests {
             .insert(id(3), job(start, SECOND), start + 15 * SECOND)
             .expect("job 1 expired, so there is room");
         assert_eq!(table.len(), 2);
+    }
+
+    #[test]
+    fn a_cancelled_job_expires_the_ttl_after_its_cancel() {
+        let start = Instant::now();
+        let mut table = JobTable::new(10 * SECOND, 100);
+        table.insert(id(1), job(start, 60 * SECOND), start).unwrap();
+        let (outcome, job) = table.cancel(id(1), start + SECOND).unwrap();
+        assert_eq!(outcome, CancelOutcome::Cancelled);
+        assert_eq!(job.ends_at(), start + SECOND);
+        assert!(table.get(id(1), start + 10 * SECOND).is_some());
+        assert!(table.get(id(1), start + 11 * SECOND).is_none(), "expired");
+        assert!(table.cancel(id(1), start + 11 * SECOND).is_none());
+        assert!(table.cancel(id(2), start).is_none(), "unknown");
+        table.forget_expired(start + 11 * SECOND);
+        assert!(table.is_empty(), "swept by its earlier entry");
     }
 }

@@ -9,10 +9,12 @@
 //! | [`api_key`] | the keys the API asks for (`--api-key`): 401 without one, compared in constant time |
 //! | [`body_timeout`] | the deadline for a request's body (`--body-timeout`): 408, then close |
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
-//! | [`job`] | one simulated job and its status at a given instant |
+//! | [`idempotency`] | `Idempotency-Key` on `POST /jobs`: a retried creation makes one job |
+//! | [`job`] | one simulated job and its status at a given instant (a cancel included) |
 //! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches) |
 //! | [`job_table`] | the created jobs, bounded: expiry after their end, and a cap |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
+//! | [`metrics`] | `GET /metrics`: requests, latency, jobs, held requests, wake fan-out, store operations |
 //! | [`error`] | every error answer, in the contract's JSON shape |
 //! | [`origin_guard`] | the `--cors-origin` list, enforced: unlisted origins get 403 |
 //! | [`rate_limit`] | the per-client request limit (`--rate-limit`) |
@@ -26,8 +28,10 @@ pub mod api_key;
 pub mod body_timeout;
 pub mod config;
 pub mod error;
+pub mod idempotency;
 pub mod job;
 pub mod job_table;
+pub mod metrics;
 pub mod origin_guard;
 pub mod rate_limit;
 pub mod routes;

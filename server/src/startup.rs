@@ -8,16 +8,20 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::{middleware, web, App, HttpServer, Resource};
-use video_translation_protocol::{PREFERENCE_APPLIED_HEADER, PREFER_HEADER};
+use video_translation_protocol::{
+    IDEMPOTENCY_KEY_HEADER, PREFERENCE_APPLIED_HEADER, PREFER_HEADER,
+};
 
 use crate::api_key::{self, ApiKeys};
 use crate::body_timeout::{self, BodyTimeout};
 use crate::config::Settings;
 use crate::error::json_error_bodies;
+use crate::idempotency::{IdempotencyKeys, KEY_TTL};
+use crate::metrics::{self, Metrics};
 use crate::origin_guard::{self, AllowedOrigins};
 use crate::rate_limit::{self, RateLimit};
 use crate::routes::long_poll::LongPollLimits;
-use crate::routes::{fallback, health, jobs, openapi, status, watch};
+use crate::routes::{self, cancel, fallback, health, jobs, openapi, status, watch};
 use crate::static_files::confined_files;
 use crate::store::{JobDefaults, JobStore, StoreLimits};
 use crate::telemetry;
@@ -49,6 +53,8 @@ pub fn build_app(
     let origins = AllowedOrigins::new(&state.cors_origins);
     App::new()
         .app_data(state.store.clone())
+        .app_data(state.idempotency_keys.clone())
+        .app_data(state.metrics.clone())
         .app_data(state.limits.clone())
         .app_data(state.rate_limit.clone())
         .app_data(web::Data::new(origins.clone()))
@@ -74,6 +80,11 @@ pub fn build_app(
         ))
         .wrap(json_error_bodies())
         .wrap(middleware::from_fn(telemetry::log_request))
+        // Outermost: counts every answer, refusals by the layers above included.
+        .wrap(middleware::from_fn({
+            let metrics = state.metrics.clone();
+            move |request, next| metrics::record_requests(metrics.clone(), request, next)
+        }))
         // Before `/jobs/{id}`, which would take `watch` for an id; a static path costs the
         // pollers' route one string comparison.
         .service(
@@ -87,6 +98,12 @@ pub fn build_app(
             api_route("/jobs/{id}", &state.api_keys)
                 .get(jobs::get)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
+        )
+        .service(
+            api_route("/jobs/{id}/cancel", &state.api_keys)
+                .app_data(web::PayloadConfig::new(cancel::MAX_CANCEL_BODY_BYTES))
+                .post(cancel::cancel)
+                .default_service(web::to(fallback::method_not_allowed("POST"))),
         )
         .service(
             api_route("/status", &state.api_keys)
@@ -103,11 +120,20 @@ pub fn build_app(
         // which learns from /healthz whether to ask for a key.
         .service(
             web::resource("/healthz")
+                .name("/healthz")
                 .get(health::healthz)
+                .default_service(web::to(fallback::method_not_allowed("GET"))),
+        )
+        // Open, like /healthz: see routes::metrics for why.
+        .service(
+            web::resource("/metrics")
+                .name("/metrics")
+                .get(routes::metrics::metrics)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
             web::resource("/openapi.json")
+                .name("/openapi.json")
                 .get(openapi::openapi_json)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
@@ -134,12 +160,16 @@ fn api_route(
 > {
     let enabled = keys.is_enabled();
     let keys = keys.clone();
-    web::resource(path).wrap(middleware::Condition::new(
-        enabled,
-        middleware::from_fn(move |request, next| {
-            api_key::require_api_key(keys.clone(), request, next)
-        }),
-    ))
+    // Named by its pattern, the metrics' `route` label, read without re-matching the path.
+    // `:id`, not `{id}`: some text-format parsers end a label set at the first `}`.
+    web::resource(path)
+        .name(&path.replace("{id}", ":id"))
+        .wrap(middleware::Condition::new(
+            enabled,
+            middleware::from_fn(move |request, next| {
+                api_key::require_api_key(keys.clone(), request, next)
+            }),
+        ))
 }
 
 /// What every worker's app shares, made once from the settings.
@@ -147,6 +177,10 @@ fn api_route(
 pub struct AppState {
     /// The jobs.
     pub store: web::Data<JobStore>,
+    /// What `GET /metrics` shows.
+    pub metrics: web::Data<Metrics>,
+    /// The `Idempotency-Key`s `POST /jobs` has seen.
+    pub idempotency_keys: web::Data<IdempotencyKeys>,
     /// Long-polling bounds.
     pub limits: web::Data<LongPollLimits>,
     /// The per-client request limit.
@@ -164,8 +198,9 @@ pub struct AppState {
 impl AppState {
     /// The state for `settings`: an empty store whose default job starts now.
     pub fn new(settings: &Settings) -> Self {
+        let metrics = Metrics::new();
         AppState {
-            store: web::Data::new(JobStore::new(
+            store: web::Data::new(JobStore::with_metrics(
                 JobDefaults {
                     duration: settings.delay,
                     error_rate: settings.error_rate,
@@ -176,6 +211,13 @@ impl AppState {
                     max_jobs: settings.max_jobs as usize,
                     max_waiters: settings.max_waiters as usize,
                 },
+                metrics.store.clone(),
+            )),
+            metrics: web::Data::new(metrics),
+            // A key per job at most, so the jobs' cap bounds the keys too.
+            idempotency_keys: web::Data::new(IdempotencyKeys::new(
+                KEY_TTL,
+                settings.max_jobs as usize,
             )),
             limits: web::Data::new(LongPollLimits {
                 max_wait: settings.max_wait,
@@ -194,8 +236,8 @@ impl AppState {
 
 /// Any origin may call the API (the demo and third-party apps alike), or only `origins` when
 /// given (`--cors-origin`, checked when parsed); only the methods and headers the API uses,
-/// `Authorization` included for `--api-key`. The hint headers and the 401's challenge are
-/// exposed so cross-origin callers read them.
+/// `Authorization` included for `--api-key` and `Idempotency-Key` for retries of `POST /jobs`.
+/// The hint headers and the 401's challenge are exposed so cross-origin callers read them.
 fn cors(origins: &[String]) -> Cors {
     let cors = if origins.is_empty() {
         Cors::default().allow_any_origin()
@@ -210,6 +252,7 @@ fn cors(origins: &[String]) -> Cors {
             header::ACCEPT,
             header::AUTHORIZATION,
             HeaderName::from_static(PREFER_HEADER),
+            HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
         ])
         .expose_headers([
             header::LOCATION,

@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
-use video_translation_protocol::{JobStatus, Outcome, DEFAULT_JOB_ID};
+use video_translation_protocol::{JobResult, JobStatus, Outcome, DEFAULT_JOB_ID};
 
-use crate::job::Job;
+use crate::job::{CancelOutcome, Job};
 use crate::job_table::JobTable;
+use crate::metrics::StoreMetrics;
 use crate::transitions::Transitions;
 
 /// A job id: 128 random bits as 32 lowercase hex digits, so ids cannot be guessed.
@@ -125,12 +126,12 @@ impl JobDefaults {
         outcome: Option<Outcome>,
     ) -> Job {
         let duration = duration.unwrap_or(self.duration);
-        Job {
-            created_at: Instant::now(),
+        Job::new(
+            Instant::now(),
             duration,
-            estimate: estimate.unwrap_or_else(|| self.draw_estimate(duration)),
-            outcome: outcome.unwrap_or_else(|| self.draw_outcome()),
-        }
+            estimate.unwrap_or_else(|| self.draw_estimate(duration)),
+            outcome.unwrap_or_else(|| self.draw_outcome()),
+        )
     }
 
     fn draw_outcome(&self) -> Outcome {
@@ -182,10 +183,33 @@ pub struct JobStore {
     default_job: Job,
     jobs: Mutex<JobTable>,
     transitions: Transitions<JobKey>,
-    /// Long-polls held right now.
+    /// Held requests right now: long-polls and watches.
     waiters: AtomicUsize,
+    /// Of those, watches.
+    watches: AtomicUsize,
+    metrics: StoreMetrics,
     /// Set once the server is stopping: long-polls answer at once.
     stopping: AtomicBool,
+}
+
+/// How many kept jobs are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobsByState {
+    /// Still running.
+    pub pending: usize,
+    /// Ended `completed`.
+    pub completed: usize,
+    /// Ended `error`, cancelled ones included.
+    pub error: usize,
+}
+
+/// The requests held right now, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    /// `GET /jobs/{id}` and `GET /status` waiting.
+    pub long_polls: usize,
+    /// `POST /jobs/watch` waiting.
+    pub watches: usize,
 }
 
 /// A request to create a job; `None` fields take the server's defaults.
@@ -200,16 +224,50 @@ pub struct NewJob {
 }
 
 impl JobStore {
-    /// A store whose default job starts now.
+    /// A store whose default job starts now, counting into metrics nobody reads.
     pub fn new(defaults: JobDefaults, limits: StoreLimits) -> Self {
+        Self::with_metrics(defaults, limits, StoreMetrics::default())
+    }
+
+    /// A store whose default job starts now, counting its operations and wake fan-out into
+    /// `metrics`.
+    pub fn with_metrics(defaults: JobDefaults, limits: StoreLimits, metrics: StoreMetrics) -> Self {
+        let fanout = metrics.wake_fanout.clone();
         JobStore {
             default_job: defaults.new_job(None, None, None),
             defaults,
             limits,
             jobs: Mutex::new(JobTable::new(limits.job_ttl, limits.max_jobs)),
-            transitions: Transitions::start(),
+            transitions: Transitions::start_observed(move |woken| fanout.observe(woken as f64)),
             waiters: AtomicUsize::new(0),
+            watches: AtomicUsize::new(0),
+            metrics,
             stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// How many kept jobs are in each state now (one pass over the table, under its lock:
+    /// for a scrape, not for every request).
+    pub fn jobs_by_state(&self) -> JobsByState {
+        let now = Instant::now();
+        let mut counts = JobsByState::default();
+        for job in self.lock().jobs(now) {
+            match job.status_at(String::new(), now).result {
+                JobResult::Pending => counts.pending += 1,
+                JobResult::Completed => counts.completed += 1,
+                JobResult::Error => counts.error += 1,
+            }
+        }
+        counts
+    }
+
+    /// The requests held right now, by kind.
+    pub fn held(&self) -> Held {
+        let all = self.waiters.load(Ordering::Relaxed);
+        let watches = self.watches.load(Ordering::Relaxed);
+        Held {
+            long_polls: all.saturating_sub(watches),
+            watches,
         }
     }
 
@@ -219,6 +277,7 @@ impl JobStore {
             .defaults
             .new_job(request.duration, request.estimate, request.outcome);
         let id = JobId::random();
+        self.metrics.creates.inc();
         self.lock()
             .insert(id, job, job.created_at)
             .map_err(|full| Busy {
@@ -234,6 +293,7 @@ impl JobStore {
     /// The job an id names: `None` if the id is malformed, unknown or expired.
     pub fn find(&self, id: &str) -> Option<JobKey> {
         let id = JobId::parse(id)?;
+        self.metrics.reads.inc();
         let found = self.lock().get(id, Instant::now());
         found.map(|_| JobKey::Created(id))
     }
@@ -254,7 +314,7 @@ impl JobStore {
         key: JobKey,
         wait: Duration,
     ) -> Result<Option<JobStatus>, Busy> {
-        let Some(job) = self.job(key) else {
+        let Some(mut job) = self.job(key) else {
             return Ok(None);
         };
         if !wait.is_zero() && !job.is_final_at(Instant::now()) && !self.is_stopping() {
@@ -263,14 +323,32 @@ impl JobStore {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            // Enabled first, checked second: a job that ended, or a stop that began, in
-            // between is not missed.
+            // Enabled first, read again second: a job that ended (by time or by a cancel), or
+            // a stop that began, in between is not missed. Only held requests pay this lookup.
+            job = self.job(key).unwrap_or(job);
             if !job.is_final_at(Instant::now()) && !self.is_stopping() {
                 let _ = tokio::time::timeout(wait, notified).await;
+                // A cancel is the one change to a job's definition: see it.
+                job = self.job(key).unwrap_or(job);
             }
         }
-        // A job never changes once created: no need to look it up again after the wait.
         Ok(Some(job.status_at(key.id_text(), Instant::now())))
+    }
+
+    /// Cancels the job `id` names if it is pending, waking every request held on it: what
+    /// happened and its status now, or `None` if the id is malformed, unknown or expired.
+    pub fn cancel(&self, id: &str) -> Option<(CancelOutcome, JobStatus)> {
+        let id = JobId::parse(id)?;
+        let now = Instant::now();
+        self.metrics.cancels.inc();
+        let (outcome, job) = self.lock().cancel(id, now)?;
+        if outcome == CancelOutcome::Cancelled {
+            // After the table's write: a waiter registering meanwhile either is registered
+            // by now and woken here, or reads the job again after registering and sees it
+            // ended (see `status_after`).
+            self.transitions.fire(JobKey::Created(id));
+        }
+        Some((outcome, job.status_at(id.to_hex(), now)))
     }
 
     /// For a graceful stop: every held long-poll answers now with its job's current status,
@@ -314,6 +392,7 @@ impl JobStore {
     }
 
     fn job(&self, key: JobKey) -> Option<Job> {
+        self.metrics.reads.inc();
         match key {
             JobKey::Default => Some(self.default_job),
             JobKey::Created(id) => self.lock().get(id, Instant::now()),
@@ -329,8 +408,16 @@ impl JobStore {
     }
 }
 
-/// One held long-poll, counted while it lives.
+/// One held request, counted while it lives.
 struct WaiterSlot<'a>(&'a AtomicUsize);
+
+impl<'a> WaiterSlot<'a> {
+    /// Counts one more in `count` until dropped.
+    fn counted(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        WaiterSlot(count)
+    }
+}
 
 impl Drop for WaiterSlot<'_> {
     fn drop(&mut self) {
@@ -341,8 +428,6 @@ impl Drop for WaiterSlot<'_> {
 
 #[cfg(test)]
 mod tests {
-    use video_translation_protocol::JobResult;
-
     use super::*;
 
     fn store(error_rate: f64) -> JobStore {

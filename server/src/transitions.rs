@@ -4,6 +4,9 @@
 //! waits on a job does it get a notification, shared by all of that job's waiters, and one
 //! thread for the whole server fires each notification at its job's end. A thousand waiters
 //! on one job cost one entry here and one wake-up call.
+//!
+//! A cancel is the one event that ends a job before its time: [`Transitions::fire`] wakes
+//! that job's waiters at once, through the same notification the thread would have fired.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -21,10 +24,17 @@ pub struct Transitions<K: Copy + Ord + Hash + Send + 'static> {
     shared: Arc<Shared<K>>,
 }
 
-#[derive(Debug)]
 struct Shared<K> {
     state: Mutex<State<K>>,
     changed: Condvar,
+    /// Told how many held requests each fired notification woke (the wake fan-out).
+    on_fire: Box<dyn Fn(usize) + Send + Sync>,
+}
+
+impl<K> std::fmt::Debug for Shared<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -39,6 +49,12 @@ struct State<K> {
 impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
     /// Starts the notifier thread.
     pub fn start() -> Self {
+        Self::start_observed(|_| {})
+    }
+
+    /// Starts the notifier thread; `on_fire` learns how many held requests each fired
+    /// notification woke. It runs under the lock, so it must be cheap (a metric's increment).
+    pub fn start_observed(on_fire: impl Fn(usize) + Send + Sync + 'static) -> Self {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 watched: HashMap::new(),
@@ -46,6 +62,7 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
                 stopping: false,
             }),
             changed: Condvar::new(),
+            on_fire: Box::new(on_fire),
         });
         let worker = Arc::clone(&shared);
         thread::Builder::new()
@@ -84,6 +101,15 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
             self.shared.changed.notify_one();
         }
         notifies
+    }
+
+    /// Wakes job `key`'s waiters now, as its end would: for an event (a cancel) that ends
+    /// it before its time. The thread's later turn for it finds nothing to fire.
+    pub fn fire(&self, key: K) {
+        let mut state = self.shared.lock();
+        if let Some(notify) = state.watched.remove(&key) {
+            self.shared.wake(&notify);
+        }
     }
 
     /// How many jobs have waiters right now.
@@ -136,6 +162,13 @@ impl<K: Copy + Ord + Hash> Shared<K> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Wakes every holder of `notify`, once it has left the watched map: each held request
+    /// keeps one clone while it waits, so the others count the requests woken.
+    fn wake(&self, notify: &Arc<Notify>) {
+        (self.on_fire)(Arc::strong_count(notify) - 1);
+        notify.notify_waiters();
+    }
+
     fn run(&self) {
         let mut state = self.lock();
         loop {
@@ -148,7 +181,7 @@ impl<K: Copy + Ord + Hash> Shared<K> {
                 Some((at, key)) if at <= now => {
                     state.due.pop();
                     if let Some(notify) = state.watched.remove(&key) {
-                        notify.notify_waiters();
+                        self.wake(&notify);
                     }
                     state
                 }
@@ -239,6 +272,46 @@ mod tests {
         let fired = notified_within(&soon, Duration::from_secs(5)).expect("fired");
         assert!(fired - ends_at < Duration::from_millis(100));
         assert_eq!(transitions.watched_jobs(), 1, "a fired job is forgotten");
+    }
+
+    #[test]
+    fn fire_wakes_a_jobs_waiters_before_its_end_and_reports_how_many() {
+        let woken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let transitions = Transitions::<u32>::start_observed({
+            let woken = Arc::clone(&woken);
+            move |count| {
+                woken.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        let ends_at = Instant::now() + Duration::from_secs(3600);
+        // Two held requests on one job, each with its clone of the notification, waiting.
+        let first = transitions.watch(1, ends_at);
+        let second = transitions.watch(1, ends_at);
+        let (first_waits, second_waits) = (first.notified(), second.notified());
+        tokio::pin!(first_waits, second_waits);
+        first_waits.as_mut().enable();
+        second_waits.as_mut().enable();
+        transitions.fire(1);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::time::timeout(Duration::from_millis(100), async {
+                first_waits.await;
+                second_waits.await;
+            })
+            .await
+            .expect("both woken at once, an hour before the job's end");
+        });
+        assert_eq!(transitions.watched_jobs(), 0, "a fired job is forgotten");
+        assert_eq!(woken.load(std::sync::atomic::Ordering::Relaxed), 2);
+        transitions.fire(1);
+        assert_eq!(
+            woken.load(std::sync::atomic::Ordering::Relaxed),
+            2,
+            "firing an unwatched job wakes nobody"
+        );
     }
 
     #[test]

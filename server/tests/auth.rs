@@ -57,6 +57,11 @@ fn api_requests(id: &str) -> Vec<(&'static str, test::TestRequest)> {
             "GET /jobs/watch (405 with a key)",
             test::TestRequest::get().uri("/jobs/watch"),
         ),
+        // Last: it ends the job the others ask about.
+        (
+            "POST /jobs/{id}/cancel",
+            test::TestRequest::post().uri(&format!("/jobs/{id}/cancel")),
+        ),
     ]
 }
 

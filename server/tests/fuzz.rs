@@ -20,6 +20,7 @@ fn path() -> impl Strategy<Value = String> {
     let segment = prop_oneof![
         Just("jobs".to_owned()),
         Just("watch".to_owned()),
+        Just("cancel".to_owned()),
         Just("status".to_owned()),
         Just("healthz".to_owned()),
         Just("pkg".to_owned()),
@@ -31,8 +32,14 @@ fn path() -> impl Strategy<Value = String> {
     ];
     let arbitrary = prop::collection::vec(segment, 0..5)
         .prop_map(|segments| format!("/{}", segments.join("/")));
-    // The watch route often, for its bodies to reach it.
-    prop_oneof![3 => arbitrary, 1 => Just("/jobs/watch".to_owned())]
+    // The watch and cancel routes often, for their bodies to reach them; the default job's
+    // test server has made no job, so a cancel there finds none (404) unless its body is
+    // refused first (400, 413).
+    prop_oneof![
+        3 => arbitrary,
+        1 => Just("/jobs/watch".to_owned()),
+        1 => "[0-9a-f]{32}".prop_map(|id| format!("/jobs/{id}/cancel")),
+    ]
 }
 
 fn query() -> impl Strategy<Value = String> {
@@ -83,6 +90,7 @@ fn headers() -> impl Strategy<Value = Vec<(&'static str, String)>> {
         "https?://[a-z.]{1,20}(:[0-9]{1,5})?".prop_map(|v| ("origin", v)),
         "[A-Z]{3,7}".prop_map(|v| ("access-control-request-method", v)),
         "[ -~]{0,40}".prop_map(|v| ("accept", v)),
+        "[ -~]{0,260}".prop_map(|v| ("idempotency-key", v)),
     ];
     prop::collection::vec(one, 0..4)
 }

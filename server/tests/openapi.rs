@@ -37,6 +37,8 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
             "/jobs",
             "/jobs/watch",
             "/jobs/{id}",
+            "/jobs/{id}/cancel",
+            "/metrics",
             "/openapi.json",
             "/status"
         ]
@@ -50,6 +52,8 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
         "WatchAnswer",
         "ErrorBody",
         "ErrorDetail",
+        "JobConflict",
+        "EndReason",
         "Health",
         "Auth",
     ] {
@@ -61,6 +65,24 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
     assert_eq!(
         doc["components"]["schemas"]["JobResult"]["enum"],
         serde_json::json!(["pending", "completed", "error"])
+    );
+    let status = &doc["components"]["schemas"]["JobStatus"];
+    assert!(status["properties"]["reason"].is_object(), "{status}");
+    assert!(
+        !status["required"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("reason")),
+        "reason is optional: {status}"
+    );
+    let create = &doc["paths"]["/jobs"]["post"]["parameters"];
+    assert!(
+        create
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
+        "{create}"
     );
 }
 
@@ -88,6 +110,11 @@ async fn every_status_a_real_request_gets_is_documented() {
     let watch = watch_body(&[location.trim_start_matches("/jobs/")]);
     let too_many = watch_body(&vec!["x"; 1001]);
     let too_large = format!(r#"{{"ids": ["{}"]}}"#, "a".repeat(41 * 1024));
+    let (_, _, ended) = call(&app, post_jobs(r#"{"duration_ms": 0}"#)).await;
+    let ended = format!("/jobs/{}/cancel", ended["id"].as_str().unwrap());
+    let (_, _, pending) = call(&app, post_jobs("{}")).await;
+    let pending = format!("/jobs/{}/cancel", pending["id"].as_str().unwrap());
+    let keyed = |key: &str, body: &str| post_jobs(body).insert_header(("Idempotency-Key", key));
 
     let cases = [
         ("post", "/jobs", post_jobs(r#"{"duration_ms": 1000}"#)),
@@ -135,6 +162,37 @@ async fn every_status_a_real_request_gets_is_documented() {
             test::TestRequest::get().uri("/status?wait=-1"),
         ),
         ("get", "/healthz", test::TestRequest::get().uri("/healthz")),
+        ("post", "/jobs", keyed("k", "{}")),
+        ("post", "/jobs", keyed("k", "{}")),
+        ("post", "/jobs", keyed("k", r#"{"duration_ms": 5}"#)),
+        ("post", "/jobs", keyed("bad key", "{}")),
+        (
+            "post",
+            "/jobs/{id}/cancel",
+            test::TestRequest::post().uri(&pending),
+        ),
+        (
+            "post",
+            "/jobs/{id}/cancel",
+            test::TestRequest::post().uri(&ended),
+        ),
+        (
+            "post",
+            "/jobs/{id}/cancel",
+            test::TestRequest::post().uri(&format!("/jobs/{}/cancel", "0".repeat(32))),
+        ),
+        (
+            "post",
+            "/jobs/{id}/cancel",
+            test::TestRequest::post().uri(&pending).set_payload("{}"),
+        ),
+        (
+            "post",
+            "/jobs/{id}/cancel",
+            test::TestRequest::post()
+                .uri(&pending)
+                .set_payload("x".repeat(2000)),
+        ),
     ];
     let mut seen = std::collections::BTreeSet::new();
     for (method, path, request) in cases {
@@ -177,6 +235,20 @@ async fn every_status_a_real_request_gets_is_documented() {
         [200, 400, 413, 415, 503],
         "the cases reach every status of POST /jobs/watch but 429"
     );
+    for (path, reached) in [
+        ("/jobs", &[200, 201, 400, 413, 415, 422][..]),
+        ("/jobs/{id}/cancel", &[200, 400, 404, 409, 413]),
+    ] {
+        let statuses: Vec<u16> = seen
+            .iter()
+            .filter(|(_, seen_path, _)| *seen_path == path)
+            .map(|(_, _, status)| *status)
+            .collect();
+        assert_eq!(
+            statuses, reached,
+            "POST {path}: every status but 429, 503 (and an expired replay's 404)"
+        );
+    }
 }
 
 /// The operations the document lists, as (method, path) pairs.
@@ -208,7 +280,7 @@ async fn the_bearer_scheme_is_declared_and_each_operation_that_names_it_answers_
         ..Settings::for_tests(Duration::from_secs(60))
     })
     .await;
-    let open = ["/healthz", "/openapi.json"];
+    let open = ["/healthz", "/metrics", "/openapi.json"];
     for (method, path) in operations(&doc) {
         let operation = &doc["paths"][&path][&method];
         let uri = path.replace("{id}", &"0".repeat(32));
@@ -217,7 +289,9 @@ async fn the_bearer_scheme_is_declared_and_each_operation_that_names_it_answers_
             .uri(&uri)
             .insert_header((header::CONTENT_TYPE, "application/json"))
             .set_payload("{}");
-        let (status, headers, _) = call(&app, request).await;
+        // Not `call`: /metrics answers in text, not JSON.
+        let response = test::call_service(&app, request.to_request()).await;
+        let (status, headers) = (response.status(), response.headers().clone());
         if open.contains(&path.as_str()) {
             assert!(operation["security"].is_null(), "{method} {path} is open");
             assert!(!documented_statuses(&doc, &method, &path).contains(&401));

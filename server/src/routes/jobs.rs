@@ -10,6 +10,7 @@ use super::json_body::{Declared, JsonBody};
 use super::long_poll::{self, LongPollLimits, WaitQuery};
 use crate::config::MAX_JOB_DURATION;
 use crate::error::ApiError;
+use crate::idempotency::{idempotency_key, IdempotencyKeys, Keyed};
 use crate::store::{JobId, JobKey, JobStore, NewJob};
 
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
@@ -29,6 +30,12 @@ const CREATE_BODY: JsonBody = JsonBody {
     path = "/jobs",
     tag = "jobs",
     security(("api_key" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the creation \
+        safe to retry: 1 to 255 visible ASCII characters (a UUID, say), taken as sent. The same \
+        key with the same request (compared by meaning: `{}` and no body are the same) within \
+        24 hours answers `200` with the job the first one created, in its current status, \
+        instead of creating another; with another request, `422`. The server remembers at \
+        most `--max-jobs` keys, forgetting the oldest first.")),
     request_body(
         content = CreateJob,
         description = "Optional: every field, and the body itself, may be left out; a missing \
@@ -39,7 +46,15 @@ const CREATE_BODY: JsonBody = JsonBody {
     responses(
         (status = 201, description = "The job was created; it starts now.", body = JobStatus,
             headers(("Location" = String, description = "`/jobs/{id}`: where to poll it"))),
-        (status = 400, description = "The body is not a job request; the message says why.", body = ErrorBody),
+        (status = 200, description = "The `Idempotency-Key` was used before with the same \
+            request: the job it created, in its status now; nothing new was created.", body = JobStatus,
+            headers(("Location" = String, description = "`/jobs/{id}`: the same as the first answer's"))),
+        (status = 400, description = "The body is not a job request, or the `Idempotency-Key` \
+            is malformed; the message says why.", body = ErrorBody),
+        (status = 404, description = "The `Idempotency-Key` was used before with the same \
+            request, but the job it created has expired (`--job-ttl` after it ended).", body = ErrorBody),
+        (status = 422, description = "The `Idempotency-Key` was used before with another \
+            request.", body = ErrorBody),
         (status = 413, description = "The body is over 4 KiB.", body = ErrorBody),
         (status = 415, description = "The body is declared as another type than JSON.", body = ErrorBody),
         (status = 429, description = "Over the per-client rate limit (`--rate-limit`).", body = ErrorBody,
@@ -49,16 +64,42 @@ const CREATE_BODY: JsonBody = JsonBody {
     ),
 )]
 /// Creates a job: `201`, `Location: /jobs/{id}`, body `JobStatus`; `503` with
-/// `Retry-After` when the server keeps its maximum of jobs.
+/// `Retry-After` when the server keeps its maximum of jobs. With an `Idempotency-Key` seen
+/// before: `200` and the same job, or `422` if it came with another request.
 ///
 /// The body is optional: without one, every field takes the server's default.
 pub async fn create(
     request: HttpRequest,
     body: web::Bytes,
     store: web::Data<JobStore>,
+    keys: web::Data<IdempotencyKeys>,
 ) -> Result<HttpResponse, ApiError> {
-    let request: CreateJob = CREATE_BODY.read(&request, &body)?.unwrap_or_default();
-    let status = store.create(NewJob {
+    let key = idempotency_key(&request)?;
+    let job_request: CreateJob = CREATE_BODY.read(&request, &body)?.unwrap_or_default();
+    let new_job = new_job(&job_request)?;
+    let create = || store.create(new_job).map_err(ApiError::from);
+    let Some(key) = key else {
+        return Ok(located(HttpResponse::Created(), create()?));
+    };
+    match keys.create_once(key, &job_request, std::time::Instant::now(), create)? {
+        Keyed::Created(status) => Ok(located(HttpResponse::Created(), status)),
+        Keyed::Replayed(id) => {
+            let status = store
+                .find(&id)
+                .and_then(|job| store.status(job))
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "the job this Idempotency-Key created, {id}, has expired"
+                    ))
+                })?;
+            Ok(located(HttpResponse::Ok(), status))
+        }
+    }
+}
+
+/// The job a request asks for, its durations checked.
+fn new_job(request: &CreateJob) -> Result<NewJob, ApiError> {
+    Ok(NewJob {
         duration: request
             .duration_ms
             .map(|ms| checked_duration(ms, "duration_ms"))
@@ -68,10 +109,14 @@ pub async fn create(
             .map(|ms| checked_duration(ms, "estimate_ms"))
             .transpose()?,
         outcome: request.outcome,
-    })?;
-    Ok(HttpResponse::Created()
+    })
+}
+
+/// An answer naming the job's place: `Location: /jobs/{id}`, body its status.
+fn located(mut response: actix_web::HttpResponseBuilder, status: JobStatus) -> HttpResponse {
+    response
         .insert_header((header::LOCATION, format!("{JOBS_PATH}/{}", status.id)))
-        .json(status))
+        .json(status)
 }
 
 #[utoipa::path(

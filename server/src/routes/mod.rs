@@ -1,11 +1,13 @@
 //! Thin HTTP handlers: each reads the request, asks the [`JobStore`](crate::store::JobStore)
 //! and renders the answer. Route registration lives in [`crate::startup`].
 
+pub mod cancel;
 pub mod fallback;
 pub mod health;
 pub mod jobs;
 pub mod json_body;
 pub mod long_poll;
+pub mod metrics;
 pub mod openapi;
 pub mod status;
 pub mod watch;

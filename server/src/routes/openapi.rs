@@ -9,11 +9,12 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use video_translation_protocol::{
-    CreateJob, ErrorBody, ErrorDetail, JobResult, JobStatus, Outcome, WatchAnswer, WatchRequest,
+    CreateJob, EndReason, ErrorBody, ErrorDetail, JobConflict, JobResult, JobStatus, Outcome,
+    WatchAnswer, WatchRequest,
 };
 
 use super::health::{self, Auth, Health};
-use super::{jobs, status, watch};
+use super::{cancel, jobs, metrics, status, watch};
 
 /// The name of the Bearer scheme in the document; the API operations' `security(...)` name it.
 pub const API_KEY_SCHEME: &str = "api_key";
@@ -33,8 +34,8 @@ const UNAUTHORIZED_RESPONSE: &str = "Unauthorized";
             asks for `Authorization: Bearer KEY` on the job routes; `GET /healthz` says \
             whether it does."
     ),
-    paths(status::default_job_status, jobs::create, jobs::get, watch::watch, health::healthz, openapi_json),
-    components(schemas(JobStatus, JobResult, CreateJob, Outcome, WatchRequest, WatchAnswer, ErrorBody, ErrorDetail, Health, Auth)),
+    paths(status::default_job_status, jobs::create, jobs::get, cancel::cancel, watch::watch, health::healthz, metrics::metrics, openapi_json),
+    components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, ErrorBody, ErrorDetail, JobConflict, Health, Auth)),
     modifiers(&BearerKeys),
     tags(
         (name = "jobs", description = "Create jobs and watch them"),

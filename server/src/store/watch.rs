@@ -8,7 +8,8 @@
 //!   boxed waiter on it: a few hundred bytes per id while held, the ids themselves included;
 //! - O(1) per ended job to wake: a job's notification wakes this watch's one waiter for that
 //!   job, and `FuturesUnordered` polls only the waiters that were woken, never the other
-//!   `n - 1`. The first wake ends the watch, which then lists its jobs once, in O(n).
+//!   `n - 1`. The first wake ends the watch, which then looks its jobs up again (a cancel
+//!   changes a job) and lists them once, in O(n).
 //!
 //! [`Transitions`]: crate::transitions::Transitions
 
@@ -53,6 +54,7 @@ impl JobStore {
         }
 
         let _slot = self.waiter_slot()?;
+        let _watch = super::WaiterSlot::counted(&self.watches);
         let notifies = self.transitions.watch_many(
             listed
                 .jobs
@@ -68,10 +70,13 @@ impl JobStore {
                 notified
             })
             .collect();
-        // Enabled first, checked second: a job that ended, or a stop that began, in between
-        // is not missed.
-        if !listed.any_ended(Instant::now()) && !self.is_stopping() {
+        // Enabled first, read again second: a job that ended (by time or by a cancel), or a
+        // stop that began, in between is not missed.
+        let mut listed = self.listed(ids);
+        if listed.missing.is_empty() && !listed.any_ended(Instant::now()) && !self.is_stopping() {
             let _ = tokio::time::timeout(wait, first_end.next()).await;
+            // A cancel is the one change to a job's definition: see it.
+            listed = self.listed(ids);
         }
 
         let now = Instant::now();
@@ -85,6 +90,7 @@ impl JobStore {
     /// Resolves `ids` under one lock of the table. A malformed id is simply unknown, as
     /// `GET /jobs/{id}` answers 404 for it; so is `"default"`, which lives at `/status`.
     fn listed(&self, ids: &[String]) -> Listed {
+        self.metrics.watches.inc();
         // SipHash here, not the table's folding hasher: these ids are the caller's choice.
         let mut seen_jobs = HashSet::with_capacity(ids.len());
         let mut seen_missing = HashSet::new();
