@@ -21,7 +21,7 @@ demo: tools pkg ## Build the package and the server, serve the demo on http://12
 test: tools browser-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test
 	@echo "All test suites passed."
 
-bench: tools bench-tools pkg ## Benchmarks (about 42 min): package size, polling, many jobs, watch fan-out, server, load, pipelining
+bench: tools bench-tools pkg ## Benchmarks (about 45 min): package size, polling, many jobs, watch fan-out, server, load, pipelining
 	cargo build --release -p video-translation-server --bin video-translation-server --examples
 	node bench/package-size.mjs
 	VTS_SERVER_BIN=$(SERVER_RELEASE) node bench/polling.mjs
