@@ -20,7 +20,8 @@
 // (bench/fetch-meter.mjs); the anchors hold nothing (plain GETs answered at once).
 //
 // One duration at a time; within it every strategy and every estimate factor at once. By
-// default time runs at full scale (about 16 minutes, most of it the 600 s jobs).
+// default time runs at full scale (about 21 minutes, 14 of them the 600 s group, which the AWS
+// waiter's 120 s gaps stretch).
 // BENCH_SCALE=0.2 scales it down uniformly and scales every figure back up; that also
 // multiplies fixed latencies (a loopback round trip, the event loop) by 5, which inflates the
 // few milliseconds of lateness that adaptive mode has: use it for a quick look.
