@@ -42,7 +42,8 @@ export const MAX_REDIRECTS = 3;
  * `{ headers, fetch }` options: extra headers (an object, a `Headers`, or a function called
  * before each request, sync or async, returning one) and a fetch-compatible function (the
  * global `fetch` by default). Redirects within the base URL's origin are followed up to
- * `MAX_REDIRECTS` times. Resolves `{ status, body, retryAfter, preferenceApplied }`
+ * `MAX_REDIRECTS` times (a browser, which hides where they go, follows them itself: a loop
+ * or another origin is then told from where it ends). Resolves `{ status, body, retryAfter, preferenceApplied }`
  * (the two headers as strings or null); rejects `{ kind: "timeout" | "aborted" | "network"
  * | "malformed" | "protocol", message? }`. A timeout or an abort cancels the request.
  * Nothing is sent if `signal` has already fired.
@@ -75,24 +76,41 @@ async function send(method, url, jsonBody, signal, transport) {
     // the older codes' switch to GET).
     const init = { method, headers, body: jsonBody ?? undefined, signal, redirect: "manual" };
     const response = await (transport?.fetch ? transport.fetch(target, init) : fetch(target, init));
-    if (response.type === "opaqueredirect") {
-      throw { kind: "protocol", message: `${target} answered with a redirect, which a browser does not show where to` };
-    }
+    // A browser hides where a redirect goes: let it follow this one, then check where it
+    // ended. A loop then fails inside fetch, and is reported as one, not as the network's.
+    if (response.type === "opaqueredirect") return followInBrowser(url, { ...init, redirect: "follow" }, transport);
     const location = response.status >= 300 && response.status < 400 ? response.headers.get("location") : null;
-    if (location === null) {
-      return {
-        status: response.status,
-        body: await readBounded(response),
-        retryAfter: response.headers.get("retry-after"),
-        preferenceApplied: response.headers.get("preference-applied"),
-      };
-    }
+    if (location === null) return replyOf(response);
     response.body?.cancel();
     const next = new URL(location, target);
     if (next.origin !== new URL(url).origin) throw { kind: "protocol", message: `redirected to another origin: ${next.href}` };
     if (hop === MAX_REDIRECTS) throw { kind: "protocol", message: `more than ${MAX_REDIRECTS} redirects, the last to ${next.href}` };
     target = next.href;
   }
+}
+
+async function followInBrowser(url, init, transport) {
+  let response;
+  try {
+    response = await (transport?.fetch ? transport.fetch(url, init) : fetch(url, init));
+  } catch (error) {
+    if (init.signal.aborted) throw error;
+    throw { kind: "protocol", message: `redirects from ${url} did not end (a loop?): ${describe(error)}` };
+  }
+  if (new URL(response.url).origin !== new URL(url).origin) {
+    throw { kind: "protocol", message: `redirected to another origin: ${response.url}` };
+  }
+  return replyOf(response);
+}
+
+/** What the client reads of an answer: its status, its body (bounded) and two headers. */
+async function replyOf(response) {
+  return {
+    status: response.status,
+    body: await readBounded(response),
+    retryAfter: response.headers.get("retry-after"),
+    preferenceApplied: response.headers.get("preference-applied"),
+  };
 }
 
 /** The body as text, or `{ kind: "malformed" }` (the read cancelled) past `MAX_BODY_BYTES`. */
