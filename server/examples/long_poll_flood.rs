@@ -23,8 +23,8 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 use flood::{
-    cpu_ms, enable_receive_timestamps, job_id_in, loopback_address, ms_after, read_answer, request,
-    rss_kib, Error, Percentiles,
+    enable_receive_timestamps, job_id_in, loopback_address, measure_fan_out, ms_after, read_answer,
+    request, rss_kib, Error, FanOut, Percentiles,
 };
 
 #[tokio::main]
@@ -92,29 +92,13 @@ async fn main() -> Result<(), Error> {
         })
         .collect();
 
-    // Read the server's memory once every request is in (or the job is about to end).
-    while held.load(Ordering::Relaxed) < waiters
-        && Instant::now() + Duration::from_millis(500) < job_ends
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let held_before_end = held.load(Ordering::Relaxed);
-    let rss_held = rss_kib(pid)?;
-    let (server_cpu_before, own_cpu_before) = (cpu_ms(&pid.to_string())?, cpu_ms("self")?);
-
-    let mut answers = Vec::with_capacity(waiters);
-    let mut open_connections = Vec::with_capacity(waiters);
-    for task in tasks {
-        if let Ok(Some((answer, stream))) = task.await {
-            answers.push(answer);
-            open_connections.push(stream);
-        }
-    }
-    // CPU spent by each side from just before the job's end until every answer was read.
-    let server_cpu = cpu_ms(&pid.to_string())? - server_cpu_before;
-    let own_cpu = cpu_ms("self")? - own_cpu_before;
-    drop(open_connections);
+    let FanOut {
+        held_before_end,
+        rss_held_kib: rss_held,
+        answers,
+        server_cpu_ms: server_cpu,
+        own_cpu_ms: own_cpu,
+    } = measure_fan_out(pid, &held, waiters, job_ends, tasks).await?;
     let completed = answers.iter().filter(|answer| answer.completed).count();
     let arrived = Percentiles::of(answers.iter().map(|answer| answer.arrived_ms));
     let read = Percentiles::of(answers.iter().map(|answer| answer.read_ms));

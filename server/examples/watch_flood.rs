@@ -26,8 +26,8 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 use flood::{
-    cpu_ms, enable_receive_timestamps, exchange, job_id_in, loopback_address, ms_after,
-    read_answer, rss_kib, Error, Percentiles,
+    enable_receive_timestamps, exchange, job_id_in, loopback_address, measure_fan_out, ms_after,
+    read_answer, rss_kib, Error, FanOut, Percentiles,
 };
 
 /// Connections that create the jobs, each one request at a time.
@@ -101,27 +101,13 @@ async fn main() -> Result<(), Error> {
         })
         .collect();
 
-    while held.load(Ordering::Relaxed) < watches
-        && Instant::now() + Duration::from_millis(500) < end
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let held_before_end = held.load(Ordering::Relaxed);
-    let rss_held = rss_kib(pid)?;
-    let (server_cpu_before, own_cpu_before) = (cpu_ms(&pid.to_string())?, cpu_ms("self")?);
-
-    let mut answers = Vec::with_capacity(watches);
-    let mut open_connections = Vec::with_capacity(watches);
-    for task in tasks {
-        if let Ok(Some((answer, stream))) = task.await {
-            answers.push(answer);
-            open_connections.push(stream);
-        }
-    }
-    let server_cpu = cpu_ms(&pid.to_string())? - server_cpu_before;
-    let own_cpu = cpu_ms("self")? - own_cpu_before;
-    drop(open_connections);
+    let FanOut {
+        held_before_end,
+        rss_held_kib: rss_held,
+        answers,
+        server_cpu_ms: server_cpu,
+        own_cpu_ms: own_cpu,
+    } = measure_fan_out(pid, &held, watches, end, tasks).await?;
     let with_its_end = answers.iter().filter(|answer| answer.with_its_end).count();
     let arrived = Percentiles::of(answers.iter().map(|answer| answer.arrived_ms));
     let read = Percentiles::of(answers.iter().map(|answer| answer.read_ms));

@@ -233,3 +233,55 @@ pub fn rss_kib(pid: u32) -> Result<u64, Error> {
         .ok_or("no VmRSS value")?
         .parse()?)
 }
+
+/// What a fan-out measurement saw: the requests held before the end, the server's memory
+/// while holding them, each answer, and the CPU both sides spent from just before the end
+/// until every answer was read.
+pub struct FanOut<A> {
+    pub held_before_end: usize,
+    pub rss_held_kib: u64,
+    pub answers: Vec<A>,
+    pub server_cpu_ms: u64,
+    pub own_cpu_ms: u64,
+}
+
+/// Waits until `held` requests are in (or `end` is half a second away), reads the server's
+/// memory, then awaits every task's answer. The connections stay open until every answer
+/// is in, as a pooling client's would: closing each at once would make the server spend the
+/// fan-out tearing connections down.
+pub async fn measure_fan_out<A: Send + 'static>(
+    pid: u32,
+    held: &std::sync::atomic::AtomicUsize,
+    expected: usize,
+    end: std::time::Instant,
+    tasks: Vec<tokio::task::JoinHandle<Option<(A, TcpStream)>>>,
+) -> Result<FanOut<A>, Error> {
+    use std::sync::atomic::Ordering;
+    while held.load(Ordering::Relaxed) < expected
+        && std::time::Instant::now() + Duration::from_millis(500) < end
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let held_before_end = held.load(Ordering::Relaxed);
+    let rss_held_kib = rss_kib(pid)?;
+    let (server_cpu_before, own_cpu_before) = (cpu_ms(&pid.to_string())?, cpu_ms("self")?);
+    let mut answers = Vec::with_capacity(tasks.len());
+    let mut open_connections = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        if let Ok(Some((answer, stream))) = task.await {
+            answers.push(answer);
+            open_connections.push(stream);
+        }
+    }
+    let server_cpu_ms = cpu_ms(&pid.to_string())? - server_cpu_before;
+    let own_cpu_ms = cpu_ms("self")? - own_cpu_before;
+    drop(open_connections);
+    Ok(FanOut {
+        held_before_end,
+        rss_held_kib,
+        answers,
+        server_cpu_ms,
+        own_cpu_ms,
+    })
+}
