@@ -171,13 +171,7 @@ pub async fn require_api_key<B: MessageBody + 'static>(
     } else {
         Ok(())
     };
-    match verdict {
-        Ok(()) => next
-            .call(request)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-        Err(error) => Ok(request.error_response(error).map_into_right_body()),
-    }
+    crate::error::pass_or_refuse(verdict, request, next).await
 }
 
 #[cfg(test)]

@@ -226,3 +226,19 @@ fn code_for(status: StatusCode) -> &'static str {
         _ => "internal",
     }
 }
+
+/// The end of a gatekeeping middleware (origin, rate limit, API key): the request goes on to
+/// what is behind, or is answered with `verdict`'s error in the JSON shape without it.
+pub async fn pass_or_refuse<B: actix_web::body::MessageBody + 'static>(
+    verdict: Result<(), ApiError>,
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    match verdict {
+        Ok(()) => next
+            .call(request)
+            .await
+            .map(actix_web::dev::ServiceResponse::map_into_left_body),
+        Err(error) => Ok(request.error_response(error).map_into_right_body()),
+    }
+}

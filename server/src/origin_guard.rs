@@ -76,13 +76,7 @@ pub async fn refuse_unlisted_origins<B: MessageBody + 'static>(
         }
         _ => None,
     };
-    match refusal {
-        None => next
-            .call(request)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-        Some(error) => Ok(request.error_response(error).map_into_right_body()),
-    }
+    crate::error::pass_or_refuse(refusal.map_or(Ok(()), Err), request, next).await
 }
 
 #[cfg(test)]

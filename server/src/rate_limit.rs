@@ -73,13 +73,7 @@ pub async fn limit_requests<B: MessageBody + 'static>(
         (Some(limit), Some(peer)) if request.path() != "/healthz" => limit.check(peer.ip()),
         _ => Ok(()),
     };
-    match verdict {
-        Ok(()) => next
-            .call(request)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-        Err(error) => Ok(request.error_response(error).map_into_right_body()),
-    }
+    crate::error::pass_or_refuse(verdict, request, next).await
 }
 
 #[cfg(test)]
