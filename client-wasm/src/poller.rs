@@ -49,7 +49,7 @@ use video_translation_protocol::JobResult;
 
 use crate::backoff::Backoff;
 use crate::hints::StatusHints;
-use crate::number_text::whole_millis;
+use crate::number_text::{millis_duration, whole_millis};
 use crate::policy::PollPolicy;
 
 /// What one status request came back with.
@@ -245,6 +245,11 @@ pub struct Poller {
     phase: Phase,
 }
 
+/// Far from the end, the share of plain backoff's gap a sleep may take. Below 1, so that
+/// adaptive mode's lateness stays below plain's as a distribution, not only on average: both
+/// draw their gaps with the same jitter, and at 1 their slowest ends would tie.
+const COVERAGE_SHARE: f64 = 0.9;
+
 /// A long-poll answered sooner than this (or half its wait, if that is shorter) with the job
 /// still pending was not held: it counts as a plain poll.
 const HELD_AT_LEAST: Duration = Duration::from_secs(1);
@@ -405,8 +410,8 @@ impl Poller {
                     // The gaps near the end start short again.
                     self.backoff.restart();
                 }
-                let gap = self.coverage.gap_at(elapsed);
-                let gap = self.coverage.shorten(gap);
+                let gap = self.coverage.shorten(self.coverage.gap_at(elapsed));
+                let gap = millis_duration(gap.as_secs_f64() * 1000.0 * COVERAGE_SHARE);
                 self.sleep(elapsed, until.min(gap))
             }
             // Near the end, or a server that long-polls but does not estimate: listen.
@@ -1031,7 +1036,8 @@ mod tests {
             let plain_gap = plain.gap_at(slept_from);
             assert!(*gap <= plain_gap, "{gap:?} > {plain_gap:?} in {polls:?}");
         }
-        assert!(gaps.iter().any(|gap| *gap == secs(15)), "{gaps:?}");
+        // At most 90 % of it: 13.5 s once plain's gap is at its 15 s cap.
+        assert!(gaps.iter().any(|gap| *gap == ms(13_500)), "{gaps:?}");
         // Between the sleeps it listens: every request after the first is a long-poll.
         assert!(polls[1..].iter().all(|(_, wait)| *wait == Some(secs(30))));
     }
@@ -1091,8 +1097,8 @@ mod tests {
         assert_eq!(polls.len(), 2);
         assert_eq!(
             polls[1],
-            (secs(1), Some(secs(30))),
-            "one plain gap, then listen"
+            (ms(900), Some(secs(30))),
+            "90 % of plain's first gap, then listen"
         );
         assert_eq!(seen, Some(secs(2)));
     }
@@ -1247,8 +1253,8 @@ mod tests {
         );
         assert_eq!(
             action,
-            Action::Sleep(secs(1)),
-            "plain's first gap, not 120 s"
+            Action::Sleep(ms(900)),
+            "90 % of plain's first gap, not 120 s"
         );
     }
 }

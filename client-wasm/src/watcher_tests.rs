@@ -539,7 +539,7 @@ fn look_now_ends_every_sleep() {
 fn newcomers_join_the_held_watch_together_at_most_every_join_period() {
     let server = SimServer::new(&[("a", 600_000), ("b", 600_000), ("c", 600_000)]);
     let mut watcher = Watcher::new();
-    // a's first gap is 1 s; b's and c's 1.05 s: they want to join a's watch 50 ms after it.
+    // a sleeps 0.9 s (90 % of its 1 s gap); b and c 0.945 s: they want to join 45 ms later.
     watcher.add(Duration::ZERO, Some("a".into()), policy(), 1);
     for id in ["b", "c"] {
         let later = policy()
@@ -551,19 +551,19 @@ fn newcomers_join_the_held_watch_together_at_most_every_join_period() {
     let (id, request) = plan.send[0].clone();
     let (at, answer) = server.answer(&request, Duration::ZERO);
     feed(&mut watcher, at, id, answer);
-    let plan = watcher.plan(secs(1));
+    let plan = watcher.plan(ms(900));
     let (held, _) = plan.send[0].clone();
-    let plan = watcher.plan(ms(1050));
+    let plan = watcher.plan(ms(945));
     assert!(
         plan.send.is_empty() && plan.cancel.is_empty(),
-        "the held watch was sent 50 ms ago: {plan:?}"
+        "the held watch was sent 45 ms ago: {plan:?}"
     );
     assert_eq!(
         plan.wake_in,
-        Some(ms(150)),
+        Some(ms(155)),
         "they join when it is 200 ms old"
     );
-    let plan = watcher.plan(ms(1200));
+    let plan = watcher.plan(ms(1100));
     assert_eq!(plan.cancel, vec![held]);
     let [(_, Request::Watch { ids, wait: Some(_) })] = plan.send.as_slice() else {
         panic!("{plan:?}")
