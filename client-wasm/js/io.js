@@ -1,12 +1,14 @@
-// The client's two ways of touching the outside world: one HTTP exchange, bounded in time
-// and abortable, and the wake-up its watch loop sleeps on. Everything else (when to poll,
-// what an answer means, when to give up) is decided in Rust; see src/watcher.rs.
+// The client's ways of touching the outside world: one HTTP exchange, bounded in time and
+// abortable; the turns of a client's watch loop (timers, wake-ups, requests in flight); and
+// a promise with its settling functions. Everything else (when to poll, what an answer means,
+// when to give up) is decided in Rust; see src/watcher.rs and src/wasm/watching.rs.
 //
-// Written in JS rather than through web-sys: the same behaviour in Rust took about 10 KB
-// of the gzipped package (futures, timers and a dozen bindings), a third of its budget.
+// Written in JS rather than through web-sys and Rust futures: the same behaviour in Rust
+// took more than a third of the gzipped package's budget (futures, an executor, timers and
+// a dozen bindings).
 //
-// Both leave nothing behind: the timer is cleared and the abort listener removed however
-// they end, so a long-lived signal shared by many waits does not collect listeners.
+// Nothing is left behind: timers are cleared and abort listeners removed however a request
+// or a loop ends, so a long-lived signal shared by many waits does not collect listeners.
 
 /**
  * Runs `body(resolve, reject)` until it settles, `ms` passes (`onTimeout`), or `signal`
@@ -144,19 +146,24 @@ async function readBounded(response) {
 }
 
 /**
- * The wake-up of a client's watch loop: `sleep(ms)` resolves after `ms` (never, if `ms` is
- * negative) or at the next `kick()`, whichever comes first; a kick with nobody asleep is kept
- * for the next `sleep`. Answers, new waits and aborts kick it.
+ * The I/O of one client's watch loop, which runs in turns: Rust's `tick` (given to `start`)
+ * is called after each `sleep(ms)` runs out (never, if `ms` is negative) and soon after each
+ * `kick()`, and carries out what the watcher decides. No turn runs inside another: a kick
+ * from a callback or an answer only queues the next one.
  *
- * While the loop runs (`start()` to `stop()`), coming back online and a hidden page becoming
- * visible kick it too, and mark the kick `urgent`: look at every job now. Windows and
- * workers have `online`; only pages have `visibilitychange`; Node has neither.
+ * Requests go out through `send` and are cancelled through `cancel`; their answers queue up
+ * for `takeAnswers`, each with the number it was sent with, and kick. Coming back online and
+ * a hidden page becoming visible kick too, and mark the turn `urgent`: look at every job now.
+ * Windows and workers have `online`; only pages have `visibilitychange`; Node has neither.
  */
-export class Wakeup {
+export class Io {
   constructor() {
-    this.kicked = false;
+    this.tick = null;
+    this.timer = undefined;
+    this.queued = false;
     this.urgent = false;
-    this.wake = null;
+    this.answers = [];
+    this.requests = new Map();
     this.onBack = () => {
       if (globalThis.document?.visibilityState === "hidden") return;
       this.urgent = true;
@@ -164,25 +171,74 @@ export class Wakeup {
     };
   }
 
+  /** Runs turns of `tick` until `stop()`; the first one soon. */
+  start(tick) {
+    this.tick = tick;
+    globalThis.addEventListener?.("online", this.onBack);
+    globalThis.document?.addEventListener("visibilitychange", this.onBack);
+    this.kick();
+  }
+
+  /** Ends the turns: no timer, no listener and no request is left behind. */
+  stop() {
+    this.tick = null;
+    clearTimeout(this.timer);
+    globalThis.removeEventListener?.("online", this.onBack);
+    globalThis.document?.removeEventListener("visibilitychange", this.onBack);
+    for (const controller of this.requests.values()) controller.abort();
+    this.requests.clear();
+    this.answers = [];
+  }
+
+  /** A turn soon, whatever the timer says. */
   kick() {
-    this.kicked = true;
-    this.wake?.();
+    if (this.queued || !this.tick) return;
+    this.queued = true;
+    queueMicrotask(() => this.turn());
   }
 
+  /** The next turn in `ms`, unless kicked before; none if `ms` is negative. */
   sleep(ms) {
-    return new Promise((resolve) => {
-      const timer = ms >= 0 ? setTimeout(() => this.wake(), ms) : undefined;
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        this.kicked = false;
-        resolve();
-      };
-      if (this.kicked) this.wake();
-    });
+    clearTimeout(this.timer);
+    this.timer = ms >= 0 ? setTimeout(() => this.turn(), ms) : undefined;
   }
 
-  /** Whether the last wake-up asked to look at every job now; clears it. */
+  turn() {
+    this.queued = false;
+    clearTimeout(this.timer);
+    this.tick?.();
+  }
+
+  /**
+   * Sends request number `id` (see `exchange`); its reply or failure is queued for
+   * `takeAnswers`, unless it is cancelled first.
+   */
+  send(id, method, url, jsonBody, timeoutMs, transport) {
+    const controller = new AbortController();
+    this.requests.set(id, controller);
+    const answer = (result) => {
+      if (this.requests.get(id) !== controller) return;
+      this.requests.delete(id);
+      this.answers.push(id, result);
+      this.kick();
+    };
+    exchange(method, url, jsonBody, timeoutMs, controller.signal, transport).then(answer, answer);
+  }
+
+  /** Cancels request number `id`: its answer is no longer wanted. */
+  cancel(id) {
+    this.requests.get(id)?.abort();
+    this.requests.delete(id);
+  }
+
+  /** The answers since the last call, flat: `[id, replyOrFailure, id, replyOrFailure, ...]`. */
+  takeAnswers() {
+    const answers = this.answers;
+    this.answers = [];
+    return answers;
+  }
+
+  /** Whether this turn should look at every job now; clears it. */
   takeUrgent() {
     const urgent = this.urgent;
     this.urgent = false;
@@ -194,21 +250,22 @@ export class Wakeup {
     return globalThis.navigator?.onLine === false;
   }
 
-  start() {
-    globalThis.addEventListener?.("online", this.onBack);
-    globalThis.document?.addEventListener("visibilitychange", this.onBack);
-  }
-
-  stop() {
-    globalThis.removeEventListener?.("online", this.onBack);
-    globalThis.document?.removeEventListener("visibilitychange", this.onBack);
-  }
-
   /** Kicks when `signal` fires; returns the function that stops listening. */
   listen(signal) {
     const onAbort = () => this.kick();
     signal.addEventListener("abort", onAbort);
     return () => signal.removeEventListener("abort", onAbort);
+  }
+
+  /** A promise and the functions that settle it, as `[promise, resolve, reject]`. */
+  static settleable() {
+    let resolve;
+    let reject;
+    const promise = new Promise((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    return [promise, resolve, reject];
   }
 }
 

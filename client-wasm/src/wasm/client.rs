@@ -1,24 +1,20 @@
-//! `VideoTranslationClient`: the exported class, and the loop that carries out the poller's
-//! actions with real requests, timers and callbacks.
+//! `VideoTranslationClient`: the exported class. Arguments are checked here; every request
+//! goes through the client's watch loop (`watching`).
 
 use std::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::errors;
-use super::globals::{millis, now};
-use super::io::{Exchange, Failure};
+use super::io::promise_with_resolvers;
 use super::js::{quoted, Fields};
 use super::options::{create_job_from_js, policy_from_js, transport_from_js, WaitOptions};
-use super::status::{parse_error_body, parse_status, status_to_js};
 use super::typescript::{
     optional, ClientOptionsArg, CreateJobArg, JobIdArg, JobIdsArg, WaitOptionsArg,
 };
-use super::watching::{promise_with_resolvers, Group, Hub, Member, WaitHandles};
-use crate::number_text::number_text;
+use super::watching::{Group, Hub, Member, WaitHandles};
 use video_translation_protocol::{CreateJob, DEFAULT_JOB_ID, JOBS_PATH};
 
 /// A client for one status server. Cheap to share: its methods take `&self`. Every wait of
@@ -26,8 +22,7 @@ use video_translation_protocol::{CreateJob, DEFAULT_JOB_ID, JOBS_PATH};
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct VideoTranslationClient {
-    // Rc: an async method's future must own what it uses ('static), and must not borrow
-    // `self` across an await (wasm-bindgen would throw "recursive use of an object").
+    // Rc: the watch loop keeps the hub while it runs, even if the page drops the client.
     hub: Rc<Hub>,
 }
 
@@ -65,31 +60,33 @@ impl VideoTranslationClient {
     /// Creates a simulated job (`POST /jobs`). Missing fields take the server's defaults.
     #[wasm_bindgen(js_name = createJob, unchecked_return_type = "Promise<CreatedJob>")]
     pub fn create_job(&self, request: Option<CreateJobArg>) -> Promise {
-        let hub = Rc::clone(&self.hub);
-        future_to_promise(async move {
-            let body = create_job_from_js(&optional(request))?;
-            let json = js_sys::JSON::stringify(&wire_request(&body))?;
-            let url = format!("{}{JOBS_PATH}", hub.base_url());
-            let json = String::from(json);
-            request_status(&hub, "POST", &url, Some(&json), true).await
-        })
+        let json = create_job_from_js(&optional(request))
+            .and_then(|body| js_sys::JSON::stringify(&wire_request(&body)));
+        match json {
+            Ok(json) => {
+                let url = format!("{}{JOBS_PATH}", self.hub.base_url());
+                self.hub.send_single(&url, Some(&String::from(json)), true)
+            }
+            // Bad arguments reject, as an async function's would.
+            Err(error) => Promise::reject(&error),
+        }
     }
 
     /// One status request: `GET /jobs/{jobId}`, or `GET /status` without an id.
     #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "Promise<JobStatus>")]
     pub fn get_status(&self, #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>) -> Promise {
-        let hub = Rc::clone(&self.hub);
-        future_to_promise(async move {
-            let url = match job_id_of(&optional(job_id))? {
-                Some(id) => format!(
-                    "{}{JOBS_PATH}/{}",
-                    hub.base_url(),
-                    js_sys::encode_uri_component(&id)
-                ),
-                None => format!("{}/status", hub.base_url()),
-            };
-            request_status(&hub, "GET", &url, None, false).await
-        })
+        let base_url = self.hub.base_url();
+        match job_id_of(&optional(job_id)) {
+            Ok(Some(id)) => {
+                let path = js_sys::encode_uri_component(&id);
+                self.hub
+                    .send_single(&format!("{base_url}{JOBS_PATH}/{path}"), None, false)
+            }
+            Ok(None) => self
+                .hub
+                .send_single(&format!("{base_url}/status"), None, false),
+            Err(error) => Promise::reject(&error),
+        }
     }
 
     /// Watches the job until it is `completed` or `error`, calling `onUpdate` with each
@@ -200,51 +197,6 @@ fn job_id_of(job_id: &JsValue) -> Result<Option<String>, JsValue> {
             "jobId must be a non-empty string, or undefined for the server's default job",
         )),
     }
-}
-
-/// One request whose success body is a status (with an id, if `needs_id`); any failure
-/// rejects at once.
-async fn request_status(
-    hub: &Hub,
-    method: &'static str,
-    url: &str,
-    json_body: Option<&str>,
-    needs_id: bool,
-) -> Result<JsValue, JsValue> {
-    let timeout = hub.policy().request_timeout;
-    let exchange = Exchange {
-        method,
-        url,
-        json_body,
-        timeout,
-        transport: hub.transport(),
-    };
-    let started = now();
-    let reply = exchange.send(None).await.map_err(|failure| match failure {
-        Failure::Network(message) => errors::network(&message),
-        Failure::TimedOut => errors::timeout(
-            &format!(
-                "no answer within requestTimeoutMs ({} ms)",
-                number_text(millis(timeout))
-            ),
-            1,
-            now().saturating_sub(started),
-        ),
-        Failure::Aborted => errors::aborted(None),
-        Failure::Unreadable(message) | Failure::Violation(message) => errors::protocol(&message),
-    })?;
-    if !(200..300).contains(&reply.status) {
-        let (code, message) = parse_error_body(&reply.body);
-        return Err(errors::http(reply.status, code.as_deref(), &message));
-    }
-    let status = parse_status(&reply.body).map_err(|invalid| match invalid {
-        crate::answer::Invalid::Malformed(message)
-        | crate::answer::Invalid::UnknownResult(message) => errors::protocol(&message),
-    })?;
-    if needs_id && status.id.is_none() {
-        return Err(errors::protocol("the new job's status has no id"));
-    }
-    Ok(status_to_js(&status))
 }
 
 fn normalize_base_url(base_url: &JsValue) -> Result<String, JsValue> {

@@ -1,12 +1,12 @@
-//! The client's input and output, carried out by `js/io.js`: one HTTP exchange, bounded in
-//! time and abortable (the global `fetch`, `setTimeout`, an `AbortSignal`), and the wake-up
-//! a watch loop sleeps on. This side gives them Rust types.
+//! The client's input and output, carried out by `js/io.js`: the turns of a watch loop
+//! (timers, wake-ups), its requests (the global `fetch` or the client's own, bounded in time
+//! and cancellable), and their answers. This side gives them Rust types.
 
 use std::time::Duration;
 
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::js::field;
@@ -15,58 +15,93 @@ use crate::number_text::whole_millis;
 
 #[wasm_bindgen(module = "/js/io.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = exchange)]
-    fn js_exchange(
+    /// The I/O of one watch loop (`js/io.js`): runs its turns, sends its requests and
+    /// queues their answers.
+    #[derive(Debug)]
+    pub type Io;
+
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Io;
+
+    /// Calls `tick` in turns until [`Io::stop`]: the first one soon, the next when the
+    /// last [`Io::sleep`] runs out or after a kick.
+    #[wasm_bindgen(method)]
+    pub fn start(this: &Io, tick: &Function);
+
+    /// Ends the turns, and cancels every request in flight.
+    #[wasm_bindgen(method)]
+    pub fn stop(this: &Io);
+
+    /// Asks for a turn soon.
+    #[wasm_bindgen(method)]
+    pub fn kick(this: &Io);
+
+    #[wasm_bindgen(method, js_name = sleep)]
+    fn js_sleep(this: &Io, ms: f64);
+
+    /// Sends request number `id`; its answer comes back through [`Io::take_answers`].
+    #[wasm_bindgen(method)]
+    pub fn send(
+        this: &Io,
+        id: u32,
         method: &str,
         url: &str,
         json_body: Option<&str>,
         timeout_ms: u32,
-        signal: Option<&AbortSignal>,
         transport: &JsValue,
-    ) -> js_sys::Promise;
+    );
 
-    /// A watch loop's wake-up (`js/io.js`): a sleep that a kick cuts short.
-    #[derive(Debug)]
-    pub type Wakeup;
-
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> Wakeup;
-
-    /// Ends the current (or the next) sleep.
+    /// Cancels request number `id`: its answer is no longer wanted.
     #[wasm_bindgen(method)]
-    pub fn kick(this: &Wakeup);
+    pub fn cancel(this: &Io, id: u32);
 
-    #[wasm_bindgen(method, js_name = sleep)]
-    fn js_sleep(this: &Wakeup, ms: f64) -> js_sys::Promise;
+    #[wasm_bindgen(method, js_name = takeAnswers)]
+    fn js_take_answers(this: &Io) -> js_sys::Array;
 
-    /// Whether the last wake-up was a return online or to the page: look at every job now.
+    /// Whether this turn was asked for by a return online or to the page: look at every
+    /// job now.
     #[wasm_bindgen(method, js_name = takeUrgent)]
-    pub fn take_urgent(this: &Wakeup) -> bool;
+    pub fn take_urgent(this: &Io) -> bool;
 
     /// The environment says it is offline.
     #[wasm_bindgen(method)]
-    pub fn offline(this: &Wakeup) -> bool;
-
-    /// Listens for `online` and `visibilitychange` while the loop runs.
-    #[wasm_bindgen(method)]
-    pub fn start(this: &Wakeup);
-
-    /// Stops listening for them.
-    #[wasm_bindgen(method)]
-    pub fn stop(this: &Wakeup);
+    pub fn offline(this: &Io) -> bool;
 
     /// Kicks when `signal` fires; returns the function that stops listening.
     #[wasm_bindgen(method)]
-    pub fn listen(this: &Wakeup, signal: &AbortSignal) -> js_sys::Function;
+    pub fn listen(this: &Io, signal: &AbortSignal) -> Function;
+
+    /// `[promise, resolve, reject]`.
+    #[wasm_bindgen(static_method_of = Io, js_name = settleable)]
+    fn js_settleable() -> js_sys::Array;
 }
 
-impl Wakeup {
-    /// Sleeps for `delay` (`None`: until kicked), or less if kicked.
-    pub async fn sleep(&self, delay: Option<Duration>) {
-        let ms = delay.map_or(-1.0, |delay| f64::from(timer_ms(delay)));
-        // The promise never rejects.
-        let _ = JsFuture::from(self.js_sleep(ms)).await;
+impl Io {
+    /// The next turn after `delay` (`None`: only when kicked), or sooner if kicked.
+    pub fn sleep(&self, delay: Option<Duration>) {
+        self.js_sleep(delay.map_or(-1.0, |delay| f64::from(timer_ms(delay))));
     }
+
+    /// The answers that came since the last call, by request number.
+    pub fn take_answers(&self) -> Vec<(u32, Result<Reply, Failure>)> {
+        let flat = self.js_take_answers();
+        (0..flat.length() / 2)
+            .map(|at| {
+                let id = flat.get(2 * at).as_f64().unwrap_or_default() as u32;
+                (id, read_answer(&flat.get(2 * at + 1)))
+            })
+            .collect()
+    }
+}
+
+/// A promise and the functions that settle it.
+pub fn promise_with_resolvers() -> (js_sys::Promise, Function, Function) {
+    let parts = Io::js_settleable();
+    (
+        parts.get(0).unchecked_into(),
+        parts.get(1).unchecked_into(),
+        parts.get(2).unchecked_into(),
+    )
 }
 
 /// An HTTP answer, its body read in full.
@@ -89,46 +124,17 @@ pub enum Failure {
     Network(String),
     /// No complete answer within the time limit; the request was cancelled.
     TimedOut,
-    /// The caller's signal fired; the request was cancelled (or never sent).
-    Aborted,
     /// The answer could not be read: its body is larger than the client reads.
     Unreadable(String),
     /// The answer breaks the contract before its body: a redirect loop or to another origin.
     Violation(String),
 }
 
-/// A request to send.
-#[derive(Debug, Clone, Copy)]
-pub struct Exchange<'a> {
-    /// `GET` or `POST`.
-    pub method: &'static str,
-    /// Absolute URL.
-    pub url: &'a str,
-    /// A JSON body, for `POST`.
-    pub json_body: Option<&'a str>,
-    /// Limit for the whole exchange, body included.
-    pub timeout: Duration,
-    /// The client's `{ headers, fetch }` options.
-    pub transport: &'a JsValue,
-}
-
-impl Exchange<'_> {
-    /// Sends the request and reads the whole answer, unless `timeout` passes or `signal`
-    /// fires first; in both cases the request is cancelled. Nothing is sent if `signal`
-    /// has already fired.
-    pub async fn send(self, signal: Option<&AbortSignal>) -> Result<Reply, Failure> {
-        let promise = js_exchange(
-            self.method,
-            self.url,
-            self.json_body,
-            timer_ms(self.timeout),
-            signal,
-            self.transport,
-        );
-        match JsFuture::from(promise).await {
-            Ok(reply) => Ok(read_reply(reply.unchecked_ref())),
-            Err(failure) => Err(read_failure(&failure)),
-        }
+/// A reply (`{ status, body, ... }`) or a failure (`{ kind, message }`) from `exchange`.
+fn read_answer(answer: &JsValue) -> Result<Reply, Failure> {
+    match answer.dyn_ref::<js_sys::Object>() {
+        Some(reply) if field(reply, "kind").ok().flatten().is_none() => Ok(read_reply(reply)),
+        _ => Err(read_failure(answer)),
     }
 }
 
@@ -157,7 +163,6 @@ fn read_failure(failure: &JsValue) -> Failure {
     let message = || text("message").unwrap_or_else(|| "unknown error".to_owned());
     match text("kind").as_deref() {
         Some("timeout") => Failure::TimedOut,
-        Some("aborted") => Failure::Aborted,
         Some("malformed") => Failure::Unreadable(message()),
         Some("protocol") => Failure::Violation(message()),
         _ => Failure::Network(message()),
@@ -166,7 +171,7 @@ fn read_failure(failure: &JsValue) -> Failure {
 
 /// setTimeout takes a signed 32-bit delay; longer ones fire at once. Clamp to its maximum
 /// (about 24.8 days), which no sane poll gap reaches.
-fn timer_ms(delay: Duration) -> u32 {
+pub fn timer_ms(delay: Duration) -> u32 {
     u32::try_from(whole_millis(delay))
         .unwrap_or(u32::MAX)
         .min(i32::MAX as u32)

@@ -4,9 +4,10 @@
 //! |---|---|
 //! | [`client`] | the exported class: arguments in, promises out |
 //! | [`watching`] | the watch loop: carries out the watcher's plans, reports to each wait |
+//! | [`single`] | one request whose answer settles one promise (`createJob`, `getStatus`) |
 //! | [`options`] | JS option objects in, validated Rust values out |
 //! | [`status`] | parsing status, watch and error bodies into the core's types |
-//! | [`io`] | one `fetch` and one sleep, bounded and abortable (by `js/io.js`) |
+//! | [`io`] | the loop's turns, requests and answers, carried out by `js/io.js` |
 //! | [`errors`] | the `Error` objects JS callers receive |
 //! | [`js`] | plain JS objects: typed field reads, objects built field by field |
 //! | [`globals`] | the global `performance.now` (window, worker and Node alike) |
@@ -18,6 +19,7 @@ mod globals;
 mod io;
 mod js;
 mod options;
+mod single;
 mod status;
 mod typescript;
 mod watching;

@@ -1,21 +1,25 @@
 //! The watch loop of one client: carries out what the [`Watcher`] plans (requests, timers,
 //! cancels) and hands its events to each wait's callbacks and promise.
 //!
-//! One loop runs while the client has waits, and sleeps on one [`Wakeup`] that answers, new
-//! waits and aborts kick. Every decision is the watcher's; this only does I/O.
+//! The loop runs in turns ([`Hub::turn`]) while the client has waits or single requests:
+//! `js/io.js` calls a turn when the sleep the last one asked for runs out, or sooner when an
+//! answer, a new wait or an abort kicks it. Every decision is the watcher's; this only does
+//! I/O. No Rust future is involved: an executor and its wakers cost more of the package's
+//! size budget than the whole loop.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
-use web_sys::{AbortController, AbortSignal};
+use wasm_bindgen::JsCast;
+use web_sys::AbortSignal;
 
 use super::errors;
 use super::globals::{millis, now};
-use super::io::{Exchange, Failure, Wakeup};
+use super::io::{promise_with_resolvers, timer_ms, Failure, Io, Reply};
 use super::js::{nullable, Fields};
+use super::single::SingleRequest;
 use super::status::{answer_of, status_fields, status_to_js};
 use crate::answer::{Answer, JobStatus};
 use crate::policy::PollPolicy;
@@ -60,6 +64,15 @@ struct Wait {
     last_status: Option<JobStatus>,
 }
 
+/// Whose answer a request in flight is waited for.
+#[derive(Debug)]
+enum Sender {
+    /// The watcher's, for a watch or a status request.
+    Watcher { request: RequestId, is_watch: bool },
+    /// A single request's (`createJob`, `getStatus`).
+    Single(SingleRequest),
+}
+
 /// One client's watch loop and everything it watches.
 #[derive(Debug)]
 pub struct Hub {
@@ -69,10 +82,13 @@ pub struct Hub {
     transport: JsValue,
     watcher: RefCell<Watcher>,
     waits: RefCell<Vec<Wait>>,
-    in_flight: RefCell<Vec<(RequestId, AbortController)>>,
-    answers: RefCell<Vec<(RequestId, Answer)>>,
-    wakeup: Wakeup,
-    running: Cell<bool>,
+    /// Requests in flight, by the number `io` knows them by.
+    in_flight: RefCell<Vec<(u32, Sender)>>,
+    next_request: Cell<u32>,
+    io: Io,
+    /// What `io` calls for a turn, while the loop runs. It holds the hub, so that a client
+    /// dropped by its page still settles its waits; the loop's end drops it.
+    tick: RefCell<Option<Closure<dyn Fn()>>>,
 }
 
 impl Hub {
@@ -85,25 +101,15 @@ impl Hub {
             watcher: RefCell::new(Watcher::new()),
             waits: RefCell::new(Vec::new()),
             in_flight: RefCell::new(Vec::new()),
-            answers: RefCell::new(Vec::new()),
-            wakeup: Wakeup::new(),
-            running: Cell::new(false),
+            next_request: Cell::new(0),
+            io: Io::new(),
+            tick: RefCell::new(None),
         }
     }
 
     /// The server's base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
-    }
-
-    /// The client's policy.
-    pub fn policy(&self) -> &PollPolicy {
-        &self.policy
-    }
-
-    /// The client's `{ headers, fetch }`.
-    pub fn transport(&self) -> &JsValue {
-        &self.transport
     }
 
     /// Starts watching job `id` (`None`: the server's default job); the wait settles
@@ -119,20 +125,37 @@ impl Hub {
         // The jitter only needs to differ between waits, not to be secret.
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         let key = self.watcher.borrow_mut().add(now(), id, self.policy, seed);
-        let stop_listening = handles
-            .signal
-            .as_ref()
-            .map(|signal| self.wakeup.listen(signal));
+        let stop_listening = handles.signal.as_ref().map(|signal| self.io.listen(signal));
         self.waits.borrow_mut().push(Wait {
             key,
             handles,
             stop_listening,
             last_status: None,
         });
-        self.wakeup.kick();
-        if !self.running.replace(true) {
-            spawn_local(Rc::clone(self).run());
-        }
+        self.wake();
+    }
+
+    /// Sends one request whose answer settles the returned promise (`createJob`,
+    /// `getStatus`): `json_body` makes it a `POST`.
+    pub fn send_single(
+        self: &Rc<Self>,
+        url: &str,
+        json_body: Option<&str>,
+        needs_id: bool,
+    ) -> Promise {
+        let (promise, resolve, reject) = promise_with_resolvers();
+        let timeout = self.policy.request_timeout;
+        let single = SingleRequest {
+            resolve,
+            reject,
+            needs_id,
+            started: now(),
+            timeout,
+        };
+        let method = if json_body.is_some() { "POST" } else { "GET" };
+        self.send(Sender::Single(single), method, url, json_body, timeout);
+        self.wake();
+        promise
     }
 
     /// Held requests in flight (for tests and the demo page).
@@ -140,30 +163,42 @@ impl Hub {
         self.watcher.borrow().held_requests()
     }
 
-    async fn run(self: Rc<Self>) {
-        self.wakeup.start();
-        loop {
-            self.settle_aborted();
-            self.deliver_answers();
-            if self.watcher.borrow().is_empty() {
-                break;
-            }
-            if self.wakeup.take_urgent() {
-                self.watcher.borrow_mut().look_now(now());
-            }
-            // Offline, no attempt is spent: the loop sleeps until `online` kicks it.
-            let wake_in = if self.wakeup.offline() {
-                None
-            } else {
-                let plan = self.watcher.borrow_mut().plan(now());
-                let wake_in = plan.wake_in;
-                self.carry_out(plan);
-                wake_in
-            };
-            self.wakeup.sleep(wake_in).await;
+    /// Starts the loop if it is not running, and asks for a turn.
+    fn wake(self: &Rc<Self>) {
+        let mut tick = self.tick.borrow_mut();
+        if tick.is_none() {
+            let hub = Rc::clone(self);
+            let closure = tick.insert(Closure::new(move || hub.turn()));
+            self.io.start(closure.as_ref().unchecked_ref());
+        } else {
+            self.io.kick();
         }
-        self.wakeup.stop();
-        self.running.set(false);
+    }
+
+    /// One turn of the loop: settles what is over, sends what the watcher plans, and asks
+    /// for the next turn when the watcher wants to act again.
+    fn turn(&self) {
+        self.settle_aborted();
+        self.deliver_answers();
+        if self.watcher.borrow().is_empty() && self.in_flight.borrow().is_empty() {
+            self.io.stop();
+            // Dropped while it runs this turn: wasm-bindgen frees it once the call returns.
+            drop(self.tick.borrow_mut().take());
+            return;
+        }
+        if self.io.take_urgent() {
+            self.watcher.borrow_mut().look_now(now());
+        }
+        // Offline, no attempt is spent: no turn comes until `online` kicks one.
+        let wake_in = if self.io.offline() {
+            None
+        } else {
+            let plan = self.watcher.borrow_mut().plan(now());
+            let wake_in = plan.wake_in;
+            self.carry_out(plan);
+            wake_in
+        };
+        self.io.sleep(wake_in);
     }
 
     fn settle_aborted(&self) {
@@ -191,16 +226,36 @@ impl Hub {
     }
 
     fn deliver_answers(&self) {
-        let answers = std::mem::take(&mut *self.answers.borrow_mut());
-        for (request, answer) in answers {
-            // Reported once the watcher is released: callbacks may start or abort waits.
-            let mut events = Vec::new();
-            self.watcher
-                .borrow_mut()
-                .on_answer(now(), request, answer, &mut |event| events.push(event));
-            for event in events {
-                self.report(event);
+        for (number, answer) in self.io.take_answers() {
+            let sender = {
+                let mut in_flight = self.in_flight.borrow_mut();
+                let Some(at) = in_flight.iter().position(|(id, _)| *id == number) else {
+                    continue;
+                };
+                in_flight.swap_remove(at).1
+            };
+            match sender {
+                Sender::Single(single) => single.settle(answer),
+                Sender::Watcher { request, is_watch } => self.deliver(request, is_watch, answer),
             }
+        }
+    }
+
+    fn deliver(&self, request: RequestId, is_watch: bool, answer: Result<Reply, Failure>) {
+        let answer = match answer {
+            Ok(reply) => answer_of(reply, is_watch),
+            Err(Failure::TimedOut) => Answer::TimedOut,
+            Err(Failure::Network(message)) => Answer::NetworkError(message),
+            Err(Failure::Unreadable(message)) => Answer::Unreadable(message),
+            Err(Failure::Violation(message)) => Answer::Violation(message),
+        };
+        // Reported once the watcher is released: callbacks may start or abort waits.
+        let mut events = Vec::new();
+        self.watcher
+            .borrow_mut()
+            .on_answer(now(), request, answer, &mut |event| events.push(event));
+        for event in events {
+            self.report(event);
         }
     }
 
@@ -327,55 +382,42 @@ impl Hub {
 
     fn cancel(&self, request: RequestId) {
         let mut in_flight = self.in_flight.borrow_mut();
-        if let Some(at) = in_flight.iter().position(|(id, _)| *id == request) {
-            in_flight.swap_remove(at).1.abort();
+        let carried = |sender: &Sender| matches!(sender, Sender::Watcher { request: id, .. } if *id == request);
+        if let Some(at) = in_flight.iter().position(|(_, sender)| carried(sender)) {
+            self.io.cancel(in_flight.swap_remove(at).0);
         }
     }
 
-    fn carry_out(self: &Rc<Self>, plan: Plan) {
+    fn carry_out(&self, plan: Plan) {
         for request in plan.cancel {
             self.cancel(request);
         }
         for (id, request) in plan.send {
-            let Ok(controller) = AbortController::new() else {
-                continue;
-            };
-            let signal = controller.signal();
             let timeout = self.watcher.borrow().request_timeout(id, now());
-            self.in_flight.borrow_mut().push((id, controller));
-            spawn_local(Rc::clone(self).send(id, request, timeout, signal));
+            let (url, body, is_watch) = self.http_request(&request);
+            let method = if is_watch { "POST" } else { "GET" };
+            let sender = Sender::Watcher {
+                request: id,
+                is_watch,
+            };
+            self.send(sender, method, &url, body.as_deref(), timeout);
         }
     }
 
-    async fn send(
-        self: Rc<Self>,
-        id: RequestId,
-        request: Request,
+    fn send(
+        &self,
+        sender: Sender,
+        method: &str,
+        url: &str,
+        json_body: Option<&str>,
         timeout: std::time::Duration,
-        signal: AbortSignal,
     ) {
-        let (url, body, is_watch) = self.http_request(&request);
-        let exchange = Exchange {
-            method: if is_watch { "POST" } else { "GET" },
-            url: &url,
-            json_body: body.as_deref(),
-            timeout,
-            transport: &self.transport,
-        };
-        let answer = match exchange.send(Some(&signal)).await {
-            Ok(reply) => answer_of(reply, is_watch),
-            // Cancelled: nobody wants the answer any more.
-            Err(Failure::Aborted) => return,
-            Err(Failure::TimedOut) => Answer::TimedOut,
-            Err(Failure::Network(message)) => Answer::NetworkError(message),
-            Err(Failure::Unreadable(message)) => Answer::Unreadable(message),
-            Err(Failure::Violation(message)) => Answer::Violation(message),
-        };
-        self.in_flight
-            .borrow_mut()
-            .retain(|(request, _)| *request != id);
-        self.answers.borrow_mut().push((id, answer));
-        self.wakeup.kick();
+        let number = self.next_request.get();
+        self.next_request.set(number.wrapping_add(1));
+        self.in_flight.borrow_mut().push((number, sender));
+        let timeout_ms = timer_ms(timeout);
+        self.io
+            .send(number, method, url, json_body, timeout_ms, &self.transport);
     }
 
     /// URL, JSON body and whether it is a watch.
@@ -422,12 +464,4 @@ fn with_progress(fields: Fields, progress: &WaitProgress) -> Fields {
             "nextPollWaitMs",
             nullable(progress.next_poll_wait.map(millis)),
         )
-}
-
-/// A promise and the functions that settle it.
-pub fn promise_with_resolvers() -> (Promise, Function, Function) {
-    let mut settle = None;
-    let promise = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
-    let (resolve, reject) = settle.expect("a Promise calls its executor at once");
-    (promise, resolve, reject)
 }
