@@ -23,7 +23,9 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immedi
 wasm=client-wasm/pkg/video_translation_client_bg.wasm
 features=(--enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-mutable-globals --enable-multivalue)
-node_modules/.bin/wasm-opt -Oz --flatten --rereloop -Oz --converge "${features[@]}" "$wasm" -o "$wasm.opt"
+# The producers and target-features sections only describe the build: no engine reads them.
+node_modules/.bin/wasm-opt -Oz --flatten --rereloop -Oz --converge --strip-producers \
+  --strip-target-features "${features[@]}" "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 node scripts/minify-wasm-names.mjs client-wasm/pkg node_modules/.bin/wasm-opt "${features[@]}"
 

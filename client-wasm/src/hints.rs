@@ -72,7 +72,8 @@ pub fn applies_wait(preference_applied: &str) -> bool {
 /// Parses a `Retry-After` header given in seconds (RFC 9110 §10.2.3). The HTTP-date form
 /// is not used by status APIs and reads as no hint, as does anything malformed.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
+    // Header whitespace is ASCII (RFC 9110's OWS); Unicode's `trim` would bring its tables.
+    let value = value.trim_ascii();
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -9,6 +9,7 @@
 //! | `backoff` (internal) | the jittered exponential gaps between polls |
 //! | [`hints`] | reading the server's timing headers (`Retry-After`) |
 //! | `number_text` (internal) | numbers in messages and timers, without float formatting or u128 math in the wasm |
+//! | `text` (internal) | messages joined without `core::fmt` (`text!`), which the wasm does without |
 //! | [`poller`] | [`Poller`]: the sans-IO state machine of one wait: observations in, actions out |
 //! | [`answer`] | what the server's answers mean to the pollers |
 //! | [`watcher`] | [`Watcher`]: every wait of one client through as few requests as possible |
@@ -24,6 +25,7 @@ pub mod hints;
 mod number_text;
 pub mod policy;
 pub mod poller;
+mod text;
 pub mod watcher;
 
 #[cfg(target_arch = "wasm32")]

@@ -6,6 +6,8 @@
 //! spelled as JS spells `Infinity` and `NaN`, since the values come from JS) with integer
 //! arithmetic only.
 
+use crate::text::text;
+
 /// A duration in whole milliseconds, saturating. Not `as_millis()`: its u128 arithmetic,
 /// and formatting a u128, add their own code to the wasm module.
 pub fn whole_millis(duration: std::time::Duration) -> u64 {
@@ -31,16 +33,16 @@ pub fn number_text(value: f64) -> String {
     let sign = if value < 0.0 { "-" } else { "" };
     let magnitude = value.abs();
     if magnitude.is_infinite() {
-        return format!("{sign}Infinity");
+        return text!(sign, "Infinity");
     }
     if magnitude >= 1e15 {
-        let mut exponent = 15;
+        let mut exponent = 15u32;
         let mut scaled = magnitude / 1e15;
         while scaled >= 10.0 {
             scaled /= 10.0;
             exponent += 1;
         }
-        return format!("{sign}~1e{exponent}");
+        return text!(sign, "~1e", exponent);
     }
     // Below 10^15 both parts fit a u64 exactly enough for six decimals.
     let mut whole = magnitude.trunc() as u64;
@@ -55,10 +57,16 @@ pub fn number_text(value: f64) -> String {
         sign
     };
     if millionths == 0 {
-        return format!("{sign}{whole}");
+        return text!(sign, whole);
     }
-    let decimals = format!("{millionths:06}");
-    format!("{sign}{whole}.{}", decimals.trim_end_matches('0'))
+    // Six digits with leading zeros: 1,000,000 more has seven, and the first is dropped,
+    // as are the zeros after the last other digit (bytes: they are all ASCII digits).
+    let decimals = text!(millionths + 1_000_000);
+    let last = decimals
+        .bytes()
+        .rposition(|digit| digit != b'0')
+        .unwrap_or(0);
+    text!(sign, whole, ".", decimals.get(1..=last).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -8,16 +8,15 @@
 use std::time::Duration;
 
 use crate::number_text::{number_text, whole_millis};
+use crate::text::text;
 
 /// Why a [`PollPolicy`] was refused. Messages name the JS option, since that is where
 /// the values come from.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyError {
     /// `initialDelayMs` must be at least 1 ms, or the client would poll in a busy loop.
-    #[error("initialDelayMs must be at least 1, got {0} ms")]
     InitialDelayTooShort(u64),
     /// `maxDelayMs` must not be shorter than `initialDelayMs`.
-    #[error("maxDelayMs ({max} ms) must be at least initialDelayMs ({initial} ms)")]
     MaxDelayBelowInitial {
         /// `initialDelayMs`.
         initial: u64,
@@ -25,21 +24,57 @@ pub enum PolicyError {
         max: u64,
     },
     /// `backoffFactor` must be a finite number, 1 or more.
-    #[error("backoffFactor must be a finite number of at least 1, got {0}")]
     BackoffFactor(String),
     /// `jitter` must lie in 0..=1.
-    #[error("jitter must be between 0 and 1, got {0}")]
     Jitter(String),
     /// `maxAttempts` must allow at least one request.
-    #[error("maxAttempts must be at least 1")]
     NoAttempts,
     /// `requestTimeoutMs` must be at least 1 ms.
-    #[error("requestTimeoutMs must be at least 1, got {0} ms")]
     RequestTimeoutTooShort(u64),
     /// `etaTolerance` must lie in 0..=1.
-    #[error("etaTolerance must be between 0 and 1, got {0}")]
     EtaTolerance(String),
 }
+
+impl PolicyError {
+    /// What is wrong, for a person (also its `Display`). Built with `text!`, not `format!`:
+    /// the wasm module carries no `core::fmt` (see `text`).
+    pub fn message(&self) -> String {
+        match self {
+            PolicyError::InitialDelayTooShort(ms) => {
+                text!("initialDelayMs must be at least 1, got ", *ms, " ms")
+            }
+            PolicyError::MaxDelayBelowInitial { initial, max } => text!(
+                "maxDelayMs (",
+                *max,
+                " ms) must be at least initialDelayMs (",
+                *initial,
+                " ms)"
+            ),
+            PolicyError::BackoffFactor(factor) => {
+                text!(
+                    "backoffFactor must be a finite number of at least 1, got ",
+                    factor
+                )
+            }
+            PolicyError::Jitter(jitter) => text!("jitter must be between 0 and 1, got ", jitter),
+            PolicyError::NoAttempts => "maxAttempts must be at least 1".to_owned(),
+            PolicyError::RequestTimeoutTooShort(ms) => {
+                text!("requestTimeoutMs must be at least 1, got ", *ms, " ms")
+            }
+            PolicyError::EtaTolerance(tolerance) => {
+                text!("etaTolerance must be between 0 and 1, got ", tolerance)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for PolicyError {}
 
 /// When to poll and when to stop. Build one with [`PollPolicy::default`] and the `with_`
 /// methods, then check it with [`PollPolicy::validate`].

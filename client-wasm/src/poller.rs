@@ -51,6 +51,7 @@ use crate::backoff::Backoff;
 use crate::hints::StatusHints;
 use crate::number_text::{millis_duration, whole_millis};
 use crate::policy::PollPolicy;
+use crate::text::text;
 
 /// What one status request came back with.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +91,7 @@ impl Observation {
             Observation::Status { .. } => None,
             Observation::HttpStatus {
                 status, message, ..
-            } => Some(format!("HTTP {status}: {message}")),
+            } => Some(http_text(*status, message)),
             Observation::NetworkError(message)
             | Observation::Malformed(message)
             | Observation::NotTheContract(message) => Some(message.clone()),
@@ -151,10 +152,9 @@ pub enum Budget {
 }
 
 /// Why a wait failed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PollError {
     /// A budget ran out while the job was still pending (or the server kept failing).
-    #[error("{}", timeout_message(*.budget, *.attempts, *.elapsed, .last_failure.as_deref()))]
     TimedOut {
         /// Which budget.
         budget: Budget,
@@ -166,7 +166,6 @@ pub enum PollError {
         last_failure: Option<String>,
     },
     /// The server answered with a status that retrying cannot fix (a 4xx other than 408/429).
-    #[error("HTTP {status}: {message}")]
     Http {
         /// The HTTP status code.
         status: u16,
@@ -174,29 +173,63 @@ pub enum PollError {
         message: String,
     },
     /// The server's answers are not the contract.
-    #[error("{0}")]
     Protocol(String),
 }
 
-fn timeout_message(
-    budget: Budget,
-    attempts: u32,
-    elapsed: Duration,
-    last_failure: Option<&str>,
-) -> String {
-    let what = match budget {
-        Budget::Attempts => "maxAttempts ran out",
-        Budget::Time => "maxWaitMs ran out",
-    };
-    let mut message = format!(
-        "{what} before a final result ({attempts} requests over {} ms)",
-        whole_millis(elapsed)
-    );
-    if let Some(failure) = last_failure {
-        message.push_str("; last request failed: ");
-        message.push_str(failure);
+impl PollError {
+    /// What went wrong, for a person (also its `Display`).
+    pub fn message(&self) -> String {
+        match self {
+            PollError::TimedOut {
+                budget,
+                attempts,
+                elapsed,
+                last_failure,
+            } => {
+                let what = match budget {
+                    Budget::Attempts => "maxAttempts ran out",
+                    Budget::Time => "maxWaitMs ran out",
+                };
+                let mut message = text!(
+                    what,
+                    " before a final result (",
+                    *attempts,
+                    " requests over ",
+                    whole_millis(*elapsed),
+                    " ms)"
+                );
+                if let Some(failure) = last_failure {
+                    message.push_str("; last request failed: ");
+                    message.push_str(failure);
+                }
+                message
+            }
+            PollError::Http { status, message } => http_text(*status, message),
+            PollError::Protocol(message) => message.clone(),
+        }
     }
-    message
+}
+
+impl std::fmt::Display for PollError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for PollError {}
+
+/// How an HTTP failure reads in messages: `HTTP 503: busy`.
+pub fn http_text(status: u16, message: &str) -> String {
+    text!("HTTP ", status, ": ", message)
+}
+
+/// How a request cut by `requestTimeoutMs` reads in messages.
+pub fn request_timeout_text(timeout: Duration) -> String {
+    text!(
+        "no answer within requestTimeoutMs (",
+        whole_millis(timeout),
+        " ms)"
+    )
 }
 
 /// Whether an HTTP status is worth retrying: server errors, `408 Request Timeout` and
@@ -329,14 +362,11 @@ impl Poller {
                     return self.fail(PollError::Http { status, message });
                 }
                 retry_after = hint;
-                self.last_failure = Some(format!("HTTP {status}: {message}"));
+                self.last_failure = Some(http_text(status, &message));
             }
             Observation::NetworkError(message) => self.last_failure = Some(message),
             Observation::RequestTimedOut => {
-                self.last_failure = Some(format!(
-                    "no answer within requestTimeoutMs ({} ms)",
-                    whole_millis(self.policy.request_timeout)
-                ))
+                self.last_failure = Some(request_timeout_text(self.policy.request_timeout))
             }
             Observation::Malformed(message) => {
                 self.malformed_in_a_row += 1;

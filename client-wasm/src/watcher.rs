@@ -28,6 +28,7 @@ use std::time::Duration;
 use crate::answer::{failure_observation, same_id, status_observation, Answer, JobStatus};
 use crate::policy::PollPolicy;
 use crate::poller::{Action, Observation, Poller, WaitOutcome};
+use crate::text::text;
 
 /// The most ids one watch request carries (the server's limit).
 pub const MAX_IDS_PER_WATCH: usize = 1000;
@@ -592,13 +593,13 @@ fn read_for(
                     entry.error_code = Some("not_found".to_owned());
                     let observation = Observation::HttpStatus {
                         status: 404,
-                        message: format!("no job with id {asked}"),
+                        message: text!("no job with id ", asked),
                         retry_after: None,
                     };
                     return Some((observation, None));
                 }
                 None if asked_at_once => {
-                    let message = format!("the watch answer does not mention job {asked}");
+                    let message = text!("the watch answer does not mention job ", asked);
                     return Some((Observation::Malformed(message), None));
                 }
                 None => return None,
@@ -620,7 +621,12 @@ fn read_for(
     if let (Some(asked), Some(answered)) = (entry.id.as_deref(), status.id.as_deref()) {
         if !same_id(asked, answered) {
             // Never resolve a wait with another job's result.
-            let message = format!("asked for job {asked}, the answer is about job {answered}");
+            let message = text!(
+                "asked for job ",
+                asked,
+                ", the answer is about job ",
+                answered
+            );
             return Some((Observation::NotTheContract(message), None));
         }
     }

@@ -10,12 +10,14 @@ use wasm_bindgen::JsCast;
 use super::errors;
 use super::io::promise_with_resolvers;
 use super::js::{quoted, Fields};
-use super::options::{create_job_from_js, policy_from_js, transport_from_js, WaitOptions};
+use super::options::{client_options_from_js, create_job_from_js, WaitOptions};
 use super::typescript::{
     optional, ClientOptionsArg, CreateJobArg, JobIdArg, JobIdsArg, WaitOptionsArg,
 };
+use super::urls::{jobs_url, status_url};
 use super::watching::{Group, Hub, Member, WaitHandles};
-use video_translation_protocol::{CreateJob, DEFAULT_JOB_ID, JOBS_PATH};
+use crate::text::text;
+use video_translation_protocol::{CreateJob, DEFAULT_JOB_ID};
 
 /// A client for one status server. Cheap to share: its methods take `&self`. Every wait of
 /// one client is watched through one shared loop, with at most one held request at a time.
@@ -36,9 +38,7 @@ impl VideoTranslationClient {
         options: Option<ClientOptionsArg>,
     ) -> Result<VideoTranslationClient, JsValue> {
         let base_url = normalize_base_url(&base_url)?;
-        let options = optional(options);
-        let policy = policy_from_js(&options)?;
-        let transport = transport_from_js(&options)?;
+        let (policy, transport) = client_options_from_js(&optional(options))?;
         Ok(VideoTranslationClient {
             hub: Rc::new(Hub::new(base_url, policy, transport)),
         })
@@ -64,7 +64,7 @@ impl VideoTranslationClient {
             .and_then(|body| js_sys::JSON::stringify(&wire_request(&body)));
         match json {
             Ok(json) => {
-                let url = format!("{}{JOBS_PATH}", self.hub.base_url());
+                let url = jobs_url(self.hub.base_url());
                 self.hub.send_single(&url, Some(&String::from(json)), true)
             }
             // Bad arguments reject, as an async function's would.
@@ -75,16 +75,11 @@ impl VideoTranslationClient {
     /// One status request: `GET /jobs/{jobId}`, or `GET /status` without an id.
     #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "Promise<JobStatus>")]
     pub fn get_status(&self, #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>) -> Promise {
-        let base_url = self.hub.base_url();
         match job_id_of(&optional(job_id)) {
-            Ok(Some(id)) => {
-                let path = js_sys::encode_uri_component(&id);
-                self.hub
-                    .send_single(&format!("{base_url}{JOBS_PATH}/{path}"), None, false)
+            Ok(id) => {
+                let url = status_url(self.hub.base_url(), id.as_deref(), None);
+                self.hub.send_single(&url, None, false)
             }
-            Ok(None) => self
-                .hub
-                .send_single(&format!("{base_url}/status"), None, false),
             Err(error) => Promise::reject(&error),
         }
     }
@@ -200,30 +195,31 @@ fn job_id_of(job_id: &JsValue) -> Result<Option<String>, JsValue> {
 }
 
 fn normalize_base_url(base_url: &JsValue) -> Result<String, JsValue> {
-    let Some(text) = base_url.as_string() else {
+    let Some(url_text) = base_url.as_string() else {
         return Err(errors::type_error(
             "baseUrl must be a string like \"http://127.0.0.1:8080\"",
         ));
     };
-    let url = web_sys::Url::new(&text).map_err(|_| {
-        errors::type_error(&format!(
-            "baseUrl {} is not an absolute URL like \"http://127.0.0.1:8080\"",
-            quoted(&text)
+    let url = web_sys::Url::new(&url_text).map_err(|_| {
+        errors::type_error(&text!(
+            "baseUrl ",
+            quoted(&url_text),
+            " is not an absolute URL like \"http://127.0.0.1:8080\""
         ))
     })?;
     // Checked on the normalized href alone (scheme lower-cased, "?" and "#" only as
     // delimiters): one binding instead of four getters, which the package's size budget counts.
     let href = url.href();
     if !href.starts_with("http://") && !href.starts_with("https://") {
-        return Err(errors::type_error(&format!(
-            "baseUrl must use http or https: {}",
-            quoted(&text)
+        return Err(errors::type_error(&text!(
+            "baseUrl must use http or https: ",
+            quoted(&url_text)
         )));
     }
     if href.bytes().any(|byte| byte == b'?' || byte == b'#') {
-        return Err(errors::type_error(&format!(
-            "baseUrl must not have a query or fragment: {}",
-            quoted(&text)
+        return Err(errors::type_error(&text!(
+            "baseUrl must not have a query or fragment: ",
+            quoted(&url_text)
         )));
     }
     let mut base = href;

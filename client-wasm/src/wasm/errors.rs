@@ -14,7 +14,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::globals::millis;
-use crate::poller::PollError;
+use crate::poller::{http_text, PollError};
+use crate::text::text;
 
 fn named(name: &str, message: &str) -> js_sys::Error {
     let error = js_sys::Error::new(message);
@@ -46,7 +47,7 @@ pub fn aborted(signal: Option<&AbortSignal>) -> JsValue {
 /// `HttpError`.
 pub fn http(status: u16, code: Option<&str>, message: &str) -> JsValue {
     let error = with(
-        named("HttpError", &format!("HTTP {status}: {message}")),
+        named("HttpError", &http_text(status, message)),
         "status",
         &status.into(),
     );
@@ -62,14 +63,14 @@ pub fn http(status: u16, code: Option<&str>, message: &str) -> JsValue {
 pub fn protocol(message: &str) -> JsValue {
     named(
         "ProtocolError",
-        &format!("the server's answer is not the contract: {message}"),
+        &text!("the server's answer is not the contract: ", message),
     )
     .into()
 }
 
 /// `NetworkError`.
 pub fn network(message: &str) -> JsValue {
-    named("NetworkError", &format!("the request failed: {message}")).into()
+    named("NetworkError", &text!("the request failed: ", message)).into()
 }
 
 /// A `TypeError` for an argument of the wrong kind.
@@ -87,7 +88,7 @@ pub fn from_poll_error(error: &PollError, http_code: Option<&str>) -> JsValue {
     match error {
         PollError::TimedOut {
             attempts, elapsed, ..
-        } => timeout(&error.to_string(), *attempts, *elapsed),
+        } => timeout(&error.message(), *attempts, *elapsed),
         PollError::Http { status, message } => http(*status, http_code, message),
         PollError::Protocol(message) => protocol(message),
     }

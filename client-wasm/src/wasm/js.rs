@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 
 use super::errors;
 use crate::number_text::number_text;
+use crate::text::text;
 
 /// `object[key]`; `None` when it is `undefined` or `null` (both mean "not given").
 pub fn field(object: &js_sys::Object, key: &str) -> Result<Option<JsValue>, JsValue> {
@@ -49,8 +50,13 @@ fn typed_field<T>(
     match field(object, key)? {
         None => Ok(None),
         Some(value) => read(&value).map(Some).ok_or_else(|| {
-            errors::type_error(&format!(
-                "{what}: {key} must be {expected}, got {}",
+            errors::type_error(&text!(
+                what,
+                ": ",
+                key,
+                " must be ",
+                expected,
+                ", got ",
                 describe(&value)
             ))
         }),
@@ -61,9 +67,9 @@ fn typed_field<T>(
 pub fn describe(value: &JsValue) -> String {
     let kind = value.js_typeof().as_string().unwrap_or_default();
     match value.as_f64() {
-        Some(number) => format!("{kind} {}", number_text(number)),
+        Some(number) => text!(kind, " ", number_text(number)),
         None if value.is_string() || value.as_bool().is_some() => {
-            format!("{kind} {}", quoted_value(value))
+            text!(kind, " ", quoted_value(value))
         }
         None => kind,
     }
@@ -98,8 +104,14 @@ impl Fields {
 
     /// Sets `key` to `value`.
     pub fn set(self, key: &str, value: impl Into<JsValue>) -> Self {
+        self.set_value(key, &value.into())
+    }
+
+    // One copy of the call, not one per value type (`set` is generic): the wasm is smaller.
+    #[inline(never)]
+    fn set_value(self, key: &str, value: &JsValue) -> Self {
         // Defining a data property on a fresh plain object cannot fail.
-        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &value.into());
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), value);
         self
     }
 

@@ -11,6 +11,7 @@
 //! | [`errors`] | the `Error` objects JS callers receive |
 //! | [`js`] | plain JS objects: typed field reads, objects built field by field |
 //! | [`globals`] | the global `performance.now` (window, worker and Node alike) |
+//! | [`urls`] | the status API's URLs |
 //! | [`typescript`] | the `.d.ts` interfaces for options, results and errors |
 
 mod client;
@@ -22,6 +23,7 @@ mod options;
 mod single;
 mod status;
 mod typescript;
+mod urls;
 mod watching;
 
 pub use client::VideoTranslationClient;

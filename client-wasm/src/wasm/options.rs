@@ -10,46 +10,10 @@ use super::errors;
 use super::js::{bool_field, describe, number_field, string_field};
 use crate::number_text::{millis_duration, number_text};
 use crate::policy::PollPolicy;
+use crate::text::text;
 use video_translation_protocol::{CreateJob, Outcome};
 
-/// The constructor's options: the policy in JS units. `undefined` or `null` keeps a default;
-/// `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits.
-#[derive(Debug, Default)]
-struct ClientOptions {
-    initial_delay_ms: Option<f64>,
-    max_delay_ms: Option<f64>,
-    backoff_factor: Option<f64>,
-    jitter: Option<f64>,
-    max_attempts: Option<f64>,
-    max_wait_ms: Option<f64>,
-    request_timeout_ms: Option<f64>,
-    adaptive: Option<bool>,
-    long_poll_wait_ms: Option<f64>,
-    eta_tolerance: Option<f64>,
-}
-
-impl ClientOptions {
-    const WHAT: &'static str = "options";
-
-    fn from_js(value: &JsValue) -> Result<Self, JsValue> {
-        let Some(object) = checked_object(value, Self::WHAT, &CLIENT_OPTION_NAMES)? else {
-            return Ok(Self::default());
-        };
-        let number = |key| number_field(object, Self::WHAT, key);
-        Ok(ClientOptions {
-            initial_delay_ms: number("initialDelayMs")?,
-            max_delay_ms: number("maxDelayMs")?,
-            backoff_factor: number("backoffFactor")?,
-            jitter: number("jitter")?,
-            max_attempts: number("maxAttempts")?,
-            max_wait_ms: number("maxWaitMs")?,
-            request_timeout_ms: number("requestTimeoutMs")?,
-            adaptive: bool_field(object, Self::WHAT, "adaptive")?,
-            long_poll_wait_ms: number("longPollWaitMs")?,
-            eta_tolerance: number("etaTolerance")?,
-        })
-    }
-}
+const CLIENT_OPTIONS: &str = "options";
 
 const CLIENT_OPTION_NAMES: [&str; 12] = [
     "headers",
@@ -66,25 +30,68 @@ const CLIENT_OPTION_NAMES: [&str; 12] = [
     "etaTolerance",
 ];
 
-/// The constructor's `headers` and `fetch` as the object `js/io.js` takes for every request,
-/// checked: `headers` an object or a function, `fetch` a function.
-pub fn transport_from_js(options: &JsValue) -> Result<JsValue, JsValue> {
-    let Some(object) = checked_object(options, "options", &CLIENT_OPTION_NAMES)? else {
-        return Ok(JsValue::UNDEFINED);
+/// Reads the constructor's options: the policy, checked (in JS units: `undefined` or `null`
+/// keeps a default, `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits), and the
+/// `{ headers, fetch }` object `js/io.js` takes for every request (`headers` an object or a
+/// function, `fetch` a function).
+pub fn client_options_from_js(options: &JsValue) -> Result<(PollPolicy, JsValue), JsValue> {
+    let defaults = PollPolicy::DEFAULT;
+    let Some(object) = checked_object(options, CLIENT_OPTIONS, &CLIENT_OPTION_NAMES)? else {
+        return Ok((defaults, JsValue::UNDEFINED));
     };
-    let headers = super::js::field(object, "headers")?;
+    let number = |key| number_field(object, CLIENT_OPTIONS, key);
+    let duration_or = |key, default| match number(key)? {
+        None => Ok(default),
+        Some(ms) => duration(ms, key),
+    };
+    let policy = PollPolicy {
+        initial_delay: duration_or("initialDelayMs", defaults.initial_delay)?,
+        max_delay: duration_or("maxDelayMs", defaults.max_delay)?,
+        backoff_factor: number("backoffFactor")?.unwrap_or(defaults.backoff_factor),
+        jitter: number("jitter")?.unwrap_or(defaults.jitter),
+        max_attempts: match number("maxAttempts")? {
+            None => defaults.max_attempts,
+            Some(n) if n == f64::INFINITY => None,
+            Some(n) if n.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&n) => {
+                Some(n as u32)
+            }
+            Some(n) => {
+                return Err(errors::range_error(&text!(
+                    "maxAttempts must be a whole number of at least 1 (or Infinity), got ",
+                    number_text(n)
+                )))
+            }
+        },
+        max_wait: match number("maxWaitMs")? {
+            None => defaults.max_wait,
+            Some(ms) if ms == f64::INFINITY => None,
+            Some(ms) => Some(duration(ms, "maxWaitMs")?),
+        },
+        request_timeout: duration_or("requestTimeoutMs", defaults.request_timeout)?,
+        adaptive: bool_field(object, CLIENT_OPTIONS, "adaptive")?.unwrap_or(defaults.adaptive),
+        long_poll_wait: duration_or("longPollWaitMs", defaults.long_poll_wait)?,
+        eta_tolerance: number("etaTolerance")?.unwrap_or(defaults.eta_tolerance),
+    };
+    policy
+        .validate()
+        .map_err(|error| errors::range_error(&error.message()))?;
+    Ok((policy, transport(object)?))
+}
+
+fn transport(options: &js_sys::Object) -> Result<JsValue, JsValue> {
+    let headers = super::js::field(options, "headers")?;
     if let Some(headers) = &headers {
         if !headers.is_object() && !headers.is_function() {
-            return Err(errors::type_error(&format!(
-                "options: headers must be an object or a function returning one, got {}",
+            return Err(errors::type_error(&text!(
+                "options: headers must be an object or a function returning one, got ",
                 describe(headers)
             )));
         }
     }
-    let fetch = super::js::field(object, "fetch")?;
+    let fetch = super::js::field(options, "fetch")?;
     if let Some(fetch) = fetch.as_ref().filter(|fetch| !fetch.is_function()) {
-        return Err(errors::type_error(&format!(
-            "options: fetch must be a function like the global fetch, got {}",
+        return Err(errors::type_error(&text!(
+            "options: fetch must be a function like the global fetch, got ",
             describe(fetch)
         )));
     }
@@ -92,56 +99,6 @@ pub fn transport_from_js(options: &JsValue) -> Result<JsValue, JsValue> {
         .set("headers", super::js::nullable(headers))
         .set("fetch", super::js::nullable(fetch))
         .into_value())
-}
-
-/// Reads the constructor's options into a validated policy.
-pub fn policy_from_js(options: &JsValue) -> Result<PollPolicy, JsValue> {
-    let options = ClientOptions::from_js(options)?;
-    let defaults = PollPolicy::DEFAULT;
-    let policy = PollPolicy {
-        initial_delay: duration_or(
-            options.initial_delay_ms,
-            "initialDelayMs",
-            defaults.initial_delay,
-        )?,
-        max_delay: duration_or(options.max_delay_ms, "maxDelayMs", defaults.max_delay)?,
-        backoff_factor: options.backoff_factor.unwrap_or(defaults.backoff_factor),
-        jitter: options.jitter.unwrap_or(defaults.jitter),
-        max_attempts: match options.max_attempts {
-            None => defaults.max_attempts,
-            Some(n) if n == f64::INFINITY => None,
-            Some(n) if n.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&n) => {
-                Some(n as u32)
-            }
-            Some(n) => {
-                return Err(errors::range_error(&format!(
-                    "maxAttempts must be a whole number of at least 1 (or Infinity), got {}",
-                    number_text(n)
-                )))
-            }
-        },
-        max_wait: match options.max_wait_ms {
-            None => defaults.max_wait,
-            Some(ms) if ms == f64::INFINITY => None,
-            Some(ms) => Some(duration(ms, "maxWaitMs")?),
-        },
-        request_timeout: duration_or(
-            options.request_timeout_ms,
-            "requestTimeoutMs",
-            defaults.request_timeout,
-        )?,
-        adaptive: options.adaptive.unwrap_or(defaults.adaptive),
-        long_poll_wait: duration_or(
-            options.long_poll_wait_ms,
-            "longPollWaitMs",
-            defaults.long_poll_wait,
-        )?,
-        eta_tolerance: options.eta_tolerance.unwrap_or(defaults.eta_tolerance),
-    };
-    policy
-        .validate()
-        .map_err(|error| errors::range_error(&error.to_string()))?;
-    Ok(policy)
 }
 
 const CREATE_JOB_OPTION_NAMES: [&str; 3] = ["durationMs", "outcome", "estimateMs"];
@@ -157,8 +114,9 @@ pub fn create_job_from_js(request: &JsValue) -> Result<CreateJob, JsValue> {
         Some("completed") => Some(Outcome::Completed),
         Some("error") => Some(Outcome::Error),
         Some(other) => {
-            return Err(errors::type_error(&format!(
-                "{WHAT}: outcome must be \"completed\" or \"error\", got {}",
+            return Err(errors::type_error(&text!(
+                WHAT,
+                ": outcome must be \"completed\" or \"error\", got ",
                 describe(&JsValue::from_str(other))
             )))
         }
@@ -177,8 +135,9 @@ fn millis_argument(ms: Option<f64>, name: &str) -> Result<Option<u64>, JsValue> 
         Some(ms) if ms.is_finite() && ms >= 0.0 && ms.fract() == 0.0 && ms <= 2f64.powi(53) => {
             Ok(Some(ms as u64))
         }
-        Some(ms) => Err(errors::range_error(&format!(
-            "{name} must be a whole number of milliseconds, 0 or more, got {}",
+        Some(ms) => Err(errors::range_error(&text!(
+            name,
+            " must be a whole number of milliseconds, 0 or more, got ",
             number_text(ms)
         ))),
     }
@@ -228,7 +187,7 @@ fn optional_field<T: JsCast>(
     value
         .dyn_into::<T>()
         .map(Some)
-        .map_err(|_| errors::type_error(&format!("{key} must be {expected}")))
+        .map_err(|_| errors::type_error(&text!(key, " must be ", expected)))
 }
 
 /// `None` for `undefined`/`null` ("all defaults"), the object otherwise. A non-object, or
@@ -245,8 +204,9 @@ fn checked_object<'a>(
         .dyn_ref::<js_sys::Object>()
         .filter(|_| !value.is_function() && !js_sys::Array::is_array(value))
         .ok_or_else(|| {
-            errors::type_error(&format!(
-                "{what} must be an object with any of: {}",
+            errors::type_error(&text!(
+                what,
+                " must be an object with any of: ",
                 listed(allowed)
             ))
         })?;
@@ -254,9 +214,12 @@ fn checked_object<'a>(
     for key in js_sys::Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
         if !allowed.contains(&key.as_str()) {
-            return Err(errors::type_error(&format!(
-                "unknown key {} in {what}; expected any of: {}",
+            return Err(errors::type_error(&text!(
+                "unknown key ",
                 super::js::quoted(&key),
+                " in ",
+                what,
+                "; expected any of: ",
                 listed(allowed)
             )));
         }
@@ -276,17 +239,15 @@ fn listed(names: &[&str]) -> String {
     list
 }
 
-fn duration_or(ms: Option<f64>, name: &str, default: Duration) -> Result<Duration, JsValue> {
-    ms.map_or(Ok(default), |ms| duration(ms, name))
-}
-
 fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
     // A year is far beyond any sensible setting; larger values are surely unit mistakes.
     const MAX_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
     if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
-        return Err(errors::range_error(&format!(
-            "{name} must be a number of milliseconds from 0 to {}, got {}",
+        return Err(errors::range_error(&text!(
+            name,
+            " must be a number of milliseconds from 0 to ",
             number_text(MAX_MS),
+            ", got ",
             number_text(ms)
         )));
     }
@@ -315,16 +276,16 @@ mod tests {
 
     #[test]
     fn no_options_are_the_documented_defaults() {
-        assert_eq!(
-            policy_from_js(&JsValue::UNDEFINED).unwrap(),
-            PollPolicy::DEFAULT
-        );
-        assert!(transport_from_js(&JsValue::NULL).unwrap().is_undefined());
+        let (policy, transport) = client_options_from_js(&JsValue::UNDEFINED).unwrap();
+        assert_eq!(policy, PollPolicy::DEFAULT);
+        assert!(transport.is_undefined());
+        let (policy, _) = client_options_from_js(&JsValue::NULL).unwrap();
+        assert_eq!(policy, PollPolicy::DEFAULT);
     }
 
     #[test]
     fn each_option_lands_in_the_policy_and_infinity_lifts_a_limit() {
-        let policy = policy_from_js(&options(&[
+        let (policy, _) = client_options_from_js(&options(&[
             ("initialDelayMs", 250.into()),
             ("maxAttempts", f64::INFINITY.into()),
             ("maxWaitMs", 60_000.into()),
@@ -339,18 +300,18 @@ mod tests {
 
     #[test]
     fn a_misspelt_or_mistyped_option_is_named() {
-        let error = policy_from_js(&options(&[("initialDelay", 5.into())])).unwrap_err();
+        let error = client_options_from_js(&options(&[("initialDelay", 5.into())])).unwrap_err();
         assert!(message(error).contains("unknown key \"initialDelay\""));
-        let error = policy_from_js(&options(&[("maxDelayMs", "5".into())])).unwrap_err();
+        let error = client_options_from_js(&options(&[("maxDelayMs", "5".into())])).unwrap_err();
         assert!(message(error).contains("maxDelayMs must be a number"));
-        let error = policy_from_js(&options(&[("maxAttempts", 0.into())])).unwrap_err();
+        let error = client_options_from_js(&options(&[("maxAttempts", 0.into())])).unwrap_err();
         assert!(message(error).contains("maxAttempts"));
     }
 
     #[test]
     fn headers_are_an_object_or_a_function_and_fetch_a_function() {
         let function: JsValue = js_sys::Function::new_no_args("return {}").into();
-        let transport = transport_from_js(&options(&[
+        let (_, transport) = client_options_from_js(&options(&[
             ("headers", function.clone()),
             ("fetch", function),
         ]))
@@ -358,9 +319,9 @@ mod tests {
         assert!(js_sys::Reflect::get(&transport, &"fetch".into())
             .unwrap()
             .is_function());
-        let error = transport_from_js(&options(&[("headers", 42.into())])).unwrap_err();
+        let error = client_options_from_js(&options(&[("headers", 42.into())])).unwrap_err();
         assert!(message(error).contains("headers must be an object or a function"));
-        let error = transport_from_js(&options(&[("fetch", "fetch".into())])).unwrap_err();
+        let error = client_options_from_js(&options(&[("fetch", "fetch".into())])).unwrap_err();
         assert!(message(error).contains("fetch must be a function"));
     }
 }

@@ -7,11 +7,11 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::errors;
-use super::globals::{millis, now};
+use super::globals::now;
 use super::io::{Failure, Reply};
 use super::status::{parse_error_body, parse_status, status_to_js};
 use crate::answer::Invalid;
-use crate::number_text::number_text;
+use crate::poller::request_timeout_text;
 
 /// A single request in flight, and how to settle its promise.
 #[derive(Debug)]
@@ -42,10 +42,7 @@ impl SingleRequest {
         let reply = answer.map_err(|failure| match failure {
             Failure::Network(message) => errors::network(&message),
             Failure::TimedOut => errors::timeout(
-                &format!(
-                    "no answer within requestTimeoutMs ({} ms)",
-                    number_text(millis(self.timeout))
-                ),
+                &request_timeout_text(self.timeout),
                 1,
                 now().saturating_sub(self.started),
             ),

@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 use super::io::Reply;
 use super::js::{field, nullable, quoted, Fields};
 use crate::answer::{Answer, Invalid, JobStatus, ReplyHints, WatchBody};
+use crate::text::text;
 use video_translation_protocol::JobResult;
 
 /// The status as a plain JS object: `{ id, result, progress, etaMs }`.
@@ -62,7 +63,7 @@ fn parse_watch(body: &str) -> Result<WatchBody, Invalid> {
 }
 
 fn not_json(body: &str) -> Invalid {
-    Invalid::Malformed(format!("the body is not JSON: {}", excerpt(body)))
+    Invalid::Malformed(text!("the body is not JSON: ", excerpt(body)))
 }
 
 /// What is wrong with a body, before it becomes a message (built once, for a smaller wasm).
@@ -74,13 +75,16 @@ enum Flaw {
 impl Flaw {
     fn into_invalid(self, body: &str) -> Invalid {
         match self {
-            Flaw::NotAStatus(why) => Invalid::Malformed(format!(
-                "the body is not a job status ({why}): {}",
+            Flaw::NotAStatus(why) => Invalid::Malformed(text!(
+                "the body is not a job status (",
+                why,
+                "): ",
                 excerpt(body)
             )),
-            Flaw::UnknownResult(result) => Invalid::UnknownResult(format!(
-                "unknown result {}: expected \"pending\", \"completed\" or \"error\"",
-                quoted(&result)
+            Flaw::UnknownResult(result) => Invalid::UnknownResult(text!(
+                "unknown result ",
+                quoted(&result),
+                ": expected \"pending\", \"completed\" or \"error\""
             )),
         }
     }
@@ -166,7 +170,7 @@ pub fn parse_error_body(body: &str) -> (Option<String>, String) {
     };
     match (text("code"), text("message")) {
         (Some(code), Some(message)) => (Some(code), cut(message)),
-        _ if body.trim().is_empty() => (None, "(empty body)".to_owned()),
+        _ if body.trim_ascii().is_empty() => (None, "(empty body)".to_owned()),
         _ => (None, excerpt(body)),
     }
 }
@@ -176,24 +180,25 @@ pub fn parse_error_body(body: &str) -> (Option<String>, String) {
 const MAX_MESSAGE_CHARS: usize = 300;
 
 fn cut(message: String) -> String {
-    if message.chars().nth(MAX_MESSAGE_CHARS).is_none() {
-        return message;
+    match head(&message, MAX_MESSAGE_CHARS) {
+        Some(head) => text!(head, "…"),
+        None => message,
     }
-    let mut head: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
-    head.push('…');
-    head
 }
 
 /// The first 120 characters of a body, quoted, for error messages.
 fn excerpt(body: &str) -> String {
-    const LIMIT: usize = 120;
-    // Collected rather than sliced: slicing a str checks char boundaries with a panic path.
-    let head: String = body.chars().take(LIMIT).collect();
-    if head.len() < body.len() {
-        format!("{}…", quoted(&head))
-    } else {
-        quoted(body)
+    match head(body, 120) {
+        Some(head) => text!(quoted(head), "…"),
+        None => quoted(body),
     }
+}
+
+/// The first `limit` characters of `text`, if it has more.
+fn head(text: &str, limit: usize) -> Option<&str> {
+    text.char_indices()
+        .nth(limit)
+        .and_then(|(end, _)| text.get(..end))
 }
 
 // Run in the browser by `wasm-pack test` (this module needs the JS engine's JSON.parse).

@@ -21,11 +21,11 @@ use super::io::{promise_with_resolvers, timer_ms, Failure, Io, Reply};
 use super::js::{nullable, Fields};
 use super::single::SingleRequest;
 use super::status::{answer_of, status_fields, status_to_js};
+use super::urls::{status_url, watch_url};
 use crate::answer::{Answer, JobStatus};
 use crate::policy::PollPolicy;
 use crate::poller::WaitOutcome;
 use crate::watcher::{Event, JobKey, Plan, Request, RequestId, WaitProgress, Watcher};
-use video_translation_protocol::{format_wait, JOBS_PATH, WAIT_PARAM};
 
 /// A wait's place in a `waitForAll` set: the set, and the index of its job.
 pub type Member = (Rc<Group>, u32);
@@ -422,10 +422,6 @@ impl Hub {
 
     /// URL, JSON body and whether it is a watch.
     fn http_request(&self, request: &Request) -> (String, Option<String>, bool) {
-        let query = |wait: Option<std::time::Duration>| match wait {
-            Some(wait) => format!("?{WAIT_PARAM}={}", format_wait(wait)),
-            None => String::new(),
-        };
         match request {
             Request::Watch { ids, wait } => {
                 let ids = ids
@@ -436,20 +432,13 @@ impl Hub {
                 let body = js_sys::JSON::stringify(&body)
                     .ok()
                     .and_then(|text| text.as_string());
-                let url = format!("{}{JOBS_PATH}/watch{}", self.base_url, query(*wait));
-                (url, body, true)
+                (watch_url(&self.base_url, *wait), body, true)
             }
-            Request::Status { id, wait } => {
-                let path = match id {
-                    Some(id) => format!("{JOBS_PATH}/{}", js_sys::encode_uri_component(id)),
-                    None => "/status".to_owned(),
-                };
-                (
-                    format!("{}{path}{}", self.base_url, query(*wait)),
-                    None,
-                    false,
-                )
-            }
+            Request::Status { id, wait } => (
+                status_url(&self.base_url, id.as_deref(), *wait),
+                None,
+                false,
+            ),
         }
     }
 }
