@@ -334,15 +334,16 @@ impl Watcher {
         } else {
             None
         };
-        plan.wake_in = self
-            .jobs
-            .iter()
-            .filter_map(|entry| match entry.state {
-                State::Sleeping { until } => Some(until.saturating_sub(now)),
-                _ => None,
-            })
-            .chain(rejoin_in)
-            .min();
+        // Plain loops rather than iterator chains here and below: each chain's adapters are
+        // their own code in the wasm module, which has a size budget (`make bench`).
+        let mut wake_in = rejoin_in;
+        for entry in &self.jobs {
+            if let State::Sleeping { until } = entry.state {
+                let sleep = until.saturating_sub(now);
+                wake_in = Some(wake_in.map_or(sleep, |wake_in| wake_in.min(sleep)));
+            }
+        }
+        plan.wake_in = wake_in;
         plan
     }
 
@@ -383,12 +384,12 @@ impl Watcher {
             entry.watchable(transport)
                 && matches!(entry.state, State::Due { hold_until } if hold_until.is_some() == held)
         };
-        let quick: Vec<JobKey> = self
-            .jobs
-            .iter()
-            .filter(|entry| due(entry, false))
-            .map(|entry| entry.key)
-            .collect();
+        let mut quick = Vec::new();
+        for entry in &self.jobs {
+            if due(entry, false) {
+                quick.push(entry.key);
+            }
+        }
         for chunk in quick.chunks(MAX_IDS_PER_WATCH) {
             let ids = self.ids(chunk);
             let id = self.start_request(chunk.to_vec(), true, None, None, now);
@@ -421,20 +422,28 @@ impl Watcher {
         }
         // Past the per-request limit, the rest go when this one is answered. (No sort: a
         // sort's code would be a sizeable part of the wasm module.)
-        let held: Vec<(JobKey, Duration)> = self
-            .jobs
-            .iter()
-            .filter(|entry| due(entry, true))
-            .filter_map(|entry| match entry.state {
-                State::Due { hold_until } => hold_until.map(|until| (entry.key, until)),
-                _ => None,
-            })
-            .take(MAX_IDS_PER_WATCH)
-            .collect();
-        // The wait of the job whose wait runs out first: none is held past its deadline.
-        let first_end = held.iter().map(|(_, until)| *until).min().unwrap_or(now);
-        let wait = first_end.saturating_sub(now).max(SHORTEST_WAIT);
-        let keys: Vec<JobKey> = held.iter().map(|(key, _)| *key).collect();
+        // The wait is that of the job whose wait runs out first: none is held past its deadline.
+        let mut keys = Vec::new();
+        let mut first_end: Option<Duration> = None;
+        for entry in &self.jobs {
+            if keys.len() == MAX_IDS_PER_WATCH {
+                break;
+            }
+            if let (
+                true,
+                State::Due {
+                    hold_until: Some(until),
+                },
+            ) = (due(entry, true), entry.state)
+            {
+                keys.push(entry.key);
+                first_end = Some(first_end.map_or(until, |first| first.min(until)));
+            }
+        }
+        let wait = first_end
+            .unwrap_or(now)
+            .saturating_sub(now)
+            .max(SHORTEST_WAIT);
         let ids = self.ids(&keys);
         let id = self.start_request_keeping_holds(keys, wait, now);
         plan.send.push((
@@ -448,9 +457,13 @@ impl Watcher {
     }
 
     fn ids(&self, keys: &[JobKey]) -> Vec<String> {
-        keys.iter()
-            .filter_map(|key| self.entry(*key)?.id.clone())
-            .collect()
+        let mut ids = Vec::new();
+        for key in keys {
+            if let Some(id) = self.entry(*key).and_then(|entry| entry.id.clone()) {
+                ids.push(id);
+            }
+        }
+        ids
     }
 
     fn start_request(

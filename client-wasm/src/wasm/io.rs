@@ -85,12 +85,12 @@ impl Io {
     /// The answers that came since the last call, by request number.
     pub fn take_answers(&self) -> Vec<(u32, Result<Reply, Failure>)> {
         let flat = self.js_take_answers();
-        (0..flat.length() / 2)
-            .map(|at| {
-                let id = flat.get(2 * at).as_f64().unwrap_or_default() as u32;
-                (id, read_answer(&flat.get(2 * at + 1)))
-            })
-            .collect()
+        let mut answers = Vec::new();
+        for at in (0..flat.length()).step_by(2) {
+            let id = flat.get(at).as_f64().unwrap_or_default() as u32;
+            answers.push((id, read_answer(&flat.get(at + 1))));
+        }
+        answers
     }
 }
 

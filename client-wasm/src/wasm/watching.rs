@@ -202,18 +202,17 @@ impl Hub {
     }
 
     fn settle_aborted(&self) {
-        let aborted: Vec<JobKey> = self
-            .waits
-            .borrow()
-            .iter()
-            .filter(|wait| {
-                wait.handles
-                    .signal
-                    .as_ref()
-                    .is_some_and(AbortSignal::aborted)
-            })
-            .map(|wait| wait.key)
-            .collect();
+        let mut aborted = Vec::new();
+        for wait in self.waits.borrow().iter() {
+            if wait
+                .handles
+                .signal
+                .as_ref()
+                .is_some_and(AbortSignal::aborted)
+            {
+                aborted.push(wait.key);
+            }
+        }
         for key in aborted {
             if let Some(request) = self.watcher.borrow_mut().remove(key) {
                 self.cancel(request);
