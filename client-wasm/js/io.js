@@ -47,28 +47,30 @@ export const MAX_REDIRECTS = 3;
  * `MAX_REDIRECTS` times (a browser, which hides where they go, follows them itself: a loop
  * or another origin is then told from where it ends). Resolves `{ status, body, retryAfter, preferenceApplied }`
  * (the two headers as strings or null); rejects `{ kind: "timeout" | "aborted" | "network"
- * | "malformed" | "protocol", message? }`. A timeout or an abort cancels the request.
+ * | "malformed" | "protocol", message? }`. A timeout or an abort cancels the request. An
+ * `idempotencyKey` is sent as the `Idempotency-Key` header.
  * Nothing is sent if `signal` has already fired.
  */
-export function exchange(method, url, jsonBody, timeoutMs, signal, transport) {
+export function exchange(method, url, jsonBody, timeoutMs, signal, transport, idempotencyKey) {
   const controller = new AbortController();
   return bounded(
     timeoutMs,
     signal,
     (settle, _resolve, reject) => settle(reject, { kind: "timeout" }),
     (resolve, reject) => {
-      send(method, url, jsonBody, controller.signal, transport).then(resolve, (error) =>
+      send(method, url, jsonBody, controller.signal, transport, idempotencyKey).then(resolve, (error) =>
         reject(error?.kind ? error : { kind: "network", message: describe(error) }),
       );
     },
   ).finally(() => controller.abort());
 }
 
-async function send(method, url, jsonBody, signal, transport) {
+async function send(method, url, jsonBody, signal, transport, idempotencyKey) {
   const extra = typeof transport?.headers === "function" ? await transport.headers() : transport?.headers;
   const headers = new Headers(extra ?? undefined);
   headers.set("accept", "application/json");
   if (jsonBody != null) headers.set("content-type", "application/json");
+  if (idempotencyKey != null) headers.set("idempotency-key", idempotencyKey);
   let target = url;
   for (let hop = 0; ; hop += 1) {
     // Redirects are followed here, not by fetch: a loop or a hop to another origin is the
@@ -213,7 +215,7 @@ export class Io {
    * Sends request number `id` (see `exchange`); its reply or failure is queued for
    * `takeAnswers`, unless it is cancelled first.
    */
-  send(id, method, url, jsonBody, timeoutMs, transport) {
+  send(id, method, url, jsonBody, idempotencyKey, timeoutMs, transport) {
     const controller = new AbortController();
     this.requests.set(id, controller);
     const answer = (result) => {
@@ -222,7 +224,7 @@ export class Io {
       this.answers.push(id, result);
       this.kick();
     };
-    exchange(method, url, jsonBody, timeoutMs, controller.signal, transport).then(answer, answer);
+    exchange(method, url, jsonBody, timeoutMs, controller.signal, transport, idempotencyKey).then(answer, answer);
   }
 
   /** Cancels request number `id`: its answer is no longer wanted. */
@@ -257,6 +259,39 @@ export class Io {
     return () => signal.removeEventListener("abort", onAbort);
   }
 
+  /**
+   * `value` checked as the options called `what` (see `OPTIONS`): `null` for `undefined` or
+   * `null` (all defaults), the object otherwise. Throws a `TypeError` that names the problem
+   * for a non-object, an unknown key (a typo such as `maxDelay`) or a value of the wrong type;
+   * a field that is `undefined` or `null` is "not given". Ranges are checked in Rust.
+   */
+  static checkOptions(value, what) {
+    if (value == null) return null;
+    const kinds = OPTIONS[what];
+    const names = Object.keys(kinds).join(", ");
+    if (typeof value !== "object" || Array.isArray(value)) {
+      throw new TypeError(`${what} must be an object with any of: ${names}`);
+    }
+    for (const key of Object.keys(value)) {
+      if (!Object.hasOwn(kinds, key)) {
+        throw new TypeError(`unknown key ${JSON.stringify(key)} in ${what}; expected any of: ${names}`);
+      }
+      const [expected, fits] = KINDS[kinds[key]];
+      if (value[key] != null && !fits(value[key])) {
+        throw new TypeError(`${what}: ${key} must be ${expected}, got ${describeValue(value[key])}`);
+      }
+    }
+    return value;
+  }
+
+  /**
+   * A new `Idempotency-Key`: 128 bits from the platform's CSPRNG, in hex. (`getRandomValues`,
+   * unlike `randomUUID`, works in pages served over plain http too.)
+   */
+  static idempotencyKey() {
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
   /** A promise and the functions that settle it, as `[promise, resolve, reject]`. */
   static settleable() {
     let resolve;
@@ -267,6 +302,44 @@ export class Io {
     });
     return [promise, resolve, reject];
   }
+}
+
+/** Every option of the JS API, by the name of the object that holds it, with its kind. */
+const OPTIONS = {
+  options: {
+    headers: "headers",
+    fetch: "fetch",
+    initialDelayMs: "number",
+    maxDelayMs: "number",
+    backoffFactor: "number",
+    jitter: "number",
+    maxAttempts: "number",
+    maxWaitMs: "number",
+    requestTimeoutMs: "number",
+    adaptive: "boolean",
+    longPollWaitMs: "number",
+    etaTolerance: "number",
+  },
+  "waitForCompletion's options": { onUpdate: "function", onRetry: "function", signal: "signal", cancelOnAbort: "boolean" },
+  "createJob's request": { durationMs: "number", outcome: "string", estimateMs: "number" },
+};
+
+/** What each kind of option must be, in words, and the test. */
+const KINDS = {
+  number: ["a number", (value) => typeof value === "number"],
+  boolean: ["a boolean", (value) => typeof value === "boolean"],
+  string: ["a string", (value) => typeof value === "string"],
+  function: ["a function", (value) => typeof value === "function"],
+  signal: ["an AbortSignal", (value) => value instanceof AbortSignal],
+  headers: ["an object or a function returning one", (value) => typeof value === "object" || typeof value === "function"],
+  fetch: ["a function like the global fetch", (value) => typeof value === "function"],
+};
+
+/** A value for a message: its type, then the value itself where short (`string "soon"`). */
+function describeValue(value) {
+  const kind = typeof value;
+  if (kind === "string") return `string ${JSON.stringify(value)}`;
+  return kind === "number" || kind === "boolean" ? `${kind} ${value}` : kind;
 }
 
 /**

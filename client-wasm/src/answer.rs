@@ -25,6 +25,8 @@ pub struct JobStatus {
     pub progress: Option<f64>,
     /// Milliseconds to go.
     pub eta_ms: Option<f64>,
+    /// Why it ended other than by running its course (`cancelled`).
+    pub reason: Option<String>,
 }
 
 /// Why a 2xx body is not what was asked for.
@@ -154,6 +156,7 @@ mod tests {
             result: JobResult::Pending,
             progress: Some(0.5),
             eta_ms,
+            reason: None,
         }
     }
 

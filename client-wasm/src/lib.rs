@@ -12,6 +12,7 @@
 //! | `text` (internal) | messages joined without `core::fmt` (`text!`), which the wasm does without |
 //! | [`poller`] | [`Poller`]: the sans-IO state machine of one wait: observations in, actions out |
 //! | [`answer`] | what the server's answers mean to the pollers |
+//! | [`retry`] | retrying `createJob` and `cancelJob`, which change something on the server |
 //! | [`watcher`] | [`Watcher`]: every wait of one client through as few requests as possible |
 //! | `wasm` (wasm32 only) | the JS API: `VideoTranslationClient`, `fetch`, timers, abort |
 //!
@@ -25,6 +26,7 @@ pub mod hints;
 mod number_text;
 pub mod policy;
 pub mod poller;
+pub mod retry;
 mod text;
 pub mod watcher;
 

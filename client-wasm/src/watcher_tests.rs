@@ -57,6 +57,7 @@ impl SimServer {
             },
             progress: Some(0.0),
             eta_ms: Some(end.saturating_sub(now).as_secs_f64() * 1000.0),
+            reason: None,
         })
     }
 
@@ -361,6 +362,7 @@ fn an_answer_about_another_job_never_settles_the_wait() {
         result: JobResult::Completed,
         progress: None,
         eta_ms: None,
+        reason: None,
     };
     let events = feed(
         &mut watcher,

@@ -9,12 +9,14 @@ use wasm_bindgen::JsCast;
 
 use super::errors;
 use super::io::promise_with_resolvers;
+use super::io::Io;
 use super::js::{quoted, Fields};
 use super::options::{client_options_from_js, create_job_from_js, WaitOptions};
+use super::single::Outgoing;
 use super::typescript::{
     optional, ClientOptionsArg, CreateJobArg, JobIdArg, JobIdsArg, WaitOptionsArg,
 };
-use super::urls::{jobs_url, status_url};
+use super::urls::{cancel_url, jobs_url, status_url};
 use super::watching::{Group, Hub, Member, WaitHandles};
 use crate::text::text;
 use video_translation_protocol::{CreateJob, DEFAULT_JOB_ID};
@@ -58,14 +60,21 @@ impl VideoTranslationClient {
     }
 
     /// Creates a simulated job (`POST /jobs`). Missing fields take the server's defaults.
+    /// Sent with an `Idempotency-Key`, so a network failure, a timeout or a `5xx` is retried
+    /// (three attempts in all) without ever making two jobs.
     #[wasm_bindgen(js_name = createJob, unchecked_return_type = "Promise<CreatedJob>")]
     pub fn create_job(&self, request: Option<CreateJobArg>) -> Promise {
         let json = create_job_from_js(&optional(request))
             .and_then(|body| js_sys::JSON::stringify(&wire_request(&body)));
         match json {
             Ok(json) => {
-                let url = jobs_url(self.hub.base_url());
-                self.hub.send_single(&url, Some(&String::from(json)), true)
+                let outgoing = Outgoing {
+                    method: "POST",
+                    url: jobs_url(self.hub.base_url()),
+                    json_body: Some(json.into()),
+                    idempotency_key: Some(Io::idempotency_key()),
+                };
+                self.hub.send_single(outgoing, true, true)
             }
             // Bad arguments reject, as an async function's would.
             Err(error) => Promise::reject(&error),
@@ -77,9 +86,34 @@ impl VideoTranslationClient {
     pub fn get_status(&self, #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>) -> Promise {
         match job_id_of(&optional(job_id)) {
             Ok(id) => {
-                let url = status_url(self.hub.base_url(), id.as_deref(), None);
-                self.hub.send_single(&url, None, false)
+                let outgoing = Outgoing {
+                    method: "GET",
+                    url: status_url(self.hub.base_url(), id.as_deref(), None),
+                    json_body: None,
+                    idempotency_key: None,
+                };
+                self.hub.send_single(outgoing, false, false)
             }
+            Err(error) => Promise::reject(&error),
+        }
+    }
+
+    /// Cancels a pending job (`POST /jobs/{jobId}/cancel`): resolves its status, which says
+    /// `error` with `reason: "cancelled"`; every wait on it ends that way. Idempotent, so
+    /// failures are retried like `createJob`'s. A job that already ended on its own rejects
+    /// with an `HttpError` 409 (`code: "conflict"`).
+    #[wasm_bindgen(js_name = cancelJob, unchecked_return_type = "Promise<JobStatus>")]
+    pub fn cancel_job(&self, #[wasm_bindgen(js_name = jobId)] job_id: JobIdArg) -> Promise {
+        match job_id_of(&job_id.into()) {
+            Ok(Some(id)) => {
+                let (promise, resolve, reject) = promise_with_resolvers();
+                let url = cancel_url(self.hub.base_url(), &id);
+                self.hub.send_cancel(url, Some((resolve, reject)));
+                promise
+            }
+            Ok(None) => Promise::reject(&errors::type_error(
+                "jobId must be the id of a job made by createJob; the default job cannot be cancelled",
+            )),
             Err(error) => Promise::reject(&error),
         }
     }
@@ -158,6 +192,7 @@ fn handles(
         on_update: options.on_update,
         on_retry: options.on_retry,
         signal: options.signal,
+        cancel_on_abort: options.cancel_on_abort,
         group,
     }
 }

@@ -6,7 +6,7 @@
 //! | `AbortError` | the caller's `AbortSignal` fired | `cause` = the signal's reason |
 //! | `HttpError` | a permanent HTTP failure (a 4xx other than 408/429), or any non-2xx on a single request | `status`, `code` |
 //! | `ProtocolError` | the server's answer is not the contract | |
-//! | `NetworkError` | a single request (`createJob`, `getStatus`) got no answer | |
+//! | `NetworkError` | a single request (`createJob`, `getStatus`, `cancelJob`) got no answer | |
 
 use std::time::Duration;
 

@@ -39,17 +39,29 @@ extern "C" {
     #[wasm_bindgen(method, js_name = sleep)]
     fn js_sleep(this: &Io, ms: f64);
 
-    /// Sends request number `id`; its answer comes back through [`Io::take_answers`].
+    /// Sends request number `id` (with an `Idempotency-Key`, if given); its answer comes
+    /// back through [`Io::take_answers`].
     #[wasm_bindgen(method)]
+    #[allow(clippy::too_many_arguments)]
     pub fn send(
         this: &Io,
         id: u32,
         method: &str,
         url: &str,
         json_body: Option<&str>,
+        idempotency_key: Option<&str>,
         timeout_ms: u32,
         transport: &JsValue,
     );
+
+    /// `value` checked as the options called `what`: its keys and their types (`js/io.js`
+    /// lists them); `None` for `undefined` or `null`.
+    #[wasm_bindgen(static_method_of = Io, js_name = checkOptions, catch)]
+    pub fn check_options(value: &JsValue, what: &str) -> Result<Option<js_sys::Object>, JsValue>;
+
+    /// A new `Idempotency-Key`: 128 random bits from the platform's CSPRNG, in hex.
+    #[wasm_bindgen(static_method_of = Io, js_name = idempotencyKey)]
+    pub fn idempotency_key() -> String;
 
     /// Cancels request number `id`: its answer is no longer wanted.
     #[wasm_bindgen(method)]
@@ -133,14 +145,14 @@ pub enum Failure {
 /// A reply (`{ status, body, ... }`) or a failure (`{ kind, message }`) from `exchange`.
 fn read_answer(answer: &JsValue) -> Result<Reply, Failure> {
     match answer.dyn_ref::<js_sys::Object>() {
-        Some(reply) if field(reply, "kind").ok().flatten().is_none() => Ok(read_reply(reply)),
+        Some(reply) if field(reply, "kind").is_none() => Ok(read_reply(reply)),
         _ => Err(read_failure(answer)),
     }
 }
 
 /// `{ status, body, retryAfter, preferenceApplied }` from `exchange`.
 fn read_reply(reply: &js_sys::Object) -> Reply {
-    let value = |key: &str| field(reply, key).ok().flatten();
+    let value = |key: &str| field(reply, key);
     let text = |key: &str| value(key).and_then(|value| value.as_string());
     Reply {
         status: value("status")
@@ -157,7 +169,7 @@ fn read_failure(failure: &JsValue) -> Failure {
     let text = |key: &str| {
         failure
             .dyn_ref::<js_sys::Object>()
-            .and_then(|failure| field(failure, key).ok().flatten())
+            .and_then(|failure| field(failure, key))
             .and_then(|value| value.as_string())
     };
     let message = || text("message").unwrap_or_else(|| "unknown error".to_owned());

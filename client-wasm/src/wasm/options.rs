@@ -1,55 +1,55 @@
 //! JS option objects in, validated Rust values out. Every rejection names the option.
+//!
+//! The shape comes first, in `js/io.js` (`checkOptions`): which keys each options object
+//! may have (a typo such as `maxDelay` is an error) and the type of each, with messages that
+//! name them; JS says that in a few lines where Rust's reflection took kilobytes of the
+//! package. The values are judged here: ranges, units, and the policy as a whole.
 
 use std::time::Duration;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::AbortSignal;
 
 use super::errors;
-use super::js::{bool_field, describe, number_field, string_field};
+use super::io::Io;
+use super::js::{field, quoted};
 use crate::number_text::{millis_duration, number_text};
 use crate::policy::PollPolicy;
 use crate::text::text;
 use video_translation_protocol::{CreateJob, Outcome};
 
-const CLIENT_OPTIONS: &str = "options";
+/// The options object called `what` (as `js/io.js` knows it), its shape checked; `None`
+/// when it was left out (`undefined` or `null`: all defaults).
+fn checked(value: &JsValue, what: &str) -> Result<Option<js_sys::Object>, JsValue> {
+    Io::check_options(value, what)
+}
 
-const CLIENT_OPTION_NAMES: [&str; 12] = [
-    "headers",
-    "fetch",
-    "initialDelayMs",
-    "maxDelayMs",
-    "backoffFactor",
-    "jitter",
-    "maxAttempts",
-    "maxWaitMs",
-    "requestTimeoutMs",
-    "adaptive",
-    "longPollWaitMs",
-    "etaTolerance",
-];
+/// A field the check has typed as a number.
+fn number(object: &js_sys::Object, key: &str) -> Option<f64> {
+    field(object, key).and_then(|value| value.as_f64())
+}
+
+const CLIENT_OPTIONS: &str = "options";
 
 /// Reads the constructor's options: the policy, checked (in JS units: `undefined` or `null`
 /// keeps a default, `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits), and the
-/// `{ headers, fetch }` object `js/io.js` takes for every request (`headers` an object or a
-/// function, `fetch` a function).
+/// `{ headers, fetch }` object `js/io.js` takes for every request.
 pub fn client_options_from_js(options: &JsValue) -> Result<(PollPolicy, JsValue), JsValue> {
     let defaults = PollPolicy::DEFAULT;
-    let Some(object) = checked_object(options, CLIENT_OPTIONS, &CLIENT_OPTION_NAMES)? else {
+    let Some(object) = checked(options, CLIENT_OPTIONS)? else {
         return Ok((defaults, JsValue::UNDEFINED));
     };
-    let number = |key| number_field(object, CLIENT_OPTIONS, key);
-    let duration_or = |key, default| match number(key)? {
+    let number = |key| number(&object, key);
+    let duration_or = |key, default| match number(key) {
         None => Ok(default),
         Some(ms) => duration(ms, key),
     };
     let policy = PollPolicy {
         initial_delay: duration_or("initialDelayMs", defaults.initial_delay)?,
         max_delay: duration_or("maxDelayMs", defaults.max_delay)?,
-        backoff_factor: number("backoffFactor")?.unwrap_or(defaults.backoff_factor),
-        jitter: number("jitter")?.unwrap_or(defaults.jitter),
-        max_attempts: match number("maxAttempts")? {
+        backoff_factor: number("backoffFactor").unwrap_or(defaults.backoff_factor),
+        jitter: number("jitter").unwrap_or(defaults.jitter),
+        max_attempts: match number("maxAttempts") {
             None => defaults.max_attempts,
             Some(n) if n == f64::INFINITY => None,
             Some(n) if n.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&n) => {
@@ -62,69 +62,53 @@ pub fn client_options_from_js(options: &JsValue) -> Result<(PollPolicy, JsValue)
                 )))
             }
         },
-        max_wait: match number("maxWaitMs")? {
+        max_wait: match number("maxWaitMs") {
             None => defaults.max_wait,
             Some(ms) if ms == f64::INFINITY => None,
             Some(ms) => Some(duration(ms, "maxWaitMs")?),
         },
         request_timeout: duration_or("requestTimeoutMs", defaults.request_timeout)?,
-        adaptive: bool_field(object, CLIENT_OPTIONS, "adaptive")?.unwrap_or(defaults.adaptive),
+        adaptive: field(&object, "adaptive")
+            .and_then(|adaptive| adaptive.as_bool())
+            .unwrap_or(defaults.adaptive),
         long_poll_wait: duration_or("longPollWaitMs", defaults.long_poll_wait)?,
-        eta_tolerance: number("etaTolerance")?.unwrap_or(defaults.eta_tolerance),
+        eta_tolerance: number("etaTolerance").unwrap_or(defaults.eta_tolerance),
     };
     policy
         .validate()
         .map_err(|error| errors::range_error(&error.message()))?;
-    Ok((policy, transport(object)?))
+    let transport = super::js::Fields::new()
+        .set(
+            "headers",
+            field(&object, "headers").unwrap_or(JsValue::NULL),
+        )
+        .set("fetch", field(&object, "fetch").unwrap_or(JsValue::NULL))
+        .into_value();
+    Ok((policy, transport))
 }
-
-fn transport(options: &js_sys::Object) -> Result<JsValue, JsValue> {
-    let headers = super::js::field(options, "headers")?;
-    if let Some(headers) = &headers {
-        if !headers.is_object() && !headers.is_function() {
-            return Err(errors::type_error(&text!(
-                "options: headers must be an object or a function returning one, got ",
-                describe(headers)
-            )));
-        }
-    }
-    let fetch = super::js::field(options, "fetch")?;
-    if let Some(fetch) = fetch.as_ref().filter(|fetch| !fetch.is_function()) {
-        return Err(errors::type_error(&text!(
-            "options: fetch must be a function like the global fetch, got ",
-            describe(fetch)
-        )));
-    }
-    Ok(super::js::Fields::new()
-        .set("headers", super::js::nullable(headers))
-        .set("fetch", super::js::nullable(fetch))
-        .into_value())
-}
-
-const CREATE_JOB_OPTION_NAMES: [&str; 3] = ["durationMs", "outcome", "estimateMs"];
 
 /// Reads `createJob`'s argument into the wire request.
 pub fn create_job_from_js(request: &JsValue) -> Result<CreateJob, JsValue> {
     const WHAT: &str = "createJob's request";
-    let Some(object) = checked_object(request, WHAT, &CREATE_JOB_OPTION_NAMES)? else {
+    let Some(object) = checked(request, WHAT)? else {
         return Ok(CreateJob::default());
     };
-    let outcome = match string_field(object, WHAT, "outcome")?.as_deref() {
+    let outcome = match field(&object, "outcome").and_then(|outcome| outcome.as_string()) {
         None => None,
-        Some("completed") => Some(Outcome::Completed),
-        Some("error") => Some(Outcome::Error),
+        Some(outcome) if outcome == "completed" => Some(Outcome::Completed),
+        Some(outcome) if outcome == "error" => Some(Outcome::Error),
         Some(other) => {
             return Err(errors::type_error(&text!(
                 WHAT,
-                ": outcome must be \"completed\" or \"error\", got ",
-                describe(&JsValue::from_str(other))
+                ": outcome must be \"completed\" or \"error\", got string ",
+                quoted(&other)
             )))
         }
     };
     Ok(CreateJob {
-        duration_ms: millis_argument(number_field(object, WHAT, "durationMs")?, "durationMs")?,
+        duration_ms: millis_argument(number(&object, "durationMs"), "durationMs")?,
         outcome,
-        estimate_ms: millis_argument(number_field(object, WHAT, "estimateMs")?, "estimateMs")?,
+        estimate_ms: millis_argument(number(&object, "estimateMs"), "estimateMs")?,
     })
 }
 
@@ -151,92 +135,26 @@ pub struct WaitOptions {
     /// Called after each failed attempt that will be retried.
     pub on_retry: Option<js_sys::Function>,
     /// Aborts the wait.
-    pub signal: Option<AbortSignal>,
+    pub signal: Option<web_sys::AbortSignal>,
+    /// When `signal` aborts the wait, cancel the job on the server too.
+    pub cancel_on_abort: bool,
 }
-
-const WAIT_OPTION_NAMES: [&str; 3] = ["onUpdate", "onRetry", "signal"];
 
 impl WaitOptions {
-    /// Reads `{ onUpdate, onRetry, signal }`; `undefined` or `null` means none of them.
+    /// Reads `{ onUpdate, onRetry, signal, cancelOnAbort }`; `undefined` or `null` means
+    /// none of them.
     pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
-        let Some(object) =
-            checked_object(options, "waitForCompletion's options", &WAIT_OPTION_NAMES)?
-        else {
+        let Some(object) = checked(options, "waitForCompletion's options")? else {
             return Ok(WaitOptions::default());
         };
+        let typed = |key| field(&object, key).map(JsCast::unchecked_into);
         Ok(WaitOptions {
-            on_update: callback(object, "onUpdate")?,
-            on_retry: callback(object, "onRetry")?,
-            signal: optional_field(object, "signal", "an AbortSignal")?,
+            on_update: typed("onUpdate"),
+            on_retry: typed("onRetry"),
+            signal: field(&object, "signal").map(JsCast::unchecked_into),
+            cancel_on_abort: field(&object, "cancelOnAbort").is_some_and(|on| on.is_truthy()),
         })
     }
-}
-
-fn callback(object: &js_sys::Object, key: &str) -> Result<Option<js_sys::Function>, JsValue> {
-    optional_field(object, key, "a function")
-}
-
-fn optional_field<T: JsCast>(
-    object: &js_sys::Object,
-    key: &str,
-    expected: &str,
-) -> Result<Option<T>, JsValue> {
-    let Some(value) = super::js::field(object, key)? else {
-        return Ok(None);
-    };
-    value
-        .dyn_into::<T>()
-        .map(Some)
-        .map_err(|_| errors::type_error(&text!(key, " must be ", expected)))
-}
-
-/// `None` for `undefined`/`null` ("all defaults"), the object otherwise. A non-object, or
-/// an object with a key not in `allowed` (a typo such as `maxDelay`), is a `TypeError`.
-fn checked_object<'a>(
-    value: &'a JsValue,
-    what: &str,
-    allowed: &[&str],
-) -> Result<Option<&'a js_sys::Object>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    let object = value
-        .dyn_ref::<js_sys::Object>()
-        .filter(|_| !value.is_function() && !js_sys::Array::is_array(value))
-        .ok_or_else(|| {
-            errors::type_error(&text!(
-                what,
-                " must be an object with any of: ",
-                listed(allowed)
-            ))
-        })?;
-    // Readers only look up the fields they know, so a misspelt key is caught here.
-    for key in js_sys::Object::keys(object).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !allowed.contains(&key.as_str()) {
-            return Err(errors::type_error(&text!(
-                "unknown key ",
-                super::js::quoted(&key),
-                " in ",
-                what,
-                "; expected any of: ",
-                listed(allowed)
-            )));
-        }
-    }
-    Ok(Some(object))
-}
-
-/// `"a, b, c"`. (Not `join`: its generic code costs the wasm module more than this loop.)
-fn listed(names: &[&str]) -> String {
-    let mut list = String::new();
-    for name in names {
-        if !list.is_empty() {
-            list.push_str(", ");
-        }
-        list.push_str(name);
-    }
-    list
 }
 
 fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
@@ -255,7 +173,6 @@ fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
     Ok(millis_duration(ms))
 }
 
-// Run in the browser by `wasm-pack test`: the options are JS values.
 #[cfg(test)]
 mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -1,5 +1,6 @@
-//! A single request (`createJob`, `getStatus`): its answer settles one promise, and any
-//! failure rejects it at once, with no retry.
+//! A single request (`createJob`, `getStatus`, `cancelJob`): its answer settles one promise.
+//! `getStatus` fails at once on any failure; `createJob` and `cancelJob`, which change
+//! something, are retried a few times where that is safe ([`crate::retry`]).
 
 use std::time::Duration;
 
@@ -12,55 +13,98 @@ use super::io::{Failure, Reply};
 use super::status::{parse_error_body, parse_status, status_to_js};
 use crate::answer::Invalid;
 use crate::poller::request_timeout_text;
+use crate::retry::{self, Retry};
 
-/// A single request in flight, and how to settle its promise.
+/// What to send, as often as it is sent.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Absolute URL.
+    pub url: String,
+    /// A JSON body.
+    pub json_body: Option<String>,
+    /// The `Idempotency-Key` that makes a repeated `POST /jobs` safe.
+    pub idempotency_key: Option<String>,
+}
+
+/// A single request, and how to settle its promise.
 #[derive(Debug)]
 pub struct SingleRequest {
-    /// Resolves the promise with the status.
-    pub resolve: Function,
-    /// Rejects it.
-    pub reject: Function,
+    /// What is sent.
+    pub outgoing: Outgoing,
+    /// Resolves and rejects the promise; `None` when nobody waits for the answer (the
+    /// cancel sent when an aborted wait asked for it).
+    pub settle: Option<(Function, Function)>,
     /// The status must carry an id (a created job's).
     pub needs_id: bool,
-    /// When it was sent.
-    pub started: Duration,
-    /// Its time limit.
+    /// A request's time limit.
     pub timeout: Duration,
+    /// When the current attempt was sent.
+    pub sent_at: Duration,
+    /// The retries left, for a request that may be repeated.
+    pub retry: Option<Retry>,
 }
 
 impl SingleRequest {
-    /// Settles the promise with what came back.
-    pub fn settle(self, answer: Result<Reply, Failure>) {
-        let _ = match self.status_of(answer) {
-            Ok(status) => self.resolve.call1(&JsValue::NULL, &status),
-            Err(error) => self.reject.call1(&JsValue::NULL, &error),
+    /// Settles the promise with what came back, or says how long to wait before trying
+    /// again.
+    pub fn on_answer(&mut self, answer: Result<Reply, Failure>) -> Option<Duration> {
+        let settled = match self.status_of(answer) {
+            Ok(status) => Ok(status),
+            Err((error, failure)) => {
+                if let Some(gap) = self.retry.as_mut().and_then(|retry| retry.after(failure)) {
+                    return Some(gap);
+                }
+                Err(error)
+            }
         };
+        if let Some((resolve, reject)) = &self.settle {
+            let _ = match settled {
+                Ok(status) => resolve.call1(&JsValue::NULL, &status),
+                Err(error) => reject.call1(&JsValue::NULL, &error),
+            };
+        }
+        None
     }
 
-    /// A success body that is a status (with an id, if `needs_id`), or the error to throw.
-    fn status_of(&self, answer: Result<Reply, Failure>) -> Result<JsValue, JsValue> {
+    /// A success body that is a status (with an id, if `needs_id`), or the error to throw
+    /// and what kind of failure it was.
+    fn status_of(
+        &self,
+        answer: Result<Reply, Failure>,
+    ) -> Result<JsValue, (JsValue, retry::Failure)> {
         let reply = answer.map_err(|failure| match failure {
-            Failure::Network(message) => errors::network(&message),
-            Failure::TimedOut => errors::timeout(
-                &request_timeout_text(self.timeout),
-                1,
-                now().saturating_sub(self.started),
+            Failure::Network(message) => (errors::network(&message), retry::Failure::NoAnswer),
+            Failure::TimedOut => (
+                errors::timeout(
+                    &request_timeout_text(self.timeout),
+                    1,
+                    now().saturating_sub(self.sent_at),
+                ),
+                retry::Failure::NoAnswer,
             ),
             Failure::Unreadable(message) | Failure::Violation(message) => {
-                errors::protocol(&message)
+                (errors::protocol(&message), retry::Failure::NotTheContract)
             }
         })?;
         if !(200..300).contains(&reply.status) {
             let (code, message) = parse_error_body(&reply.body);
-            return Err(errors::http(reply.status, code.as_deref(), &message));
+            let error = errors::http(reply.status, code.as_deref(), &message);
+            return Err((
+                error,
+                retry::Failure::Status(reply.status, reply.retry_after),
+            ));
         }
+        let not_the_contract =
+            |message: &str| (errors::protocol(message), retry::Failure::NotTheContract);
         let status = parse_status(&reply.body).map_err(|invalid| match invalid {
             Invalid::Malformed(message) | Invalid::UnknownResult(message) => {
-                errors::protocol(&message)
+                not_the_contract(&message)
             }
         })?;
         if self.needs_id && status.id.is_none() {
-            return Err(errors::protocol("the new job's status has no id"));
+            return Err(not_the_contract("the new job's status has no id"));
         }
         Ok(status_to_js(&status))
     }

@@ -25,6 +25,7 @@ pub fn status_fields(status: &JobStatus) -> Fields {
         .set("result", status.result.as_str())
         .set("progress", nullable(status.progress))
         .set("etaMs", nullable(status.eta_ms))
+        .set("reason", nullable(status.reason.as_deref()))
 }
 
 /// What a reply to a status request (`is_watch` false) or a watch says.
@@ -98,7 +99,7 @@ fn object(value: &JsValue) -> Option<&js_sys::Object> {
 
 fn read_status(value: &JsValue) -> Result<JobStatus, Flaw> {
     let object = object(value).ok_or(Flaw::NotAStatus("not an object"))?;
-    let read = |key: &str| field(object, key).ok().flatten();
+    let read = |key: &str| field(object, key);
     let result = read("result")
         .ok_or(Flaw::NotAStatus("no result"))?
         .as_string()
@@ -124,13 +125,21 @@ fn read_status(value: &JsValue) -> Result<JobStatus, Flaw> {
         result,
         progress: number("progress", "progress is not a number")?,
         eta_ms: number("eta_ms", "eta_ms is not a number")?,
+        reason: match read("reason") {
+            None => None,
+            Some(reason) => Some(
+                reason
+                    .as_string()
+                    .ok_or(Flaw::NotAStatus("reason is not a string"))?,
+            ),
+        },
     })
 }
 
 fn read_watch(value: &JsValue) -> Result<WatchBody, Flaw> {
     let object = object(value).ok_or(Flaw::NotAStatus("not an object"))?;
     let list = |key: &str| -> Result<js_sys::Array, Flaw> {
-        match field(object, key).ok().flatten() {
+        match field(object, key) {
             None => Ok(js_sys::Array::new()),
             Some(list) => list
                 .dyn_into::<js_sys::Array>()
@@ -160,12 +169,12 @@ pub fn parse_error_body(body: &str) -> (Option<String>, String) {
     let detail = js_sys::JSON::parse(body)
         .ok()
         .and_then(|value| value.dyn_into::<js_sys::Object>().ok())
-        .and_then(|body| field(&body, "error").ok().flatten())
+        .and_then(|body| field(&body, "error"))
         .and_then(|error| error.dyn_into::<js_sys::Object>().ok());
     let text = |key: &str| {
         detail
             .as_ref()
-            .and_then(|detail| field(detail, key).ok().flatten())
+            .and_then(|detail| field(detail, key))
             .and_then(|value| value.as_string())
     };
     match (text("code"), text("message")) {

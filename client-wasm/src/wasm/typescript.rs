@@ -46,6 +46,8 @@ export interface JobStatus {
   progress: number | null;
   /** Milliseconds until the job is expected to end; 0 once it has. */
   etaMs: number | null;
+  /** Why the job ended other than by running its course: `"cancelled"`; `null` otherwise. */
+  reason: string | null;
 }
 
 /** A job just created: its status, whose `id` is always there. */
@@ -144,6 +146,12 @@ export interface WaitOptions {
   onRetry?: (retry: RetryInfo) => void;
   /** Aborts the wait: it rejects with an `AbortError` and sends no further request. */
   signal?: AbortSignal;
+  /**
+   * When `signal` aborts the wait, also cancel the job on the server
+   * (`POST /jobs/{id}/cancel`, retried like `cancelJob`, its answer not awaited). Default
+   * `false`: an aborted wait only stops watching.
+   */
+  cancelOnAbort?: boolean;
 }
 
 /** How `waitForCompletion` resolves. */

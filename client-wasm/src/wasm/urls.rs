@@ -1,10 +1,11 @@
 //! The URLs of the status API, in one place: `POST /jobs`, `GET /jobs/{id}` (or the default
-//! job's `GET /status`), `POST /jobs/watch`, with the long-poll's `?wait=`.
+//! job's `GET /status`), `POST /jobs/{id}/cancel`, `POST /jobs/watch`, with the long-poll's
+//! `?wait=`.
 
 use std::time::Duration;
 
 use crate::text::text;
-use video_translation_protocol::{format_wait, JOBS_PATH, WAIT_PARAM, WATCH_PATH};
+use video_translation_protocol::{format_wait, CANCEL_SUFFIX, JOBS_PATH, WAIT_PARAM, WATCH_PATH};
 
 /// `POST /jobs`.
 pub fn jobs_url(base_url: &str) -> String {
@@ -22,6 +23,12 @@ pub fn status_url(base_url: &str, id: Option<&str>, wait: Option<Duration>) -> S
         None => "/status".to_owned(),
     };
     text!(base_url, path, wait_query(wait))
+}
+
+/// `POST /jobs/{id}/cancel`.
+pub fn cancel_url(base_url: &str, id: &str) -> String {
+    let id = String::from(js_sys::encode_uri_component(id));
+    text!(base_url, JOBS_PATH, "/", id, CANCEL_SUFFIX)
 }
 
 /// `POST /jobs/watch`.

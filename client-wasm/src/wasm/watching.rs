@@ -9,6 +9,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -19,12 +20,13 @@ use super::errors;
 use super::globals::{millis, now};
 use super::io::{promise_with_resolvers, timer_ms, Failure, Io, Reply};
 use super::js::{nullable, Fields};
-use super::single::SingleRequest;
+use super::single::{Outgoing, SingleRequest};
 use super::status::{answer_of, status_fields, status_to_js};
-use super::urls::{status_url, watch_url};
+use super::urls::{cancel_url, status_url, watch_url};
 use crate::answer::{Answer, JobStatus};
 use crate::policy::PollPolicy;
 use crate::poller::WaitOutcome;
+use crate::retry::Retry;
 use crate::watcher::{Event, JobKey, Plan, Request, RequestId, WaitProgress, Watcher};
 
 /// A wait's place in a `waitForAll` set: the set, and the index of its job.
@@ -43,6 +45,8 @@ pub struct WaitHandles {
     pub on_retry: Option<Function>,
     /// Its `AbortSignal`.
     pub signal: Option<AbortSignal>,
+    /// When the signal aborts the wait, ask the server to cancel the job too.
+    pub cancel_on_abort: bool,
     /// The set it belongs to (`waitForAll`), and its place in it.
     pub group: Option<Member>,
 }
@@ -59,6 +63,8 @@ pub struct Group {
 #[derive(Debug)]
 struct Wait {
     key: JobKey,
+    /// Where to cancel the job if the wait is aborted (`cancelOnAbort`).
+    cancel_url: Option<String>,
     handles: WaitHandles,
     stop_listening: Option<Function>,
     last_status: Option<JobStatus>,
@@ -85,6 +91,8 @@ pub struct Hub {
     /// Requests in flight, by the number `io` knows them by.
     in_flight: RefCell<Vec<(u32, Sender)>>,
     next_request: Cell<u32>,
+    /// Single requests waiting to be sent again, and when.
+    retrying: RefCell<Vec<(Duration, SingleRequest)>>,
     io: Io,
     /// What `io` calls for a turn, while the loop runs. It holds the hub, so that a client
     /// dropped by its page still settles its waits; the loop's end drops it.
@@ -102,6 +110,7 @@ impl Hub {
             waits: RefCell::new(Vec::new()),
             in_flight: RefCell::new(Vec::new()),
             next_request: Cell::new(0),
+            retrying: RefCell::new(Vec::new()),
             io: Io::new(),
             tick: RefCell::new(None),
         }
@@ -115,19 +124,28 @@ impl Hub {
     /// Starts watching job `id` (`None`: the server's default job); the wait settles
     /// through `handles`.
     pub fn add(self: &Rc<Self>, id: Option<String>, handles: WaitHandles) {
+        let cancel_url = id
+            .as_deref()
+            .filter(|_| handles.cancel_on_abort)
+            .map(|id| cancel_url(&self.base_url, id));
         if let Some(signal) = handles.signal.as_ref().filter(|signal| signal.aborted()) {
-            // Nothing is sent for a wait aborted before it starts.
+            // Nothing is sent for a wait aborted before it starts, but the cancel it asks for.
             let _ = handles
                 .reject
                 .call1(&JsValue::NULL, &errors::aborted(Some(signal)));
+            if let Some(url) = cancel_url {
+                self.send_cancel(url, None);
+            }
             return;
         }
-        // The jitter only needs to differ between waits, not to be secret.
-        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-        let key = self.watcher.borrow_mut().add(now(), id, self.policy, seed);
+        let key = self
+            .watcher
+            .borrow_mut()
+            .add(now(), id, self.policy, seed());
         let stop_listening = handles.signal.as_ref().map(|signal| self.io.listen(signal));
         self.waits.borrow_mut().push(Wait {
             key,
+            cancel_url,
             handles,
             stop_listening,
             last_status: None,
@@ -136,26 +154,46 @@ impl Hub {
     }
 
     /// Sends one request whose answer settles the returned promise (`createJob`,
-    /// `getStatus`): `json_body` makes it a `POST`.
+    /// `getStatus`, `cancelJob`); a `retried` one is repeated where that is safe.
     pub fn send_single(
         self: &Rc<Self>,
-        url: &str,
-        json_body: Option<&str>,
+        outgoing: Outgoing,
         needs_id: bool,
+        retried: bool,
     ) -> Promise {
         let (promise, resolve, reject) = promise_with_resolvers();
-        let timeout = self.policy.request_timeout;
-        let single = SingleRequest {
-            resolve,
-            reject,
-            needs_id,
-            started: now(),
-            timeout,
-        };
-        let method = if json_body.is_some() { "POST" } else { "GET" };
-        self.send(Sender::Single(single), method, url, json_body, timeout);
-        self.wake();
+        self.start_single(outgoing, Some((resolve, reject)), needs_id, retried);
         promise
+    }
+
+    /// `POST /jobs/{id}/cancel` at `url`, retried; `settle` gets the answer, if anyone waits.
+    pub fn send_cancel(self: &Rc<Self>, url: String, settle: Option<(Function, Function)>) {
+        let outgoing = Outgoing {
+            method: "POST",
+            url,
+            json_body: None,
+            idempotency_key: None,
+        };
+        self.start_single(outgoing, settle, false, true);
+    }
+
+    fn start_single(
+        self: &Rc<Self>,
+        outgoing: Outgoing,
+        settle: Option<(Function, Function)>,
+        needs_id: bool,
+        retried: bool,
+    ) {
+        let single = SingleRequest {
+            outgoing,
+            settle,
+            needs_id,
+            timeout: self.policy.request_timeout,
+            sent_at: now(),
+            retry: retried.then(|| Retry::new(&self.policy, seed())),
+        };
+        self.send_attempt(single);
+        self.wake();
     }
 
     /// Held requests in flight (for tests and the demo page).
@@ -175,12 +213,16 @@ impl Hub {
         }
     }
 
-    /// One turn of the loop: settles what is over, sends what the watcher plans, and asks
-    /// for the next turn when the watcher wants to act again.
-    fn turn(&self) {
+    /// One turn of the loop: settles what is over, sends what the watcher plans and the
+    /// single requests due for another attempt, and asks for the next turn when one of
+    /// them wants to act again.
+    fn turn(self: &Rc<Self>) {
         self.settle_aborted();
         self.deliver_answers();
-        if self.watcher.borrow().is_empty() && self.in_flight.borrow().is_empty() {
+        if self.watcher.borrow().is_empty()
+            && self.in_flight.borrow().is_empty()
+            && self.retrying.borrow().is_empty()
+        {
             self.io.stop();
             // Dropped while it runs this turn: wasm-bindgen frees it once the call returns.
             drop(self.tick.borrow_mut().take());
@@ -196,12 +238,42 @@ impl Hub {
             let plan = self.watcher.borrow_mut().plan(now());
             let wake_in = plan.wake_in;
             self.carry_out(plan);
-            wake_in
+            match (wake_in, self.resend_due()) {
+                (Some(plan), Some(resend)) => Some(plan.min(resend)),
+                (plan, resend) => plan.or(resend),
+            }
         };
         self.io.sleep(wake_in);
     }
 
-    fn settle_aborted(&self) {
+    /// Sends the single requests whose next attempt is due; returns when the next is.
+    fn resend_due(&self) -> Option<Duration> {
+        let now = now();
+        let due = {
+            let mut retrying = self.retrying.borrow_mut();
+            let mut due = Vec::new();
+            let mut at = 0;
+            while at < retrying.len() {
+                if retrying[at].0 <= now {
+                    due.push(retrying.swap_remove(at).1);
+                } else {
+                    at += 1;
+                }
+            }
+            due
+        };
+        for single in due {
+            self.send_attempt(single);
+        }
+        let mut next: Option<Duration> = None;
+        for (resend_at, _) in self.retrying.borrow().iter() {
+            let resend_in = resend_at.saturating_sub(now);
+            next = Some(next.map_or(resend_in, |next| next.min(resend_in)));
+        }
+        next
+    }
+
+    fn settle_aborted(self: &Rc<Self>) {
         let mut aborted = Vec::new();
         for wait in self.waits.borrow().iter() {
             if wait
@@ -220,6 +292,9 @@ impl Hub {
             if let Some(wait) = self.take_wait(key) {
                 let error = errors::aborted(wait.handles.signal.as_ref());
                 let _ = wait.handles.reject.call1(&JsValue::NULL, &error);
+                if let Some(url) = wait.cancel_url {
+                    self.send_cancel(url, None);
+                }
             }
         }
     }
@@ -234,7 +309,11 @@ impl Hub {
                 in_flight.swap_remove(at).1
             };
             match sender {
-                Sender::Single(single) => single.settle(answer),
+                Sender::Single(mut single) => {
+                    if let Some(gap) = single.on_answer(answer) {
+                        self.retrying.borrow_mut().push((now() + gap, single));
+                    }
+                }
                 Sender::Watcher { request, is_watch } => self.deliver(request, is_watch, answer),
             }
         }
@@ -395,28 +474,42 @@ impl Hub {
             let timeout = self.watcher.borrow().request_timeout(id, now());
             let (url, body, is_watch) = self.http_request(&request);
             let method = if is_watch { "POST" } else { "GET" };
+            let number = self.next_number();
+            let timeout_ms = timer_ms(timeout);
+            let transport = &self.transport;
+            let body = body.as_deref();
+            (self.io).send(number, method, &url, body, None, timeout_ms, transport);
             let sender = Sender::Watcher {
                 request: id,
                 is_watch,
             };
-            self.send(sender, method, &url, body.as_deref(), timeout);
+            self.in_flight.borrow_mut().push((number, sender));
         }
     }
 
-    fn send(
-        &self,
-        sender: Sender,
-        method: &str,
-        url: &str,
-        json_body: Option<&str>,
-        timeout: std::time::Duration,
-    ) {
+    /// Sends a single request's next attempt.
+    fn send_attempt(&self, mut single: SingleRequest) {
+        single.sent_at = now();
+        let number = self.next_number();
+        let Outgoing {
+            method,
+            url,
+            json_body,
+            idempotency_key,
+        } = &single.outgoing;
+        let (body, key) = (json_body.as_deref(), idempotency_key.as_deref());
+        let timeout_ms = timer_ms(single.timeout);
+        (self.io).send(number, method, url, body, key, timeout_ms, &self.transport);
+        self.in_flight
+            .borrow_mut()
+            .push((number, Sender::Single(single)));
+    }
+
+    /// The number of the next request sent, as `io` knows it.
+    fn next_number(&self) -> u32 {
         let number = self.next_request.get();
         self.next_request.set(number.wrapping_add(1));
-        self.in_flight.borrow_mut().push((number, sender));
-        let timeout_ms = timer_ms(timeout);
-        self.io
-            .send(number, method, url, json_body, timeout_ms, &self.transport);
+        number
     }
 
     /// URL, JSON body and whether it is a watch.
@@ -452,4 +545,9 @@ fn with_progress(fields: Fields, progress: &WaitProgress) -> Fields {
             "nextPollWaitMs",
             nullable(progress.next_poll_wait.map(millis)),
         )
+}
+
+/// A seed for a jitter draw: it only needs to differ between waits, not to be secret.
+fn seed() -> u64 {
+    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
 }
