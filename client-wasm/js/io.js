@@ -1,7 +1,10 @@
 // The client's ways of touching the outside world: one HTTP exchange, bounded in time and
-// abortable; the turns of a client's watch loop (timers, wake-ups, requests in flight); and
-// a promise with its settling functions. Everything else (when to poll, what an answer means,
-// when to give up) is decided in Rust; see src/watcher.rs and src/wasm/watching.rs.
+// abortable; the turns of a client's watch loop (timers, wake-ups, requests in flight); a
+// promise with its settling functions; and, at the API's edge, the shape of the option
+// objects callers pass (keys and types: `Io.checkOptions`). Everything else (when to poll,
+// what an answer means, when to give up, which values are in range) is decided in Rust; see
+// src/watcher.rs, src/wasm/watching.rs and src/wasm/options.rs. One file, not several: each
+// snippet is one more module for a page to fetch, inside the package's size budget.
 //
 // Written in JS rather than through web-sys and Rust futures: the same behaviour in Rust
 // took more than a third of the gzipped package's budget (futures, an executor, timers and
