@@ -77,7 +77,7 @@ describe("waitForCompletion", () => {
     for (const [index, update] of updates.entries()) {
       assert.equal(update.attempt, index + 1);
       assert.deepEqual(Object.keys(update).sort(), [
-        "attempt", "elapsedMs", "etaMs", "id", "nextPollInMs", "nextPollWaitMs", "progress", "result",
+        "attempt", "elapsedMs", "etaMs", "id", "nextPollInMs", "nextPollWaitMs", "progress", "reason", "result",
       ]);
       assert.equal(update.nextPollWaitMs, null, "plain mode never long-polls");
     }
