@@ -3,13 +3,13 @@
 //! | module | concern |
 //! |---|---|
 //! | [`client`] | the exported class: arguments in, promises out |
-//! | [`watching`] | the watch loop: carries out the watcher's plans, reports to each wait |
-//! | [`single`] | one request whose answer settles one promise (`createJob`, `getStatus`) |
-//! | [`options`] | JS option objects in, validated Rust values out |
+//! | [`watching`] | the watch loop: carries out the watcher's plans (and `report`s to each wait) |
+//! | [`single`] | one request whose answer settles one promise (`createJob`, `getStatus`, `cancelJob`), retried where safe |
+//! | [`options`] | JS option objects in (their shape checked by `js/io.js`), validated Rust values out |
 //! | [`status`] | parsing status, watch and error bodies into the core's types |
 //! | [`io`] | the loop's turns, requests and answers, carried out by `js/io.js` |
 //! | [`errors`] | the `Error` objects JS callers receive |
-//! | [`js`] | plain JS objects: typed field reads, objects built field by field |
+//! | [`js`] | plain JS objects: fields read, objects built field by field, strings quoted |
 //! | [`globals`] | the global `performance.now` (window, worker and Node alike) |
 //! | [`urls`] | the status API's URLs |
 //! | [`typescript`] | the `.d.ts` interfaces for options, results and errors |
