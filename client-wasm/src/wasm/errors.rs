@@ -13,7 +13,7 @@ use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::globals::millis;
+use super::globals::js_millis;
 use crate::poller::{http_text, PollError};
 use crate::text::text;
 
@@ -32,7 +32,7 @@ fn with(error: js_sys::Error, key: &str, value: &JsValue) -> js_sys::Error {
 /// `TimeoutError`.
 pub fn timeout(message: &str, attempts: u32, elapsed: Duration) -> JsValue {
     let error = with(named("TimeoutError", message), "attempts", &attempts.into());
-    with(error, "elapsedMs", &millis(elapsed).into()).into()
+    with(error, "elapsedMs", &js_millis(elapsed)).into()
 }
 
 /// `AbortError`, carrying the signal's reason as `cause`.

@@ -21,7 +21,7 @@ pub fn now() -> Duration {
     millis_duration(performance_now())
 }
 
-/// Whole milliseconds as a JS number.
-pub fn millis(duration: Duration) -> f64 {
-    whole_millis(duration) as f64
+/// A duration as JS states one: whole milliseconds, as a number (`elapsedMs`).
+pub fn js_millis(duration: Duration) -> JsValue {
+    JsValue::from_f64(whole_millis(duration) as f64)
 }

@@ -9,7 +9,7 @@ use super::{Hub, Member, Wait, WaitHandles};
 use crate::answer::JobStatus;
 use crate::poller::WaitOutcome;
 use crate::wasm::errors;
-use crate::wasm::globals::millis;
+use crate::wasm::globals::js_millis;
 use crate::wasm::js::{nullable, Fields};
 use crate::wasm::status::{status_fields, status_to_js};
 use crate::watcher::{Event, JobKey, WaitProgress};
@@ -59,7 +59,7 @@ impl Hub {
                         let value = Fields::new()
                             .set("result", result.as_str())
                             .set("attempts", attempts)
-                            .set("elapsedMs", millis(elapsed))
+                            .set("elapsedMs", js_millis(elapsed))
                             .set(
                                 "status",
                                 wait.last_status
@@ -141,10 +141,13 @@ impl Hub {
 fn with_progress(fields: Fields, progress: &WaitProgress) -> Fields {
     fields
         .set("attempt", progress.attempt)
-        .set("elapsedMs", millis(progress.elapsed))
-        .set("nextPollInMs", nullable(progress.next_poll_in.map(millis)))
+        .set("elapsedMs", js_millis(progress.elapsed))
+        .set(
+            "nextPollInMs",
+            nullable(progress.next_poll_in.map(js_millis)),
+        )
         .set(
             "nextPollWaitMs",
-            nullable(progress.next_poll_wait.map(millis)),
+            nullable(progress.next_poll_wait.map(js_millis)),
         )
 }
