@@ -29,6 +29,45 @@ pub struct JobStatus {
     pub reason: Option<String>,
 }
 
+/// Why a request brought no answer to read, as `js/io.js` reports it (`{ kind, message }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// `network`: refused, reset, DNS, CORS; the message says how.
+    Network(String),
+    /// `timeout`: no complete answer within the time limit; the request was cancelled.
+    TimedOut,
+    /// `malformed`: the answer could not be read (its body is larger than the client reads).
+    Unreadable(String),
+    /// `protocol`: the answer breaks the contract before its body (a redirect loop, or to
+    /// another origin).
+    Violation(String),
+}
+
+impl Failure {
+    /// The failure `js/io.js` calls `kind`; `None` for a kind this side does not know, which
+    /// the seam test (`tests/io_seam.rs`) keeps from happening.
+    pub fn from_kind(kind: &str, message: String) -> Option<Self> {
+        Some(match kind {
+            "network" => Failure::Network(message),
+            "timeout" => Failure::TimedOut,
+            "malformed" => Failure::Unreadable(message),
+            "protocol" => Failure::Violation(message),
+            _ => return None,
+        })
+    }
+}
+
+impl From<Failure> for Answer {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Network(message) => Answer::NetworkError(message),
+            Failure::TimedOut => Answer::TimedOut,
+            Failure::Unreadable(message) => Answer::Unreadable(message),
+            Failure::Violation(message) => Answer::Violation(message),
+        }
+    }
+}
+
 /// Why a 2xx body is not what was asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Invalid {

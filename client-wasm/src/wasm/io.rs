@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
 use super::js::field;
+use crate::answer::Failure;
 use crate::hints::{applies_wait, parse_retry_after};
 use crate::number_text::whole_millis;
 
@@ -129,19 +130,6 @@ pub struct Reply {
     pub long_polled: bool,
 }
 
-/// Why no [`Reply`] came.
-#[derive(Debug)]
-pub enum Failure {
-    /// The network failed (refused, reset, DNS, CORS): the message says how.
-    Network(String),
-    /// No complete answer within the time limit; the request was cancelled.
-    TimedOut,
-    /// The answer could not be read: its body is larger than the client reads.
-    Unreadable(String),
-    /// The answer breaks the contract before its body: a redirect loop or to another origin.
-    Violation(String),
-}
-
 /// A reply (`{ status, body, ... }`) or a failure (`{ kind, message }`) from `exchange`.
 fn read_answer(answer: &JsValue) -> Result<Reply, Failure> {
     match answer.dyn_ref::<js_sys::Object>() {
@@ -172,13 +160,9 @@ fn read_failure(failure: &JsValue) -> Failure {
             .and_then(|failure| field(failure, key))
             .and_then(|value| value.as_string())
     };
-    let message = || text("message").unwrap_or_else(|| "unknown error".to_owned());
-    match text("kind").as_deref() {
-        Some("timeout") => Failure::TimedOut,
-        Some("malformed") => Failure::Unreadable(message()),
-        Some("protocol") => Failure::Violation(message()),
-        _ => Failure::Network(message()),
-    }
+    let message = text("message").unwrap_or_else(|| "unknown error".to_owned());
+    let kind = text("kind").unwrap_or_default();
+    Failure::from_kind(&kind, message.clone()).unwrap_or(Failure::Network(message))
 }
 
 /// setTimeout takes a signed 32-bit delay; longer ones fire at once. Clamp to its maximum

@@ -9,9 +9,9 @@ use wasm_bindgen::prelude::*;
 
 use super::errors;
 use super::globals::now;
-use super::io::{Failure, Reply};
+use super::io::Reply;
 use super::status::{parse_error_body, parse_status, status_to_js};
-use crate::answer::Invalid;
+use crate::answer::{Failure, Invalid};
 use crate::poller::request_timeout_text;
 use crate::retry::{self, Retry};
 

@@ -18,12 +18,12 @@ use web_sys::AbortSignal;
 
 use super::errors;
 use super::globals::now;
-use super::io::{promise_with_resolvers, timer_ms, Failure, Io, Reply};
+use super::io::{promise_with_resolvers, timer_ms, Io, Reply};
 use super::js::Fields;
 use super::single::{Outgoing, SingleRequest};
 use super::status::answer_of;
 use super::urls::{cancel_url, status_url, watch_url};
-use crate::answer::{Answer, JobStatus};
+use crate::answer::{Failure, JobStatus};
 use crate::policy::PollPolicy;
 use crate::retry::Retry;
 use crate::watcher::{JobKey, Plan, Request, RequestId, Watcher};
@@ -323,10 +323,7 @@ impl Hub {
     fn deliver(&self, request: RequestId, is_watch: bool, answer: Result<Reply, Failure>) {
         let answer = match answer {
             Ok(reply) => answer_of(reply, is_watch),
-            Err(Failure::TimedOut) => Answer::TimedOut,
-            Err(Failure::Network(message)) => Answer::NetworkError(message),
-            Err(Failure::Unreadable(message)) => Answer::Unreadable(message),
-            Err(Failure::Violation(message)) => Answer::Violation(message),
+            Err(failure) => failure.into(),
         };
         // Reported once the watcher is released: callbacks may start or abort waits.
         let mut events = Vec::new();
