@@ -14,7 +14,7 @@ export default [
   },
   // Node: tests, benchmarks, scripts and the command-line tool.
   {
-    files: ["tests/**", "bench/**", "scripts/**", "client-wasm/npm/**", "eslint.config.js"],
+    files: ["tests/**", "bench/**", "scripts/**", "client-wasm/cli/**", "eslint.config.js"],
     languageOptions: { globals: { ...globals.node } },
   },
   // Terminal output is matched with its control codes (ESC [ K), on purpose.

@@ -16,7 +16,8 @@
 // the figures back, which multiplies fixed latencies by 1 / BENCH_SCALE.
 //
 //   BENCH_SCALE=0.1 node bench/many-jobs.mjs      about a minute
-import { installFetchMeter, realFetch } from "./fetch-meter.mjs";
+import { installFetchMeter } from "./fetch-meter.mjs";
+import { createJob } from "./measure.mjs";
 import { loadClient, startServer } from "../tests/helpers.mjs";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -49,17 +50,6 @@ console.log(
     `2 cores, shared with other engineers' builds and tests.`,
 );
 
-/** Creates a job; `endsAt` is its end on this process's clock, within half a round trip. */
-async function createJob(actualMs, estimateMs) {
-  const sent = now();
-  const response = await realFetch(`${server.url}/jobs`, {
-    method: "POST",
-    body: JSON.stringify({ duration_ms: actualMs, estimate_ms: estimateMs }),
-  });
-  const job = await response.json();
-  return { id: job.id, endsAt: (sent + now()) / 2 + actualMs };
-}
-
 // The same true durations for both strategies; jobs created 32 at a time, alternating.
 const durations = Array.from({ length: JOBS }, () => {
   const actualMs = Math.round(uniform(FIRST_END_S, LAST_END_S) * 1000 * SCALE);
@@ -70,7 +60,7 @@ for (let i = 0; i < JOBS; i += 32) {
   await Promise.all(
     durations.slice(i, i + 32).flatMap(({ actualMs, estimateMs }) =>
       [ONE, PER_JOB].map(async (strategy) => {
-        const job = await createJob(actualMs, estimateMs);
+        const job = await createJob(server.url, actualMs, estimateMs);
         strategyOf.set(job.id, strategy);
         jobs[strategy].push(job);
       }),

@@ -1,4 +1,5 @@
-// What the server benchmarks read: wrk's report, a process's CPU time and memory from /proc,
+// What the benchmarks share: creating a job whose end is known on this process's clock, and
+// what the server benchmarks read: wrk's report, a process's CPU time and memory from /proc,
 // and instruction counts from valgrind's callgrind.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -7,8 +8,27 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { startServer } from "../tests/helpers.mjs";
+import { realFetch } from "./fetch-meter.mjs";
 
 const execFileAsync = promisify(execFile);
+
+/**
+ * Creates a job on the server at `baseUrl` that truly lasts `actualMs` but is estimated at
+ * `estimateMs`, through `realFetch` (not counted by the fetch meter). Resolves `{ id, endsAt,
+ * roundTripMs }`: `endsAt` is the job's end on this process's `performance.now()` clock. The
+ * server started the job between sending and receiving; the midpoint is within half a round
+ * trip of the truth, which bounds the error of every lateness measured.
+ */
+export async function createJob(baseUrl, actualMs, estimateMs) {
+  const sent = performance.now();
+  const response = await realFetch(`${baseUrl}/jobs`, {
+    method: "POST",
+    body: JSON.stringify({ duration_ms: actualMs, estimate_ms: estimateMs }),
+  });
+  const job = await response.json();
+  const received = performance.now();
+  return { id: job.id, endsAt: (sent + received) / 2 + actualMs, roundTripMs: received - sent };
+}
 
 /** wrk's figures: requests/s, requests in all, p99 in ms, non-2xx answers and socket errors. */
 export function parseWrk(stdout) {

@@ -33,6 +33,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ANCHORS } from "./strategies.mjs";
 import { pollingChart } from "./svg.mjs";
 import { installFetchMeter, realFetch } from "./fetch-meter.mjs";
+import { createJob } from "./measure.mjs";
 import { loadClient, REPO, startServer } from "../tests/helpers.mjs";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -62,20 +63,6 @@ const uniform = (low, high) => low + Math.random() * (high - low);
 const server = await startServer(["--max-wait", String(SERVER_MAX_WAIT_S * SCALE)]);
 const { VideoTranslationClient } = await loadClient();
 const meter = installFetchMeter();
-
-/** Creates a job that truly lasts `actualMs` but is estimated at `estimateMs`. */
-async function createJob(actualMs, estimateMs) {
-  const sent = now();
-  const response = await realFetch(`${server.url}/jobs`, {
-    method: "POST",
-    body: JSON.stringify({ duration_ms: actualMs, estimate_ms: estimateMs }),
-  });
-  const job = await response.json();
-  // The server started the job between sending and receiving; the midpoint is within half
-  // a round trip of the truth, which bounds the error of every lateness measured.
-  const received = now();
-  return { id: job.id, endsAt: (sent + received) / 2 + actualMs, roundTripMs: received - sent };
-}
 
 /** Polls with an anchor's schedule (scaled), plain GETs, as its library would. */
 async function watchWithSchedule(schedule, id) {
@@ -148,7 +135,7 @@ async function runGroup(group) {
         // Spread the creations: each job is timed from its own start, and a burst would
         // measure this process's backlog instead of the strategies.
         await sleep(Math.random() * CREATION_WINDOW_MS);
-        const { id, endsAt, roundTripMs } = await createJob(job.actualMs, estimateOf(job, factor));
+        const { id, endsAt, roundTripMs } = await createJob(server.url, job.actualMs, estimateOf(job, factor));
         const { requests, heldMs, seenAt, attempts } = await strategy.watch(id);
         return {
           strategy: strategy.name,

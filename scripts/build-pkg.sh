@@ -41,7 +41,7 @@ done
 
 # What wasm-pack does not make: the command-line tool, a full package.json, the npm README.
 rm -rf client-wasm/pkg/bin client-wasm/pkg/cli
-cp -r client-wasm/npm/bin client-wasm/npm/cli client-wasm/pkg/
+cp -r client-wasm/cli/bin client-wasm/cli/cli client-wasm/pkg/
 node scripts/npm-files.mjs client-wasm/pkg
 
 echo "built client-wasm/pkg ($(wc -c <"$wasm") bytes of wasm)"

@@ -1,7 +1,7 @@
 // The npm package in Node 20 against the real server binary.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { FAST, loadClient, startServer } from "./helpers.mjs";
+import { FAST, loadClient, startServer, until } from "./helpers.mjs";
 
 let server;
 let VideoTranslationClient;
@@ -243,8 +243,7 @@ describe("adaptive mode (the default) against a server that hints and long-polls
     const controller = new AbortController();
     const waiting = client.waitForCompletion(job.id, { signal: controller.signal });
     // The first gap is at most 1 s; then the long-poll is held.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal(client.heldRequests, 1, "a long-poll is held");
+    await until(() => client.heldRequests === 1, { what: "a long-poll held" });
     const started = performance.now();
     controller.abort();
     await assert.rejects(waiting, { name: "AbortError" });

@@ -8,6 +8,17 @@
 /** Plain backoff, no hints, no jitter: 100 ms, 200 ms, then 400 ms gaps. */
 export const PLAIN = Object.freeze({ adaptive: false, initialDelayMs: 100, maxDelayMs: 400, backoffFactor: 2, jitter: 0 });
 
+/**
+ * How much later than planned a poll or a settling may come and still pass. Timing is
+ * checked in two parts: what the client planned (the delays it reports, exact, as jitter is
+ * 0) and when it acted, measured where it acts (its `fetch` calls). Acting can never come
+ * before the plan, so lower bounds are exact; it can come late on a busy machine (on these
+ * 2 shared cores, at a load average of 7, timers fired 500 to 700 ms late), so upper bounds
+ * allow this much, and only catch a client that is late by its own doing (cut by
+ * `requestTimeoutMs` instead of the deadline, say).
+ */
+export const LATE_MS = 1_000;
+
 const status = (result) => ({ status: 200, json: { id: "job", result, progress: null, eta_ms: null } });
 const error = (code) => ({ status: code, json: { error: { code: "denied", message: `answered ${code}` } } });
 
@@ -16,26 +27,26 @@ export const ROWS = [
     fault: "500 / 502 / 503 a few times",
     steps: [{ status: 500, body: "oops" }, { status: 502, body: "bad gateway" }, { status: 503 }, status("completed")],
     options: PLAIN,
-    expect: { result: "completed", requests: 4, retries: 3, gapsMs: [[100, 250], [200, 350], [400, 550]] },
+    expect: { result: "completed", requests: 4, retries: 3, delaysMs: [100, 200, 400], gapsMs: [100, 200, 400] },
   },
   {
     fault: "503 with Retry-After: 1",
     steps: [{ status: 503, headers: { "retry-after": "1" } }, status("completed")],
     options: { ...PLAIN, maxDelayMs: 5_000 },
-    expect: { result: "completed", requests: 2, gapsMs: [[1_000, 1_200]] },
+    expect: { result: "completed", requests: 2, delaysMs: [1_000], gapsMs: [1_000] },
   },
   {
     fault: "429 with Retry-After: 1",
     steps: [{ status: 429, headers: { "retry-after": "1" } }, status("completed")],
     options: { ...PLAIN, maxDelayMs: 5_000 },
-    expect: { result: "completed", requests: 2, gapsMs: [[1_000, 1_200]] },
+    expect: { result: "completed", requests: 2, delaysMs: [1_000], gapsMs: [1_000] },
   },
   {
     fault: "a huge Retry-After",
     steps: [{ status: 503, headers: { "retry-after": "99999999999" } }, status("completed")],
     options: PLAIN,
     // Honoured up to maxDelayMs (400 ms): ignoring it would poll again after 100 ms.
-    expect: { result: "completed", requests: 2, gapsMs: [[400, 600]] },
+    expect: { result: "completed", requests: 2, delaysMs: [400], gapsMs: [400] },
   },
   {
     fault: "malformed Retry-After values",
@@ -46,20 +57,22 @@ export const ROWS = [
       status("completed"),
     ],
     options: PLAIN,
-    expect: { result: "completed", requests: 4, gapsMs: [[100, 250], [200, 350], [400, 550]] },
+    expect: { result: "completed", requests: 4, delaysMs: [100, 200, 400], gapsMs: [100, 200, 400] },
   },
   {
     fault: "a Retry-After past maxWaitMs",
     steps: [{ status: 503, headers: { "retry-after": "3600" } }],
     options: { ...PLAIN, maxDelayMs: 600_000, maxWaitMs: 1_000 },
-    // The last poll is made at the deadline itself; windows of 200 ms, for a busy 2-core machine.
-    expect: { error: "TimeoutError", requests: 2, gapsMs: [[980, 1_200]], settledMs: [1_000, 1_200] },
+    // The last poll is made at the deadline itself, measured from the wait's start (not from
+    // the first poll, which a busy machine may send tens of milliseconds after it).
+    expect: { error: "TimeoutError", requests: 2, lastPollAtMs: 1_000, settledMs: [1_000, 1_100 + LATE_MS] },
   },
   {
     fault: "a response that never comes",
     steps: [{ hang: true }, status("completed")],
     options: { ...PLAIN, requestTimeoutMs: 300 },
-    expect: { result: "completed", requests: 2, retries: 1, gapsMs: [[400, 600]] },
+    // Cut at 300 ms, then the first backoff gap.
+    expect: { result: "completed", requests: 2, retries: 1, delaysMs: [100], gapsMs: [400] },
   },
   {
     // Chromium itself resends a GET whose reused connection was dropped, so there the client
@@ -149,42 +162,74 @@ export const ROWS = [
     fault: "the last request at the deadline hangs",
     steps: [status("pending"), { hang: true }],
     options: { ...PLAIN, maxWaitMs: 1_000, requestTimeoutMs: 4_000 },
-    // Settles by maxWaitMs + the client's 100 ms margin, not by requestTimeoutMs.
-    expect: { error: "TimeoutError", settledMs: [1_000, 1_350] },
+    // Settles by maxWaitMs + the client's 100 ms margin, not by requestTimeoutMs (4 s).
+    expect: { error: "TimeoutError", settledMs: [1_000, 1_100 + LATE_MS] },
   },
   {
     fault: "maxWaitMs reached",
     steps: [status("pending")],
     options: { ...PLAIN, maxWaitMs: 1_000 },
-    // Windows of 200 ms: a busy 2-core machine can delay a timer by tens of milliseconds.
-    expect: { error: "TimeoutError", settledMs: [1_000, 1_200], lastPollMs: [990, 1_200] },
+    // Polls at 0, 100, 300 and 700 ms; the next gap (400 ms) would pass the deadline, so the
+    // last poll is made at the deadline itself.
+    expect: { error: "TimeoutError", lastPollAtMs: 1_000, settledMs: [1_000, 1_100 + LATE_MS] },
   },
 ];
 
 /**
  * Watches `jobId` with a fresh client and reports what happened, never throwing:
- * `{ result | errorName, errorMessage, errorStatus, errorCode, settledMs, updates, retries,
- *    lastPollMs }`. `abortAfterMs` aborts the wait after that long.
+ * `{ result | errorName, errorMessage, errorStatus, errorCode, attempts, settledMs, updates,
+ *    retries, sentMs, delaysMs, lastPlannedAtMs, abortedMs }`. Times are in ms since the wait
+ * began: `sentMs`, when the client called `fetch` for the job (it is handed a `fetch` that
+ * notes the time; watches are left out, as the fault server refuses them); `delaysMs`, the
+ * sleeps it planned after each failure (`onRetry`); `lastPlannedAtMs`, when it planned its
+ * last poll (an update's or retry's `elapsedMs + nextPollInMs`); `abortedMs`, when the signal
+ * fired. `abortAfterMs` aborts the wait after that long; `abortAfterUpdates: n` aborts it as
+ * soon as the n-th update is handled (on a 0 ms timer, so while the client sleeps).
  */
-export async function watch(VideoTranslationClient, baseUrl, { options, jobId = "job", abortAfterMs }) {
-  const client = new VideoTranslationClient(baseUrl, options);
+export async function watch(VideoTranslationClient, baseUrl, { options, jobId = "job", abortAfterMs, abortAfterUpdates }) {
+  const sentMs = [];
+  const since = () => performance.now() - started;
+  const notingFetch = (input, init) => {
+    if (!String(input?.url ?? input).endsWith("/jobs/watch")) sentMs.push(since());
+    return fetch(input, init);
+  };
+  const client = new VideoTranslationClient(baseUrl, { ...options, fetch: notingFetch });
   const controller = new AbortController();
-  const timer = abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(new Error("user left")), abortAfterMs);
+  let abortedMs = null;
+  const abort = () => {
+    abortedMs = since();
+    controller.abort(new Error("user left"));
+  };
+  const timer = abortAfterMs === undefined ? undefined : setTimeout(abort, abortAfterMs);
   const updates = [];
   const retries = [];
+  let lastPlannedAtMs = null;
+  const plan = ({ elapsedMs, nextPollInMs }) => {
+    if (nextPollInMs !== null) lastPlannedAtMs = elapsedMs + nextPollInMs;
+  };
   const started = performance.now();
   const report = (fields) => ({
     ...fields,
-    settledMs: performance.now() - started,
+    settledMs: since(),
     updates: updates.length,
     retries: retries.length,
-    lastPollMs: updates.at(-1)?.elapsedMs ?? null,
+    sentMs,
+    delaysMs: retries.map((retry) => retry.nextPollInMs),
+    lastPlannedAtMs,
+    abortedMs,
   });
   try {
     const outcome = await client.waitForCompletion(jobId, {
       signal: controller.signal,
-      onUpdate: (update) => updates.push(update),
-      onRetry: (retry) => retries.push(retry),
+      onUpdate: (update) => {
+        updates.push(update);
+        plan(update);
+        if (updates.length === abortAfterUpdates) setTimeout(abort, 0);
+      },
+      onRetry: (retry) => {
+        retries.push(retry);
+        plan(retry);
+      },
     });
     return report({ result: outcome.result, attempts: outcome.attempts });
   } catch (error) {

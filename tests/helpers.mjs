@@ -69,6 +69,29 @@ export async function startServer(args = [], { bin = SERVER_BIN, logLevel, quiet
   };
 }
 
+/**
+ * Asks `check()` (sync or async) every `everyMs` until it returns something truthy, and
+ * resolves that. Rejects after `timeoutMs` naming `what`, with the last value seen: a test
+ * waits for what it can observe, never for a fixed time that a loaded machine outlasts.
+ */
+export async function until(check, { what = "the condition", timeoutMs = 10_000, everyMs = 10 } = {}) {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Requests the server holds now, by kind (`long_poll`, `watch`), from its `GET /metrics`. */
+export async function heldOnServer(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const held = {};
+  for (const [, kind, count] of text.matchAll(/^vts_held_requests\{kind="(\w+)"\} (\d+)$/gm)) held[kind] = Number(count);
+  return held;
+}
+
 let client;
 /** The built npm package, initialized the Node way (`initSync` with the wasm bytes). */
 export async function loadClient() {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { SERVER_BIN, startServer } from "./helpers.mjs";
+import { heldOnServer, SERVER_BIN, startServer, until } from "./helpers.mjs";
 
 const run = promisify(execFile);
 
@@ -56,16 +56,17 @@ describe("serving", () => {
   after(() => server?.stop());
 
   test("GET /status answers the seeds' contract and finishes after --delay", async () => {
-    // Asked until it is no longer pending (0.2 s after the start), within 5 s at most.
-    let body;
-    for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
-      const response = await fetch(`${server.url}/status`);
-      assert.equal(response.status, 200);
-      assert.match(response.headers.get("content-type"), /^application\/json/);
-      body = await response.json();
-      if (body.result !== "pending") break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // Asked until it is no longer pending (0.2 s after the start), within 10 s at most.
+    const body = await until(
+      async () => {
+        const response = await fetch(`${server.url}/status`);
+        assert.equal(response.status, 200);
+        assert.match(response.headers.get("content-type"), /^application\/json/);
+        const status = await response.json();
+        return status.result !== "pending" && status;
+      },
+      { what: "GET /status no longer pending", everyMs: 50 },
+    );
     // --error-rate is 0 by default: the default job completes, never errs.
     assert.equal(body.result, "completed", JSON.stringify(body));
   });
@@ -115,10 +116,9 @@ describe("request log", () => {
       // Lines are written by a background thread through a buffer; it must flush when idle,
       // not only at exit.
       const logged = (line) => server.stderr().includes(line);
-      const deadline = Date.now() + 2_000;
-      while (!(logged('path="/jobs/nope" status=404') && logged('path="/healthz" status=200')) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await until(() => logged('path="/jobs/nope" status=404') && logged('path="/healthz" status=200'), {
+        what: "both requests logged",
+      }).catch(() => {}); // the assertions below say what is missing
       assert.match(server.stderr(), /INFO request method=GET path="\/healthz" status=200 micros=\d+/);
       assert.match(server.stderr(), /INFO request method=GET path="\/jobs\/nope" status=404 micros=\d+/);
     } finally {
@@ -143,7 +143,7 @@ describe("stopping", () => {
     try {
       const created = await (await fetch(`${server.url}/jobs`, { method: "POST", body: '{"duration_ms": 600000}' })).json();
       const held = [1, 2, 3].map(() => fetch(`${server.url}/jobs/${created.id}?wait=60`).then(async (r) => ({ status: r.status, body: await r.json() })));
-      await new Promise((resolve) => setTimeout(resolve, 300)); // all three are held by now
+      await until(async () => (await heldOnServer(server.url)).long_poll === 3, { what: "three long-polls held" });
       const stopped = Date.now();
       process.kill(server.pid, "SIGTERM");
       const answers = await Promise.all(held);
