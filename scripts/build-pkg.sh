@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the npm package into client-wasm/pkg: wasm-pack, then wasm-opt, then the files
-# wasm-pack does not make (the command-line tool in client-wasm/npm, package.json, README).
+# wasm-pack does not make (the command-line tool in client-wasm/cli, package.json, README).
 #
 # wasm-pack's own wasm-opt step is off (Cargo.toml): Debian's binaryen 108 corrupts
 # wasm-bindgen's externref table and the module fails to instantiate. The binaryen pinned
