@@ -128,6 +128,16 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
         state.due.clear();
         self.shared.changed.notify_one();
     }
+
+    /// Wakes every waiter now, and goes on: for when events may have been missed (a shared
+    /// backend's event stream was cut), so each held request looks its jobs up again. The
+    /// thread's later turns for these jobs find nothing to fire.
+    pub fn wake_all(&self) {
+        let mut state = self.shared.lock();
+        for (_, notify) in state.watched.drain() {
+            self.shared.wake(&notify);
+        }
+    }
 }
 
 impl<K: Copy + Ord + Hash + Send + 'static> Drop for Transitions<K> {
