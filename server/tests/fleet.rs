@@ -271,9 +271,25 @@ async fn while_redis_is_away_the_api_answers_503_with_retry_after_and_heals_when
         json["result"], "pending",
         "the job outlived Redis's restart"
     );
-    let (status, _, json) = call(&app, cancel(&id)).await;
-    assert_eq!(status, StatusCode::OK, "{json}");
     create(&app, "{}").await;
+
+    // It hears the fleet's cancels again: one made through another replica wakes it.
+    let (_other_state, other) = replica(&redis.url()).await;
+    let held = call(
+        &app,
+        test::TestRequest::get().uri(&format!("/jobs/{id}?wait=30")),
+    );
+    let cancel_elsewhere = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let sent = Instant::now();
+        let (status, _, _) = call(&other, cancel(&id)).await;
+        assert_eq!(status, StatusCode::OK);
+        sent
+    };
+    let ((status, _, json), sent) = tokio::join!(held, cancel_elsewhere);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["reason"], "cancelled", "{json}");
+    assert!(sent.elapsed() < ACROSS_THE_FLEET, "{:?}", sent.elapsed());
 }
 
 #[actix_web::test]
