@@ -8,7 +8,7 @@ DEMO_BIND ?= 127.0.0.1:8080
 SERVER_DEBUG := target/debug/video-translation-server
 SERVER_RELEASE := target/release/video-translation-server
 
-.PHONY: help demo test lint bench tools browser-tools bench-tools pkg test-rust test-docs test-wasm test-e2e clean
+.PHONY: help demo cluster test lint bench tools browser-tools bench-tools cluster-tools pkg test-rust test-docs test-wasm test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -17,6 +17,10 @@ demo: tools pkg ## Build the package and the server, serve the demo on http://12
 	cargo build --release -p video-translation-server
 	@echo "Demo page: http://$(DEMO_BIND)/   (Ctrl-C stops the server)"
 	$(SERVER_RELEASE) --bind $(DEMO_BIND)
+
+cluster: tools cluster-tools pkg ## Redis, three replicas and nginx on http://127.0.0.1:8080 (Ctrl-C stops them)
+	cargo build --release -p video-translation-server
+	scripts/cluster.sh
 
 test: lint browser-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test (lint first)
 	@echo "All test suites passed."
@@ -42,6 +46,9 @@ tools: ## Install the build tools that are missing
 
 browser-tools: ## Install Chromium and ChromeDriver if missing
 	scripts/install-tools.sh --browser
+
+cluster-tools: ## Install redis-server and nginx if missing
+	scripts/install-tools.sh --cluster
 
 bench-tools: ## Install wrk and valgrind if missing
 	scripts/install-tools.sh --bench
