@@ -9,8 +9,8 @@
 //! | [`backend`] | the backend chosen at start, behind the one interface |
 //! | [`front`] | [`JobStore`]: a backend plus what stays in each replica (the default job, held requests, their wake-ups) |
 //! | [`held`] | the bounds on held requests (long-polls and watches) and their count |
-//! | [`watch`] | many jobs in one held request |
-//! | [`wall_clock`] | instants as wall-clock times, for jobs shared between processes |
+//! | `watch.rs` | many jobs in one held request |
+//! | `wall_clock.rs` | instants as wall-clock times, for jobs shared between processes |
 //!
 //! A job's definition ([`Job`]) is all a backend keeps: its status follows from it and the
 //! clock, so a backend is asked nothing as time passes, and a job's waiters are woken in the
@@ -135,7 +135,7 @@ pub enum Inserted {
 /// The store's interface: where job definitions live. Every method is one atomic step on
 /// the backend (one lock, or one Redis round trip), so replicas sharing a backend never see
 /// half a change. Times are this process's [`Instant`]s; a backend shared between processes
-/// converts them to wall-clock times ([`wall_clock`]).
+/// converts them to wall-clock times (`wall_clock.rs`).
 ///
 /// The conformance suite (`server/tests/store_conformance.rs`) runs the same tests against
 /// every implementation.

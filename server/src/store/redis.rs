@@ -11,8 +11,8 @@
 //! | `{vts}:cancels` | the pub/sub channel every cancel is published on |
 //!
 //! Creating and cancelling are Lua scripts, each one atomic step. Reads go through a local
-//! cache of the jobs this replica has seen ([`cache`]), kept true by the cancels channel
-//! ([`events`]): polling a job seen before costs no round trip.
+//! cache of the jobs this replica has seen (`redis/cache.rs`), kept true by the cancels channel
+//! (`redis/events.rs`): polling a job seen before costs no round trip.
 //!
 //! Every round trip is bounded by [`COMMAND_TIMEOUT`]: past it, or when Redis refuses, the
 //! operation fails with [`StoreError::Unavailable`] (a 503 with `Retry-After`), and the

@@ -1,5 +1,5 @@
 //! A job as Redis keeps it: one hash per job, its times in microseconds since the Unix
-//! epoch so that every replica reads the same instants (see [`WallClock`]).
+//! epoch so that every replica reads the same instants (see `store/wall_clock.rs`).
 //!
 //! | field | meaning |
 //! |---|---|
