@@ -325,6 +325,37 @@ mod tests {
     }
 
     #[test]
+    fn wake_all_wakes_every_waiter_and_keeps_serving_new_ones() {
+        let transitions = Transitions::<u32>::start();
+        let far = Instant::now() + Duration::from_secs(3600);
+        let (one, two) = (transitions.watch(1, far), transitions.watch(2, far));
+        let (one_waits, two_waits) = (one.notified(), two.notified());
+        tokio::pin!(one_waits, two_waits);
+        one_waits.as_mut().enable();
+        two_waits.as_mut().enable();
+        transitions.wake_all();
+        assert_eq!(transitions.watched_jobs(), 0);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::time::timeout(Duration::from_millis(100), async {
+                one_waits.await;
+                two_waits.await;
+            })
+            .await
+            .expect("both woken at once, an hour before their jobs' end");
+        });
+        let soon = Instant::now() + Duration::from_millis(100);
+        let later = transitions.watch(3, soon);
+        assert!(
+            notified_within(&later, Duration::from_secs(5)).expect("fired") >= soon,
+            "not stopped: a job watched afterwards is still woken at its end"
+        );
+    }
+
+    #[test]
     fn wake_all_wakes_every_waiter_at_once() {
         let transitions = Transitions::<u32>::start();
         let notify = transitions.watch(1, Instant::now() + Duration::from_secs(3600));

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use video_translation_protocol::{JobStatus, Outcome};
 
-use super::backend::{Backend, Event, StoreKind};
+use super::backend::{Backend, Event, EventSink, StoreKind};
 use super::held::{Held, HeldRequests, LongPollLimits};
+use super::memory::MemoryBackend;
 use super::{
     CancelOutcome, Inserted, Job, JobBackend, JobId, JobKey, JobsByState, NewJob, StoreError,
     StoreLimits,
@@ -84,15 +85,15 @@ pub struct JobStore {
 impl JobStore {
     /// A memory store whose default job starts now, counting into metrics nobody reads.
     pub fn new(defaults: JobDefaults, limits: StoreLimits, long_poll: LongPollLimits) -> Self {
-        // The memory backend opens without fail.
-        Self::open(
-            &StoreKind::Memory,
+        let metrics = StoreMetrics::default();
+        let (transitions, _events) = Self::notifier(&metrics);
+        Self::assemble(
             defaults,
-            limits,
+            Backend::Memory(MemoryBackend::new(limits)),
+            transitions,
             long_poll,
-            StoreMetrics::default(),
+            metrics,
         )
-        .unwrap_or_else(|_| unreachable!("a memory store always opens"))
     }
 
     /// A store on the backend `kind` names, whose default job starts now, counting its
@@ -105,13 +106,27 @@ impl JobStore {
         long_poll: LongPollLimits,
         metrics: StoreMetrics,
     ) -> Result<Self, String> {
+        let (transitions, events) = Self::notifier(&metrics);
+        let backend = Backend::open(kind, limits, metrics.clone(), events)?;
+        Ok(Self::assemble(
+            defaults,
+            backend,
+            transitions,
+            long_poll,
+            metrics,
+        ))
+    }
+
+    /// The notifier of this replica's held requests, and the sink through which a shared
+    /// backend's events reach it.
+    fn notifier(metrics: &StoreMetrics) -> (Arc<Transitions<JobKey>>, EventSink) {
         let fanout = metrics.wake_fanout.clone();
         let transitions = Arc::new(Transitions::start_observed(move |woken| {
             fanout.observe(woken as f64)
         }));
         // Weak: the backend's event listener must not keep the notifier alive past the store.
         let wake = Arc::downgrade(&transitions);
-        let on_event = move |event: Event| {
+        let events: EventSink = Arc::new(move |event: Event| {
             let Some(transitions) = wake.upgrade() else {
                 return;
             };
@@ -119,16 +134,25 @@ impl JobStore {
                 Event::Cancelled(id) => transitions.fire(JobKey::Created(id)),
                 Event::Missed => transitions.wake_all(),
             }
-        };
-        let backend = Backend::open(kind, limits, metrics.clone(), Arc::new(on_event))?;
-        Ok(JobStore {
+        });
+        (transitions, events)
+    }
+
+    fn assemble(
+        defaults: JobDefaults,
+        backend: Backend,
+        transitions: Arc<Transitions<JobKey>>,
+        long_poll: LongPollLimits,
+        metrics: StoreMetrics,
+    ) -> Self {
+        JobStore {
             default_job: defaults.new_job(NewJob::default(), Instant::now()),
             defaults,
             backend,
             transitions,
             held: HeldRequests::new(long_poll),
             metrics,
-        })
+        }
     }
 
     /// The bounds on held requests, `--max-wait` among them.
