@@ -7,6 +7,7 @@
 //! | [`memory`] | the embedded backend (`--store memory`): one process's tables |
 //! | [`redis`] | the fleet's backend (`--store redis://...`): jobs in Redis, a local cache |
 //! | [`backend`] | the backend chosen at start, behind the one interface |
+//! | `defaults.rs` | [`JobDefaults`]: what a job is when its creator leaves things out |
 //! | [`front`] | [`JobStore`]: a backend plus what stays in each replica (the default job, held requests, their wake-ups) |
 //! | [`held`] | the bounds on held requests (long-polls and watches) and their count |
 //! | `watch.rs` | many jobs in one held request |
@@ -18,6 +19,7 @@
 //! definition; the backend makes it atomically and tells every replica.
 
 pub mod backend;
+mod defaults;
 pub mod front;
 pub mod held;
 pub mod id;
@@ -30,7 +32,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub use backend::Backend;
-pub use front::{JobDefaults, JobStore};
+pub use defaults::JobDefaults;
+pub use front::JobStore;
 pub use held::{Held, LongPollLimits};
 pub use id::{JobId, JobKey};
 use video_translation_protocol::{CreateJob, Outcome};

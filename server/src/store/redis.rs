@@ -10,7 +10,7 @@
 //! | `{vts}:keys` | every key by arrival: at most `--max-jobs` of them, the oldest forgotten first |
 //! | `{vts}:cancels` | the pub/sub channel every cancel is published on |
 //!
-//! Creating and cancelling are Lua scripts, each one atomic step. Reads go through a local
+//! Creating and cancelling are Lua scripts, each one atomic step (`redis/scripts.rs`). Reads go through a local
 //! cache of the jobs this replica has seen (`redis/cache.rs`), kept true by the cancels channel
 //! (`redis/events.rs`): polling a job seen before costs no round trip.
 //!
@@ -22,16 +22,18 @@
 mod cache;
 mod events;
 pub mod record;
+mod scripts;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{RedisResult, Script};
+use redis::RedisResult;
 
 use self::cache::SeenJobs;
-use self::record::{Record, FIELDS};
+use self::record::Record;
+use self::scripts::{InsertAt, CANCELS, EXPIRIES};
 use super::backend::EventSink;
 use super::memory::MemoryBackend;
 use super::wall_clock::WallClock;
@@ -44,12 +46,6 @@ use crate::metrics::StoreMetrics;
 /// The longest a round trip may take, connecting included, before the request it serves
 /// answers 503: well under any client's timeout, well over a healthy Redis's milliseconds.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
-
-const JOB_PREFIX: &str = "{vts}:job:";
-const EXPIRIES: &str = "{vts}:expiries";
-const KEY_PREFIX: &str = "{vts}:key:";
-const KEYS: &str = "{vts}:keys";
-const CANCELS: &str = "{vts}:cancels";
 
 /// How many jobs a scrape's count reads per round trip.
 const COUNT_BATCH: usize = 1_000;
@@ -64,8 +60,6 @@ pub struct RedisBackend {
     clock: WallClock,
     limits: StoreLimits,
     metrics: StoreMetrics,
-    insert_script: Arc<Script>,
-    cancel_script: Arc<Script>,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -131,8 +125,6 @@ impl RedisBackend {
             clock: WallClock::now(),
             limits,
             metrics,
-            insert_script: Arc::new(Script::new(include_str!("redis/insert.lua"))),
-            cancel_script: Arc::new(Script::new(include_str!("redis/cancel.lua"))),
         })
     }
 
@@ -179,29 +171,6 @@ impl RedisBackend {
     }
 }
 
-/// Runs `script` (EVALSHA, or EVAL the first time Redis lacks it) with `keys` and `args`.
-async fn run_script<T: redis::FromRedisValue>(
-    script: &Script,
-    keys: Vec<String>,
-    args: Vec<String>,
-    connection: &mut ConnectionManager,
-) -> RedisResult<T> {
-    let mut invocation = script.prepare_invoke();
-    for key in keys {
-        invocation.key(key);
-    }
-    for arg in args {
-        invocation.arg(arg);
-    }
-    invocation.invoke_async(connection).await
-}
-
-fn hmget(id: JobId) -> redis::Cmd {
-    let mut command = redis::cmd("HMGET");
-    command.arg(format!("{JOB_PREFIX}{id}")).arg(&FIELDS[..]);
-    command
-}
-
 impl JobBackend for RedisBackend {
     async fn insert(
         &self,
@@ -210,72 +179,38 @@ impl JobBackend for RedisBackend {
         keyed: Option<Keyed<'_>>,
         now: Instant,
     ) -> Result<Inserted, StoreError> {
-        let record = Record::of(&job, &self.clock);
-        let expires_ms = self.unix_millis(job.ends_at()) + self.ttl_millis();
-        let (key, request) = match keyed {
-            Some(keyed) => (
-                keyed.key.to_owned(),
+        let keyed = match keyed {
+            Some(keyed) => Some((
+                keyed.key,
                 serde_json::to_string(keyed.request)
                     .map_err(|error| StoreError::Unavailable(error.to_string()))?,
-            ),
-            None => (String::new(), String::new()),
+            )),
+            None => None,
         };
-        let [created, duration, estimate, outcome] = record.definition;
-        let keys = vec![
-            format!("{JOB_PREFIX}{id}"),
-            EXPIRIES.to_owned(),
-            format!("{KEY_PREFIX}{key}"),
-            KEYS.to_owned(),
-        ];
-        let args = vec![
-            id.to_hex(),
-            self.unix_millis(now).to_string(),
-            expires_ms.to_string(),
-            self.limits.max_jobs.to_string(),
-            created,
-            duration,
-            estimate,
-            outcome,
-            if keyed.is_some() { "1" } else { "0" }.to_owned(),
-            request,
-            KEY_TTL.as_millis().to_string(),
-            KEY_PREFIX.to_owned(),
-            key,
-        ];
-        let script = Arc::clone(&self.insert_script);
+        let at = InsertAt {
+            now_ms: self.unix_millis(now),
+            expires_ms: self.unix_millis(job.ends_at()) + self.ttl_millis(),
+            max_jobs: self.limits.max_jobs,
+            key_ttl_ms: u64::try_from(KEY_TTL.as_millis()).unwrap_or(u64::MAX),
+        };
+        let call = scripts::insert(id, Record::of(&job, &self.clock), at, keyed);
         let answer: Vec<String> = self
             .round_trip("insert", move |mut connection| async move {
-                run_script(&script, keys, args, &mut connection).await
+                call.run(&mut connection).await
             })
             .await?;
-        match answer.first().map(String::as_str) {
-            Some("new") => {
+        match scripts::inserted(&answer).map_err(StoreError::Unavailable)? {
+            scripts::Inserted::New => {
                 self.cache.fill(id, job, self.cache.epoch(), now);
                 Ok(Inserted::New)
             }
-            Some("full") => {
-                let earliest: f64 = answer.get(1).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-                let wait_ms = (earliest - self.unix_millis(now) as f64).max(0.0);
-                Err(MemoryBackend::full(
-                    self.limits.max_jobs,
-                    Duration::from_millis(wait_ms as u64),
-                ))
+            scripts::Inserted::Full { earliest_expiry_ms } => Err(MemoryBackend::full(
+                self.limits.max_jobs,
+                Duration::from_millis(earliest_expiry_ms.saturating_sub(at.now_ms)),
+            )),
+            scripts::Inserted::Replayed { request, job_id } => {
+                Ok(Inserted::Replayed { request, job_id })
             }
-            Some("replayed") => {
-                let job_id = answer.get(1).and_then(|text| JobId::parse(text));
-                let request = answer
-                    .get(2)
-                    .and_then(|text| serde_json::from_str(text).ok());
-                match (job_id, request) {
-                    (Some(job_id), Some(request)) => Ok(Inserted::Replayed { request, job_id }),
-                    _ => Err(StoreError::Unavailable(
-                        "an Idempotency-Key record in Redis is garbled".to_owned(),
-                    )),
-                }
-            }
-            _ => Err(StoreError::Unavailable(format!(
-                "the create script answered {answer:?}"
-            ))),
         }
     }
 
@@ -284,7 +219,7 @@ impl JobBackend for RedisBackend {
             return Ok(Some(job));
         }
         let since = self.cache.epoch();
-        let command = hmget(id);
+        let command = scripts::hmget(id);
         let fields: Vec<Option<String>> = self
             .round_trip("get", move |mut connection| async move {
                 command.query_async(&mut connection).await
@@ -311,7 +246,7 @@ impl JobBackend for RedisBackend {
         let since = self.cache.epoch();
         let mut pipeline = redis::pipe();
         for (_, id) in &unseen {
-            pipeline.add_command(hmget(*id));
+            pipeline.add_command(scripts::hmget(*id));
         }
         let answers: Vec<Vec<Option<String>>> = self
             .round_trip("get_many", move |mut connection| async move {
@@ -333,31 +268,23 @@ impl JobBackend for RedisBackend {
         id: JobId,
         now: Instant,
     ) -> Result<Option<(CancelOutcome, Job)>, StoreError> {
-        let keys = vec![format!("{JOB_PREFIX}{id}"), EXPIRIES.to_owned()];
-        let args = vec![
-            id.to_hex(),
-            self.clock.unix_micros_of(now).to_string(),
-            (self.unix_millis(now) + self.ttl_millis()).to_string(),
-            CANCELS.to_owned(),
-        ];
-        let script = Arc::clone(&self.cancel_script);
+        let call = scripts::cancel(
+            id,
+            self.clock.unix_micros_of(now),
+            self.unix_millis(now) + self.ttl_millis(),
+        );
         let answer: Option<Vec<String>> = self
             .round_trip("cancel", move |mut connection| async move {
-                run_script(&script, keys, args, &mut connection).await
+                call.run(&mut connection).await
             })
             .await?;
-        let Some(answer) = answer else {
+        let Some((changed, fields)) = scripts::cancelled(answer) else {
             return Ok(None);
         };
-        let fields: Vec<Option<String>> = answer
-            .iter()
-            .skip(1)
-            .map(|field| Some(field.clone()).filter(|text| !text.is_empty()))
-            .collect();
         let Some(job) = self.job_of(&fields)?.and_then(|job| self.kept(job, now)) else {
             return Ok(None);
         };
-        let outcome = if answer.first().map(String::as_str) == Some("1") {
+        let outcome = if changed {
             // Heard back on the channel too; forgotten now so this replica's next poll sees it.
             self.cache.forget(id);
             CancelOutcome::Cancelled
