@@ -107,6 +107,17 @@ async fn a_job_created_on_one_replica_is_read_on_another_which_then_polls_it_fro
         0,
         "A created it: it never asks"
     );
+
+    let scrape =
+        test::call_service(&b, test::TestRequest::get().uri("/metrics").to_request()).await;
+    let text = String::from_utf8(test::read_body(scrape).await.to_vec()).unwrap();
+    assert!(
+        text.contains(&format!(
+            "vts_store_round_trips_total{{operation=\"get\"}} {}",
+            round_trips(&b_state)
+        )),
+        "the counter is scraped: {text}"
+    );
 }
 
 #[actix_web::test]

@@ -152,6 +152,44 @@ impl RedisBackend {
         Err(StoreError::Unavailable(failure))
     }
 
+    /// The jobs `ids` name, the unseen ones read in one pipelined round trip counted as
+    /// `operation` (a scrape's reads are told apart from watches').
+    async fn read_many(
+        &self,
+        ids: &[JobId],
+        now: Instant,
+        operation: &'static str,
+    ) -> Result<Vec<Option<Job>>, StoreError> {
+        let mut jobs: Vec<Option<Job>> = ids.iter().map(|id| self.cache.get(*id, now)).collect();
+        let unseen: Vec<(usize, JobId)> = ids
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| jobs[*i].is_none())
+            .map(|(i, id)| (i, *id))
+            .collect();
+        if unseen.is_empty() {
+            return Ok(jobs);
+        }
+        let since = self.cache.epoch();
+        let mut pipeline = redis::pipe();
+        for (_, id) in &unseen {
+            pipeline.add_command(scripts::hmget(*id));
+        }
+        let answers: Vec<Vec<Option<String>>> = self
+            .round_trip(operation, move |mut connection| async move {
+                pipeline.query_async(&mut connection).await
+            })
+            .await?;
+        for ((i, id), fields) in unseen.into_iter().zip(answers) {
+            let job = self.job_of(&fields)?.and_then(|job| self.kept(job, now));
+            if let Some(job) = job {
+                self.cache.fill(id, job, since, now);
+            }
+            jobs[i] = job;
+        }
+        Ok(jobs)
+    }
+
     fn job_of(&self, fields: &[Option<String>]) -> Result<Option<Job>, StoreError> {
         Record::from_fields(fields)
             .and_then(|record| record.map(|record| record.to_job(&self.clock)).transpose())
@@ -233,34 +271,7 @@ impl JobBackend for RedisBackend {
     }
 
     async fn get_many(&self, ids: &[JobId], now: Instant) -> Result<Vec<Option<Job>>, StoreError> {
-        let mut jobs: Vec<Option<Job>> = ids.iter().map(|id| self.cache.get(*id, now)).collect();
-        let unseen: Vec<(usize, JobId)> = ids
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| jobs[*i].is_none())
-            .map(|(i, id)| (i, *id))
-            .collect();
-        if unseen.is_empty() {
-            return Ok(jobs);
-        }
-        let since = self.cache.epoch();
-        let mut pipeline = redis::pipe();
-        for (_, id) in &unseen {
-            pipeline.add_command(scripts::hmget(*id));
-        }
-        let answers: Vec<Vec<Option<String>>> = self
-            .round_trip("get_many", move |mut connection| async move {
-                pipeline.query_async(&mut connection).await
-            })
-            .await?;
-        for ((i, id), fields) in unseen.into_iter().zip(answers) {
-            let job = self.job_of(&fields)?.and_then(|job| self.kept(job, now));
-            if let Some(job) = job {
-                self.cache.fill(id, job, since, now);
-            }
-            jobs[i] = job;
-        }
-        Ok(jobs)
+        self.read_many(ids, now, "get_many").await
     }
 
     async fn cancel(
@@ -311,7 +322,12 @@ impl JobBackend for RedisBackend {
         let ids: Vec<JobId> = ids.iter().filter_map(|text| JobId::parse(text)).collect();
         let mut counts = JobsByState::default();
         for batch in ids.chunks(COUNT_BATCH) {
-            for job in self.get_many(batch, now).await?.into_iter().flatten() {
+            for job in self
+                .read_many(batch, now, "count")
+                .await?
+                .into_iter()
+                .flatten()
+            {
                 counts.count(&job, now);
             }
         }
