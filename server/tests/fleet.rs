@@ -17,6 +17,7 @@ use common::{assert_error, call, header_text, post_jobs, post_watch, watch_body}
 use video_translation_server::config::Settings;
 use video_translation_server::startup::{build_app, AppState};
 use video_translation_server::store::backend::StoreKind;
+use video_translation_server::store::redis::{COMMAND_TIMEOUT, HEARTBEAT};
 
 /// How soon a request held on one replica must answer a cancel made through another.
 const ACROSS_THE_FLEET: Duration = Duration::from_millis(50);
@@ -304,7 +305,8 @@ async fn while_redis_is_away_the_api_answers_503_with_retry_after_and_heals_when
 }
 
 #[actix_web::test]
-async fn a_redis_that_does_not_answer_gets_a_503_within_the_command_timeout() {
+async fn a_redis_that_does_not_answer_gets_a_503_within_the_command_timeout_and_its_silence_is_noticed(
+) {
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -329,6 +331,14 @@ async fn a_redis_that_does_not_answer_gets_a_503_within_the_command_timeout() {
         "a job seen before is still answered: {json}"
     );
 
+    // The listener's next ping goes unanswered: it takes the cancels channel as lost and
+    // stops serving from the cache, where a cancel made elsewhere could now go unseen.
+    tokio::time::sleep(HEARTBEAT + COMMAND_TIMEOUT + Duration::from_millis(500)).await;
+    let (status, _, json) = call(&app, get(&id)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+
     redis.resume();
     create(&app, "{}").await;
+    let (status, _, json) = call(&app, get(&id)).await;
+    assert_eq!(status, StatusCode::OK, "healed: {json}");
 }

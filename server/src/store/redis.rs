@@ -24,6 +24,8 @@ mod events;
 pub mod record;
 mod scripts;
 
+pub use self::events::HEARTBEAT;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,6 +3,10 @@
 //! requests held on it here. The connection is re-made whenever it drops; while it is down
 //! the cache is distrusted, and once it is back every held request looks its jobs up again,
 //! since cancels published meanwhile were lost (Redis pub/sub keeps no backlog).
+//!
+//! A connection can also die silently (a partition, a Redis host gone without a FIN): the
+//! listener pings Redis every [`HEARTBEAT`] on the same connection, and takes a ping that
+//! fails or goes unanswered for the command timeout as the connection's end.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +16,9 @@ use futures_util::StreamExt;
 use super::cache::SeenJobs;
 use crate::store::backend::{Event, EventSink};
 use crate::store::id::JobId;
+
+/// How often the listener checks that its connection is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// The first pause before subscribing again, doubled after each failure up to the last.
 const RESUBSCRIBE_PAUSES: (Duration, Duration) =
@@ -41,18 +48,7 @@ pub async fn listen(
                 events(Event::Missed);
                 tracing::info!(channel, "listening for cancels");
                 pause = RESUBSCRIBE_PAUSES.0;
-                let mut messages = pubsub.into_on_message();
-                while let Some(message) = messages.next().await {
-                    let Some(id) = std::str::from_utf8(message.get_payload_bytes())
-                        .ok()
-                        .and_then(JobId::parse)
-                    else {
-                        tracing::warn!(channel, "ignoring a message that names no job");
-                        continue;
-                    };
-                    cache.forget(id);
-                    events(Event::Cancelled(id));
-                }
+                hear_cancels(pubsub, channel, connect_timeout, &cache, &events).await;
                 cache.distrust();
                 tracing::warn!(channel, "lost the cancels channel; subscribing again");
             }
@@ -61,5 +57,44 @@ pub async fn listen(
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(RESUBSCRIBE_PAUSES.1);
+    }
+}
+
+/// Forgets and wakes each job cancelled on `channel`, until the connection ends or stops
+/// answering pings.
+async fn hear_cancels(
+    pubsub: redis::aio::PubSub,
+    channel: &'static str,
+    ping_timeout: Duration,
+    cache: &SeenJobs,
+    events: &EventSink,
+) {
+    let (mut sink, mut messages) = pubsub.split();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            message = messages.next() => {
+                let Some(message) = message else {
+                    return;
+                };
+                let Some(id) = std::str::from_utf8(message.get_payload_bytes())
+                    .ok()
+                    .and_then(JobId::parse)
+                else {
+                    tracing::warn!(channel, "ignoring a message that names no job");
+                    continue;
+                };
+                cache.forget(id);
+                events(Event::Cancelled(id));
+            }
+            _ = heartbeat.tick() => {
+                let pong = tokio::time::timeout(ping_timeout, sink.ping::<redis::Value>()).await;
+                if !matches!(pong, Ok(Ok(_))) {
+                    tracing::warn!(channel, "the cancels channel stopped answering pings");
+                    return;
+                }
+            }
+        }
     }
 }
