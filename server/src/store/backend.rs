@@ -36,9 +36,12 @@ impl std::str::FromStr for StoreKind {
                 "{text:?} is neither `memory` nor a redis://HOST:PORT[/DB] URL"
             ));
         }
-        ::redis::Client::open(text)
-            .map(|_| StoreKind::Redis(text.to_owned()))
-            .map_err(|error| format!("{text:?} is not a Redis URL: {error}"))
+        let kind = StoreKind::Redis(text.to_owned());
+        match ::redis::Client::open(text) {
+            Ok(_) => Ok(kind),
+            // Shown as `Display` shows it, without a password the URL may hold.
+            Err(error) => Err(format!("{kind} is not a Redis URL: {error}")),
+        }
     }
 }
 

@@ -90,7 +90,8 @@ impl RedisBackend {
         metrics: StoreMetrics,
         events: EventSink,
     ) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|error| format!("{url:?}: {error}"))?;
+        // Errors name no URL: it may hold a password.
+        let client = redis::Client::open(url).map_err(|error| format!("the Redis URL: {error}"))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("redis-io")
@@ -109,7 +110,7 @@ impl RedisBackend {
         let connection = {
             let _inside = runtime.enter();
             ConnectionManager::new_lazy_with_config(client.clone(), config)
-                .map_err(|error| format!("{url:?}: {error}"))?
+                .map_err(|error| format!("the Redis connection: {error}"))?
         };
         let cache = Arc::new(SeenJobs::new(limits.job_ttl, limits.max_jobs));
         io.spawn(events::listen(
