@@ -82,6 +82,8 @@ conformance!(
     unknown_and_malformed_ids_are_not_found,
     past_max_jobs_creating_is_refused_until_the_oldest_expire,
     a_job_is_forgotten_its_ttl_after_its_end,
+    a_cancelled_job_is_forgotten_its_ttl_after_its_cancel,
+    a_key_whose_job_has_expired_replays_no_job,
     a_cancel_ends_a_pending_job_once,
     a_job_that_ended_by_itself_cannot_be_cancelled,
     a_cancel_wakes_a_held_long_poll_at_once,
@@ -332,4 +334,46 @@ async fn jobs_are_counted_by_state(backend: Backend) {
     create(&store, lasting(Duration::ZERO)).await;
     let counts = store.jobs_by_state().await.unwrap();
     assert_eq!((counts.pending, counts.completed, counts.error), (1, 2, 1));
+}
+
+async fn a_cancelled_job_is_forgotten_its_ttl_after_its_cancel(backend: Backend) {
+    let store = backend
+        .open(StoreLimits {
+            job_ttl: Duration::from_millis(300),
+            ..StoreLimits::default()
+        })
+        .await;
+    let created = create(&store, lasting(Duration::from_secs(60))).await;
+    store.cancel(&created.id).await.unwrap().expect("found");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        status_of(&store, &created.id).await.is_some(),
+        "kept a while"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status_of(&store, &created.id).await, None, "not kept 60 s");
+    assert_eq!(store.cancel(&created.id).await.unwrap(), None);
+}
+
+async fn a_key_whose_job_has_expired_replays_no_job(backend: Backend) {
+    let store = backend
+        .open(StoreLimits {
+            job_ttl: Duration::from_millis(100),
+            ..StoreLimits::default()
+        })
+        .await;
+    let request = CreateJob::default();
+    let keyed = Keyed {
+        key: "k",
+        request: &request,
+    };
+    let first = store.create(lasting(Duration::ZERO), Some(keyed)).await;
+    assert!(matches!(first, Ok(Created::New(_))), "{first:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let again = store.create(lasting(Duration::ZERO), Some(keyed)).await;
+    assert_eq!(
+        again,
+        Ok(Created::Replayed(None)),
+        "the key outlives its job"
+    );
 }
