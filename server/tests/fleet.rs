@@ -33,9 +33,24 @@ async fn replica(
         Error = actix_web::Error,
     >,
 ) {
+    replica_with(url, Settings::for_tests(Duration::from_secs(60))).await
+}
+
+/// [`replica`] with other `settings`.
+async fn replica_with(
+    url: &str,
+    settings: Settings,
+) -> (
+    AppState,
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+    >,
+) {
     let settings = Settings {
         store: StoreKind::Redis(url.to_owned()),
-        ..Settings::for_tests(Duration::from_secs(60))
+        ..settings
     };
     let state = AppState::new(&settings).expect("the app state builds");
     let app = test::init_service(build_app(&state)).await;
@@ -341,4 +356,30 @@ async fn a_redis_that_does_not_answer_gets_a_503_within_the_command_timeout_and_
     create(&app, "{}").await;
     let (status, _, json) = call(&app, get(&id)).await;
     assert_eq!(status, StatusCode::OK, "healed: {json}");
+}
+
+#[actix_web::test]
+async fn max_jobs_counts_the_jobs_of_the_whole_fleet() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let limited = || Settings {
+        max_jobs: 2,
+        ..Settings::for_tests(Duration::from_secs(60))
+    };
+    let (_a_state, a) = replica_with(&redis.url(), limited()).await;
+    let (_b_state, b) = replica_with(&redis.url(), limited()).await;
+    create(&a, "{}").await;
+    create(&b, "{}").await;
+    for replica in [&a, &b] {
+        let (status, headers, json) = call(replica, post_jobs("{}")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+        assert!(assert_error(&json, "unavailable").contains("2 jobs at most"));
+        assert!(
+            header_text(&headers, header::RETRY_AFTER)
+                .parse::<u64>()
+                .unwrap()
+                > 60
+        );
+    }
 }
