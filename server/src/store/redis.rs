@@ -156,12 +156,15 @@ impl RedisBackend {
     }
 
     /// The jobs `ids` name, the unseen ones read in one pipelined round trip counted as
-    /// `operation` (a scrape's reads are told apart from watches').
+    /// `operation` (a scrape's reads are told apart from watches'), and kept in the cache
+    /// only if `fill` says so: a scrape reads every job of the fleet, which this replica may
+    /// never be asked about.
     async fn read_many(
         &self,
         ids: &[JobId],
         now: Instant,
         operation: &'static str,
+        fill: Fill,
     ) -> Result<Vec<Option<Job>>, StoreError> {
         let mut jobs: Vec<Option<Job>> = ids.iter().map(|id| self.cache.get(*id, now)).collect();
         let unseen: Vec<(usize, JobId)> = ids
@@ -185,7 +188,7 @@ impl RedisBackend {
             .await?;
         for ((i, id), fields) in unseen.into_iter().zip(answers) {
             let job = self.job_of(&fields)?.and_then(|job| self.kept(job, now));
-            if let Some(job) = job {
+            if let (Some(job), Fill::Yes) = (job, fill) {
                 self.cache.fill(id, job, since, now);
             }
             jobs[i] = job;
@@ -210,6 +213,13 @@ impl RedisBackend {
     fn ttl_millis(&self) -> u64 {
         u64::try_from(self.limits.job_ttl.as_millis()).unwrap_or(u64::MAX)
     }
+}
+
+/// Whether jobs read from Redis go into the cache.
+#[derive(Debug, Clone, Copy)]
+enum Fill {
+    Yes,
+    No,
 }
 
 impl JobBackend for RedisBackend {
@@ -274,7 +284,7 @@ impl JobBackend for RedisBackend {
     }
 
     async fn get_many(&self, ids: &[JobId], now: Instant) -> Result<Vec<Option<Job>>, StoreError> {
-        self.read_many(ids, now, "get_many").await
+        self.read_many(ids, now, "get_many", Fill::Yes).await
     }
 
     async fn cancel(
@@ -326,7 +336,7 @@ impl JobBackend for RedisBackend {
         let mut counts = JobsByState::default();
         for batch in ids.chunks(COUNT_BATCH) {
             for job in self
-                .read_many(batch, now, "count")
+                .read_many(batch, now, "count", Fill::No)
                 .await?
                 .into_iter()
                 .flatten()
