@@ -31,7 +31,7 @@ lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), ESLi
 	cargo clippy -p video-translation-client --target wasm32-unknown-unknown --all-targets -- -D warnings
 	node_modules/.bin/eslint .
 
-bench: tools bench-tools pkg ## Benchmarks (about 45 min): package size, polling, many jobs, watch fan-out, server, load, pipelining
+bench: tools bench-tools pkg ## Benchmarks (about 45 min): package size, polling, many jobs, watch fan-out, server, load, pipelining, fleet
 	cargo build --release -p video-translation-server --bin video-translation-server --examples
 	node bench/package-size.mjs
 	VTS_SERVER_BIN=$(SERVER_RELEASE) node bench/polling.mjs
@@ -40,6 +40,7 @@ bench: tools bench-tools pkg ## Benchmarks (about 45 min): package size, polling
 	node bench/server.mjs
 	node bench/load.mjs
 	node bench/pipeline-flood.mjs
+	node bench/fleet.mjs
 
 tools: ## Install the build tools that are missing
 	scripts/install-tools.sh
