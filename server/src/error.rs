@@ -254,3 +254,16 @@ pub async fn pass_or_refuse<B: actix_web::body::MessageBody + 'static>(
         Err(error) => Ok(request.error_response(error).map_into_right_body()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_never_zero() {
+        assert_eq!(retry_after_seconds(Duration::from_secs(30)), 30);
+        assert_eq!(retry_after_seconds(Duration::from_millis(29_001)), 30);
+        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
+    }
+}

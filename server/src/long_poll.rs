@@ -76,9 +76,11 @@ pub async fn answer(
 pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> HttpResponse {
     let mut response = ok_with_wait_hints(applied_wait);
     if status.result == JobResult::Pending {
+        // The time the job is expected to take still; 1 s without an estimate.
+        let eta = Duration::from_millis(status.eta_ms.unwrap_or(1000));
         response.insert_header((
             header::RETRY_AFTER,
-            HeaderValue::from(retry_after_for_eta(status.eta_ms)),
+            HeaderValue::from(retry_after_seconds(eta)),
         ));
     }
     response.json(status)
@@ -99,12 +101,6 @@ pub fn ok_with_wait_hints(applied_wait: Option<Duration>) -> HttpResponseBuilder
         ));
     }
     response
-}
-
-/// `Retry-After` for a pending job: the time until it is expected to end (1 s without an
-/// estimate), in the one rounding every `Retry-After` of the server uses.
-fn retry_after_for_eta(eta_ms: Option<u64>) -> u64 {
-    retry_after_seconds(Duration::from_millis(eta_ms.unwrap_or(1000)))
 }
 
 #[cfg(test)]
@@ -168,13 +164,5 @@ mod tests {
             Some(Duration::from_secs(2)),
             "the query wins"
         );
-    }
-
-    #[test]
-    fn retry_after_is_the_eta_in_whole_seconds_rounded_up_and_never_zero() {
-        assert_eq!(retry_after_for_eta(Some(30_000)), 30);
-        assert_eq!(retry_after_for_eta(Some(29_001)), 30);
-        assert_eq!(retry_after_for_eta(Some(0)), 1);
-        assert_eq!(retry_after_for_eta(None), 1);
     }
 }
