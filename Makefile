@@ -8,7 +8,7 @@ DEMO_BIND ?= 127.0.0.1:8080
 SERVER_DEBUG := target/debug/video-translation-server
 SERVER_RELEASE := target/release/video-translation-server
 
-.PHONY: help demo test lint bench tools browser-tools bench-tools pkg test-rust test-docs test-wasm test-e2e clean
+.PHONY: help demo cluster test lint bench tools browser-tools bench-tools cluster-tools pkg test-rust test-docs test-wasm test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -17,6 +17,10 @@ demo: tools pkg ## Build the package and the server, serve the demo on http://12
 	cargo build --release -p video-translation-server
 	@echo "Demo page: http://$(DEMO_BIND)/   (Ctrl-C stops the server)"
 	$(SERVER_RELEASE) --bind $(DEMO_BIND)
+
+cluster: tools cluster-tools pkg ## Redis, three replicas and nginx on http://127.0.0.1:8080 (Ctrl-C stops them)
+	cargo build --release -p video-translation-server
+	scripts/cluster.sh
 
 test: lint browser-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test (lint first)
 	@echo "All test suites passed."
@@ -27,7 +31,7 @@ lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), ESLi
 	cargo clippy -p video-translation-client --target wasm32-unknown-unknown --all-targets -- -D warnings
 	node_modules/.bin/eslint .
 
-bench: tools bench-tools pkg ## Benchmarks (about 45 min): package size, polling, many jobs, watch fan-out, server, load, pipelining
+bench: tools bench-tools pkg ## Benchmarks (about 45 min): package size, polling, many jobs, watch fan-out, server, load, pipelining, fleet
 	cargo build --release -p video-translation-server --bin video-translation-server --examples
 	node bench/package-size.mjs
 	VTS_SERVER_BIN=$(SERVER_RELEASE) node bench/polling.mjs
@@ -36,12 +40,16 @@ bench: tools bench-tools pkg ## Benchmarks (about 45 min): package size, polling
 	node bench/server.mjs
 	node bench/load.mjs
 	node bench/pipeline-flood.mjs
+	node bench/fleet.mjs
 
 tools: ## Install the build tools that are missing
 	scripts/install-tools.sh
 
 browser-tools: ## Install Chromium and ChromeDriver if missing
 	scripts/install-tools.sh --browser
+
+cluster-tools: ## Install redis-server and nginx if missing
+	scripts/install-tools.sh --cluster
 
 bench-tools: ## Install wrk and valgrind if missing
 	scripts/install-tools.sh --bench

@@ -3,6 +3,9 @@
 #   scripts/install-tools.sh            build tools (wasm target, rust-src, wasm-pack, wasm-bindgen CLI, npm deps)
 #   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, for the browser tests
 #   scripts/install-tools.sh --bench    also wrk and valgrind, for make bench
+#   scripts/install-tools.sh --cluster  also nginx, for make cluster
+# redis-server is always checked: `cargo test` runs the fleet's tests on Redis servers of
+# its own (with CI set, a missing redis-server fails them rather than skipping them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +49,18 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dev dependencies (binaryen's wasm-opt, playwright-core)"
   npm ci --no-audit --no-fund
+fi
+
+if ! have redis-server; then
+  say "installing redis-server (the store's tests start their own on free ports)"
+  as_root apt-get update
+  as_root apt-get install -y --no-install-recommends redis-server
+fi
+
+if [ "${1:-}" = "--cluster" ] && ! have nginx; then
+  say "installing nginx (the load balancer of make cluster)"
+  as_root apt-get update
+  as_root apt-get install -y --no-install-recommends nginx
 fi
 
 if [ "${1:-}" = "--bench" ] && ! { have wrk && have valgrind; }; then

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::api_key::ApiKey;
+use crate::store::backend::StoreKind;
 
 /// The longest job anyone may ask for: a day. Longer is surely a unit mistake.
 pub const MAX_JOB_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -105,6 +106,13 @@ pub struct Settings {
     // hide_env_values: --help would otherwise print the keys found in the environment.
     #[arg(long = "api-key", value_name = "KEY", env = "VTS_API_KEYS", value_delimiter = ',', value_parser = parse_api_key, hide_env_values = true)]
     pub api_keys: Vec<ApiKey>,
+
+    /// Where jobs live: `memory` (this process only) or `redis://HOST:PORT[/DB]`, shared by
+    /// every replica given the same URL: each serves every job, and jobs outlive replicas.
+    /// --job-ttl and --max-jobs then hold fleet-wide; --max-waiters per replica.
+    // hide_env_values: a Redis URL may carry a password.
+    #[arg(long, value_name = "memory|redis://HOST:PORT[/DB]", env = "VTS_STORE", default_value = "memory", value_parser = parse_store, hide_env_values = true)]
+    pub store: StoreKind,
 }
 
 impl Settings {
@@ -126,8 +134,13 @@ impl Settings {
             cors_origins: Vec::new(),
             body_timeout: Duration::from_secs(5),
             api_keys: Vec::new(),
+            store: StoreKind::Memory,
         }
     }
+}
+
+fn parse_store(text: &str) -> Result<StoreKind, String> {
+    text.parse()
 }
 
 fn parse_delay(text: &str) -> Result<Duration, String> {
@@ -227,6 +240,19 @@ mod tests {
         assert!(settings.cors_origins.is_empty(), "any origin for the demo");
         assert_eq!(settings.body_timeout, Duration::from_secs(5));
         assert!(settings.api_keys.is_empty(), "the API is open by default");
+        assert_eq!(settings.store, StoreKind::Memory);
+    }
+
+    #[test]
+    fn the_store_is_memory_or_a_redis_url() {
+        assert_eq!(
+            parse(&["--store", "redis://127.0.0.1:6379/1"])
+                .unwrap()
+                .store,
+            StoreKind::Redis("redis://127.0.0.1:6379/1".into())
+        );
+        let err = parse(&["--store", "mysql://db"]).unwrap_err().to_string();
+        assert!(err.contains("--store"), "{err}");
     }
 
     #[test]

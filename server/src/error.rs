@@ -58,7 +58,8 @@ pub enum ApiError {
     /// The request's body did not arrive in time (`--body-timeout`).
     #[error("{0}")]
     RequestTimeout(String),
-    /// The server is full (jobs or long-polls); `Retry-After` says when to ask again.
+    /// The server is full (jobs or long-polls), or its job store does not answer;
+    /// `Retry-After` says when to ask again.
     #[error("{message}")]
     Unavailable {
         /// What is full.
@@ -76,11 +77,22 @@ pub enum ApiError {
     },
 }
 
-impl From<crate::store::Busy> for ApiError {
-    fn from(busy: crate::store::Busy) -> Self {
-        ApiError::Unavailable {
-            message: busy.reason,
-            retry_after: busy.retry_after,
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match error {
+            StoreError::Busy {
+                reason,
+                retry_after,
+            } => ApiError::Unavailable {
+                message: reason,
+                retry_after,
+            },
+            StoreError::Unavailable(_) => ApiError::Unavailable {
+                message: error.to_string(),
+                retry_after: StoreError::UNAVAILABLE_RETRY_AFTER,
+            },
+            StoreError::KeyReused(_) => ApiError::Unprocessable(error.to_string()),
         }
     }
 }
@@ -240,5 +252,18 @@ pub async fn pass_or_refuse<B: actix_web::body::MessageBody + 'static>(
             .await
             .map(actix_web::dev::ServiceResponse::map_into_left_body),
         Err(error) => Ok(request.error_response(error).map_into_right_body()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_never_zero() {
+        assert_eq!(retry_after_seconds(Duration::from_secs(30)), 30);
+        assert_eq!(retry_after_seconds(Duration::from_millis(29_001)), 30);
+        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
     }
 }

@@ -12,16 +12,21 @@
 //! Memory is bounded: each key is kept [`KEY_TTL`], and at most `capacity` keys at once
 //! (`--max-jobs`, as every key names a job); past the cap the oldest key is forgotten first.
 //! A real client retries within seconds, so the keys forgotten are hours old.
+//!
+//! Where keys live follows `--store`: this module's [`KeyTable`] in the memory store, Redis
+//! for a fleet (`store/redis`), so a retry answered by another replica finds its key. Both
+//! create the job and remember its key in one atomic step, and the comparison of requests is
+//! made once, by [`crate::store::JobStore::create`].
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::HeaderName;
 use actix_web::HttpRequest;
-use video_translation_protocol::{CreateJob, JobStatus, IDEMPOTENCY_KEY_HEADER};
+use video_translation_protocol::{CreateJob, IDEMPOTENCY_KEY_HEADER};
 
 use crate::error::ApiError;
+use crate::store::JobId;
 
 /// How long a key is remembered: the draft's suggestion, and what the contract promises.
 pub const KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -29,23 +34,29 @@ pub const KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// The longest key taken: room for any UUID or hash a client would use.
 pub const MAX_KEY_LEN: usize = 255;
 
-/// What a keyed creation came to.
+/// A keyed creation: the key and the request it came with.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyed<'a> {
+    /// The `Idempotency-Key`.
+    pub key: &'a str,
+    /// The parsed body, compared by meaning with the first request of the same key.
+    pub request: &'a CreateJob,
+}
+
+/// A key seen before: the request it first came with and the job that made.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Keyed {
-    /// The key is new: the job was created now.
-    Created(JobStatus),
-    /// The key was used before with the same request: the id of the job it created.
-    Replayed(String),
+pub struct Remembered {
+    /// The first request with this key.
+    pub request: CreateJob,
+    /// The job it created.
+    pub job_id: JobId,
 }
 
-/// The keys seen by `POST /jobs`, each with the request it came with and the job it made.
+/// The keys seen by `POST /jobs` in one process (the memory store's share of them), each
+/// with the request it came with and the job it made. The caller holds it under the same lock
+/// as the jobs, so two requests racing with one key make one job.
 #[derive(Debug)]
-pub struct IdempotencyKeys {
-    table: Mutex<KeyTable>,
-}
-
-#[derive(Debug)]
-struct KeyTable {
+pub struct KeyTable {
     by_key: HashMap<String, Remembered>,
     /// Keys in the order they came, which is the order they expire in (one TTL for all).
     arrivals: VecDeque<(Instant, String)>,
@@ -53,72 +64,26 @@ struct KeyTable {
     capacity: usize,
 }
 
-#[derive(Debug)]
-struct Remembered {
-    request: CreateJob,
-    job_id: String,
-}
-
-impl IdempotencyKeys {
+impl KeyTable {
     /// An empty table keeping each key `ttl`, and at most `capacity` keys.
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        IdempotencyKeys {
-            table: Mutex::new(KeyTable {
-                by_key: HashMap::new(),
-                arrivals: VecDeque::new(),
-                ttl,
-                capacity: capacity.max(1),
-            }),
+        KeyTable {
+            by_key: HashMap::new(),
+            arrivals: VecDeque::new(),
+            ttl,
+            capacity: capacity.max(1),
         }
     }
 
-    /// Creates a job with `create` unless `key` was used before: then the job it made, if it
-    /// came with the same `request`, else `422`. Under one lock, so two requests racing with
-    /// one key make one job.
-    pub fn create_once(
-        &self,
-        key: &str,
-        request: &CreateJob,
-        now: Instant,
-        create: impl FnOnce() -> Result<JobStatus, ApiError>,
-    ) -> Result<Keyed, ApiError> {
-        let mut table = self
-            .table
-            .lock()
-            // Every critical section leaves the table consistent.
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        table.forget_expired(now);
-        if let Some(remembered) = table.by_key.get(key) {
-            if remembered.request != *request {
-                return Err(ApiError::Unprocessable(format!(
-                    "the Idempotency-Key {key:?} was used with another body; use a new key for \
-                     another job"
-                )));
-            }
-            return Ok(Keyed::Replayed(remembered.job_id.clone()));
-        }
-        let status = create()?;
-        table.remember(key, request.clone(), status.id.clone(), now);
-        Ok(Keyed::Created(status))
+    /// What `key` was first used for, unless it is unknown or expired by `now`.
+    pub fn seen(&mut self, key: &str, now: Instant) -> Option<&Remembered> {
+        self.forget_expired(now);
+        self.by_key.get(key)
     }
 
-    /// How many keys are remembered, expired ones not yet swept included.
-    pub fn len(&self) -> usize {
-        self.table
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .by_key
-            .len()
-    }
-
-    /// Whether no key is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl KeyTable {
-    fn remember(&mut self, key: &str, request: CreateJob, job_id: String, now: Instant) {
+    /// Remembers `key` as having made `job_id` for `request`; past the cap, the oldest key
+    /// is forgotten first.
+    pub fn remember(&mut self, key: &str, request: CreateJob, job_id: JobId, now: Instant) {
         while self.by_key.len() >= self.capacity {
             let Some((_, oldest)) = self.arrivals.pop_front() else {
                 break;
@@ -128,6 +93,16 @@ impl KeyTable {
         self.by_key
             .insert(key.to_owned(), Remembered { request, job_id });
         self.arrivals.push_back((now, key.to_owned()));
+    }
+
+    /// How many keys are remembered, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// Whether no key is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
     }
 
     fn forget_expired(&mut self, now: Instant) {
@@ -173,19 +148,9 @@ pub fn idempotency_key(request: &HttpRequest) -> Result<Option<&str>, ApiError> 
 
 #[cfg(test)]
 mod tests {
-    use video_translation_protocol::{JobResult, Outcome};
+    use video_translation_protocol::Outcome;
 
     use super::*;
-
-    fn status(id: &str) -> JobStatus {
-        JobStatus {
-            id: id.to_owned(),
-            result: JobResult::Pending,
-            progress: 0.0,
-            eta_ms: Some(1000),
-            reason: None,
-        }
-    }
 
     fn lasting(ms: u64) -> CreateJob {
         CreateJob {
@@ -194,69 +159,51 @@ mod tests {
         }
     }
 
+    fn id(n: u128) -> JobId {
+        JobId::parse(&format!("{n:032x}")).unwrap()
+    }
+
     #[test]
-    fn a_key_replays_its_job_for_the_same_request_and_refuses_another() {
-        let keys = IdempotencyKeys::new(KEY_TTL, 10);
+    fn a_key_is_remembered_with_its_request_and_job() {
+        let mut keys = KeyTable::new(KEY_TTL, 10);
         let now = Instant::now();
-        let first = keys.create_once("k", &lasting(5), now, || Ok(status("a")));
-        assert_eq!(first.unwrap(), Keyed::Created(status("a")));
-        let again = keys.create_once("k", &lasting(5), now, || panic!("not created twice"));
-        assert_eq!(again.unwrap(), Keyed::Replayed("a".into()));
+        assert!(keys.seen("k", now).is_none());
+        keys.remember("k", lasting(5), id(1), now);
+        let seen = keys.seen("k", now).cloned();
+        assert_eq!(
+            seen,
+            Some(Remembered {
+                request: lasting(5),
+                job_id: id(1)
+            })
+        );
         let other = CreateJob {
             outcome: Some(Outcome::Error),
             ..lasting(5)
         };
-        let refused = keys.create_once("k", &other, now, || panic!("not created"));
-        assert!(matches!(refused, Err(ApiError::Unprocessable(_))));
-    }
-
-    #[test]
-    fn a_failed_creation_leaves_the_key_unused() {
-        let keys = IdempotencyKeys::new(KEY_TTL, 10);
-        let now = Instant::now();
-        let busy = keys.create_once("k", &lasting(5), now, || {
-            Err(ApiError::BadRequest("no".into()))
-        });
-        assert!(busy.is_err());
-        assert!(keys.is_empty());
-        let retried = keys.create_once("k", &lasting(5), now, || Ok(status("b")));
-        assert_eq!(retried.unwrap(), Keyed::Created(status("b")));
+        assert_ne!(seen.unwrap().request, other, "compared by meaning");
     }
 
     #[test]
     fn a_key_is_forgotten_after_its_ttl() {
-        let keys = IdempotencyKeys::new(Duration::from_secs(10), 10);
+        let mut keys = KeyTable::new(Duration::from_secs(10), 10);
         let start = Instant::now();
-        keys.create_once("k", &lasting(5), start, || Ok(status("a")))
-            .unwrap();
-        let within = keys.create_once("k", &lasting(5), start + Duration::from_secs(9), || {
-            panic!("still remembered")
-        });
-        assert_eq!(within.unwrap(), Keyed::Replayed("a".into()));
-        let after = keys.create_once("k", &lasting(6), start + Duration::from_secs(10), || {
-            Ok(status("b"))
-        });
-        assert_eq!(
-            after.unwrap(),
-            Keyed::Created(status("b")),
-            "a new job, any body"
-        );
-        assert_eq!(keys.len(), 1);
+        keys.remember("k", lasting(5), id(1), start);
+        assert!(keys.seen("k", start + Duration::from_secs(9)).is_some());
+        assert!(keys.seen("k", start + Duration::from_secs(10)).is_none());
+        assert!(keys.is_empty());
     }
 
     #[test]
     fn past_the_cap_the_oldest_key_is_forgotten_first() {
-        let keys = IdempotencyKeys::new(KEY_TTL, 2);
+        let mut keys = KeyTable::new(KEY_TTL, 2);
         let now = Instant::now();
-        for (key, id) in [("k1", "a"), ("k2", "b"), ("k3", "c")] {
-            keys.create_once(key, &lasting(5), now, || Ok(status(id)))
-                .unwrap();
+        for (n, key) in ["k1", "k2", "k3"].into_iter().enumerate() {
+            keys.remember(key, lasting(5), id(n as u128), now);
         }
         assert_eq!(keys.len(), 2);
-        let oldest = keys.create_once("k1", &lasting(5), now, || Ok(status("d")));
-        assert_eq!(oldest.unwrap(), Keyed::Created(status("d")));
-        let newest = keys.create_once("k3", &lasting(5), now, || panic!("remembered"));
-        assert_eq!(newest.unwrap(), Keyed::Replayed("c".into()));
+        assert!(keys.seen("k1", now).is_none());
+        assert_eq!(keys.seen("k3", now).map(|r| r.job_id), Some(id(2)));
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
 //! | [`idempotency`] | `Idempotency-Key` on `POST /jobs`: a retried creation makes one job |
 //! | [`job`] | one simulated job and its status at a given instant (a cancel included) |
-//! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches) |
-//! | [`job_table`] | the created jobs, bounded: expiry after their end, and a cap |
+//! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches); in memory or in Redis, shared by a fleet |
+//! | [`long_poll`] | the wait a status request asks for, and the hints its answer carries |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
 //! | [`metrics`] | `GET /metrics`: requests, latency, jobs, held requests, wake fan-out, store operations |
 //! | [`error`] | every error answer, in the contract's JSON shape |
@@ -30,7 +30,7 @@ pub mod config;
 pub mod error;
 pub mod idempotency;
 pub mod job;
-pub mod job_table;
+pub mod long_poll;
 pub mod metrics;
 pub mod origin_guard;
 pub mod rate_limit;

@@ -9,6 +9,11 @@
 //! | `vts_held_requests` | gauge, at scrape time | `kind`: `long_poll`, `watch` |
 //! | `vts_wake_fanout` | histogram: held requests woken per fired notification | |
 //! | `vts_store_operations_total` | counter | `operation`: `create`, `read`, `watch`, `cancel` |
+//! | `vts_store_round_trips_total` | counter: requests sent to Redis (none with `--store memory`) | `operation`: `insert`, `get` (a poll), `get_many` (a watch), `cancel`, `count` (a scrape), `ping` (`/readyz`) |
+//! | `vts_store_errors_total` | counter: round trips that failed or timed out | `operation`, as above |
+//!
+//! Round trips divided by polls is what the local cache saves: 0 for a job this replica
+//! has seen, 1 for the first poll of a job created elsewhere.
 //!
 //! What recording costs a request: one FNV hash of the route and status text, one read lock
 //! of the counters' map, an `Arc` clone and one atomic add for the counter; the same lookup
@@ -63,26 +68,69 @@ pub struct StoreMetrics {
     pub cancels: IntCounter,
     /// Held requests woken per fired notification.
     pub wake_fanout: Histogram,
+    /// Round trips to a shared backend, by operation.
+    round_trips: IntCounterVec,
+    /// Of those, the ones that failed or timed out.
+    errors: IntCounterVec,
 }
 
 impl Default for StoreMetrics {
     /// Counters registered nowhere: for a store nobody scrapes (unit tests).
     fn default() -> Self {
         let operations = store_operations();
-        StoreMetrics::from_vec(&operations, fanout_histogram())
+        let (round_trips, errors) = round_trip_counters();
+        StoreMetrics::from_vec(&operations, fanout_histogram(), round_trips, errors)
     }
 }
 
 impl StoreMetrics {
-    fn from_vec(operations: &IntCounterVec, wake_fanout: Histogram) -> Self {
+    fn from_vec(
+        operations: &IntCounterVec,
+        wake_fanout: Histogram,
+        round_trips: IntCounterVec,
+        errors: IntCounterVec,
+    ) -> Self {
         StoreMetrics {
             creates: operations.with_label_values(&["create"]),
             reads: operations.with_label_values(&["read"]),
             watches: operations.with_label_values(&["watch"]),
             cancels: operations.with_label_values(&["cancel"]),
             wake_fanout,
+            round_trips,
+            errors,
         }
     }
+
+    /// Counts one round trip to the backend for `operation`.
+    pub fn round_trip(&self, operation: &str) {
+        self.round_trips.with_label_values(&[operation]).inc();
+    }
+
+    /// How many round trips of `operation` were counted: what a benchmark divides by polls.
+    pub fn round_trips_of(&self, operation: &str) -> u64 {
+        self.round_trips.with_label_values(&[operation]).get()
+    }
+
+    /// Counts one failed round trip for `operation`.
+    pub fn store_error(&self, operation: &str) {
+        self.errors.with_label_values(&[operation]).inc();
+    }
+}
+
+fn round_trip_counters() -> (IntCounterVec, IntCounterVec) {
+    let counter = |name: &str, help: &str| {
+        IntCounterVec::new(Opts::new(name, help), &["operation"]).expect("a valid metric")
+    };
+    (
+        counter(
+            "vts_store_round_trips_total",
+            "Requests sent to the shared job store (Redis), by operation",
+        ),
+        counter(
+            "vts_store_errors_total",
+            "Requests to the shared job store that failed or timed out, by operation",
+        ),
+    )
 }
 
 fn store_operations() -> IntCounterVec {
@@ -149,7 +197,13 @@ impl Metrics {
         .expect("a valid metric");
         let operations = store_operations();
         let wake_fanout = fanout_histogram();
-        let store = StoreMetrics::from_vec(&operations, wake_fanout.clone());
+        let (round_trips, errors) = round_trip_counters();
+        let store = StoreMetrics::from_vec(
+            &operations,
+            wake_fanout.clone(),
+            round_trips.clone(),
+            errors.clone(),
+        );
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -157,6 +211,8 @@ impl Metrics {
             Box::new(held.clone()),
             Box::new(operations),
             Box::new(wake_fanout),
+            Box::new(round_trips),
+            Box::new(errors),
         ] {
             registry
                 .register(collector)
@@ -178,15 +234,18 @@ impl Metrics {
         self.latency.with_label_values(&[route]).observe(seconds);
     }
 
-    /// The text format of every metric, the gauges read from `store` now.
-    pub fn render(&self, store: &JobStore) -> String {
-        let jobs = store.jobs_by_state();
-        for (state, count) in [
-            ("pending", jobs.pending),
-            ("completed", jobs.completed),
-            ("error", jobs.error),
-        ] {
-            self.jobs.with_label_values(&[state]).set(gauge(count));
+    /// The text format of every metric, the gauges read from `store` now. If the store
+    /// cannot count its jobs (Redis is away), the job gauges keep their last values and the
+    /// failure shows in `vts_store_errors_total`.
+    pub async fn render(&self, store: &JobStore) -> String {
+        if let Ok(jobs) = store.jobs_by_state().await {
+            for (state, count) in [
+                ("pending", jobs.pending),
+                ("completed", jobs.completed),
+                ("error", jobs.error),
+            ] {
+                self.jobs.with_label_values(&[state]).set(gauge(count));
+            }
         }
         let held = store.held();
         self.held

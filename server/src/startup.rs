@@ -16,14 +16,12 @@ use crate::api_key::{self, ApiKeys};
 use crate::body_timeout::{self, BodyTimeout};
 use crate::config::Settings;
 use crate::error::json_error_bodies;
-use crate::idempotency::{IdempotencyKeys, KEY_TTL};
 use crate::metrics::{self, Metrics};
 use crate::origin_guard::{self, AllowedOrigins};
 use crate::rate_limit::{self, RateLimit};
-use crate::routes::long_poll::LongPollLimits;
-use crate::routes::{self, cancel, fallback, health, jobs, openapi, status, watch};
+use crate::routes::{self, cancel, fallback, health, jobs, openapi, ready, status, watch};
 use crate::static_files::confined_files;
-use crate::store::{JobDefaults, JobStore, StoreLimits};
+use crate::store::{JobDefaults, JobStore, LongPollLimits, StoreLimits};
 use crate::telemetry;
 
 /// Where the static content lives on disk.
@@ -53,9 +51,7 @@ pub fn build_app(
     let origins = AllowedOrigins::new(&state.cors_origins);
     App::new()
         .app_data(state.store.clone())
-        .app_data(state.idempotency_keys.clone())
         .app_data(state.metrics.clone())
-        .app_data(state.limits.clone())
         .app_data(state.rate_limit.clone())
         .app_data(web::Data::new(origins.clone()))
         .app_data(web::Data::new(BodyTimeout(state.body_timeout)))
@@ -124,6 +120,13 @@ pub fn build_app(
                 .get(health::healthz)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
+        // Open, like /healthz: load balancers ask it without keys.
+        .service(
+            web::resource("/readyz")
+                .name("/readyz")
+                .get(ready::readyz)
+                .default_service(web::to(fallback::method_not_allowed("GET"))),
+        )
         // Open, like /healthz: see routes::metrics for why.
         .service(
             web::resource("/metrics")
@@ -175,14 +178,10 @@ fn api_route(
 /// What every worker's app shares, made once from the settings.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The jobs.
+    /// The jobs, and the requests held on them.
     pub store: web::Data<JobStore>,
     /// What `GET /metrics` shows.
     pub metrics: web::Data<Metrics>,
-    /// The `Idempotency-Key`s `POST /jobs` has seen.
-    pub idempotency_keys: web::Data<IdempotencyKeys>,
-    /// Long-polling bounds.
-    pub limits: web::Data<LongPollLimits>,
     /// The per-client request limit.
     pub rate_limit: web::Data<RateLimit>,
     /// Origins allowed by CORS; empty means any.
@@ -196,32 +195,31 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for `settings`: an empty store whose default job starts now.
-    pub fn new(settings: &Settings) -> Self {
+    /// The state for `settings`: the store `--store` names (Redis is connected to lazily,
+    /// so this fails only for a URL the client cannot use), whose default job starts now.
+    pub fn new(settings: &Settings) -> std::io::Result<Self> {
         let metrics = Metrics::new();
-        AppState {
-            store: web::Data::new(JobStore::with_metrics(
-                JobDefaults {
-                    duration: settings.delay,
-                    error_rate: settings.error_rate,
-                    eta_error: settings.eta_error,
-                },
-                StoreLimits {
-                    job_ttl: settings.job_ttl,
-                    max_jobs: settings.max_jobs as usize,
-                    max_waiters: settings.max_waiters as usize,
-                },
-                metrics.store.clone(),
-            )),
-            metrics: web::Data::new(metrics),
-            // A key per job at most, so the jobs' cap bounds the keys too.
-            idempotency_keys: web::Data::new(IdempotencyKeys::new(
-                KEY_TTL,
-                settings.max_jobs as usize,
-            )),
-            limits: web::Data::new(LongPollLimits {
+        let store = JobStore::open(
+            &settings.store,
+            JobDefaults {
+                duration: settings.delay,
+                error_rate: settings.error_rate,
+                eta_error: settings.eta_error,
+            },
+            StoreLimits {
+                job_ttl: settings.job_ttl,
+                max_jobs: settings.max_jobs as usize,
+            },
+            LongPollLimits {
                 max_wait: settings.max_wait,
-            }),
+                max_waiters: settings.max_waiters as usize,
+            },
+            metrics.store.clone(),
+        )
+        .map_err(std::io::Error::other)?;
+        Ok(AppState {
+            store: web::Data::new(store),
+            metrics: web::Data::new(metrics),
             rate_limit: web::Data::new(RateLimit::new(settings.rate_limit)),
             cors_origins: settings.cors_origins.clone(),
             body_timeout: settings.body_timeout,
@@ -230,7 +228,7 @@ impl AppState {
                 www: settings.www_dir.clone(),
                 pkg: settings.pkg_dir.clone(),
             },
-        }
+        })
     }
 }
 
@@ -285,7 +283,8 @@ impl Application {
     pub fn build(settings: Settings) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.bind)?;
         let address = listener.local_addr()?;
-        let state = AppState::new(&settings);
+        let state = AppState::new(&settings)?;
+        tracing::info!(store = %settings.store, "job store");
         for (what, dir) in [
             ("demo page", &state.dirs.www),
             ("npm package", &state.dirs.pkg),

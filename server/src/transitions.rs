@@ -128,6 +128,16 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
         state.due.clear();
         self.shared.changed.notify_one();
     }
+
+    /// Wakes every waiter now, and goes on: for when events may have been missed (a shared
+    /// backend's event stream was cut), so each held request looks its jobs up again. The
+    /// thread's later turns for these jobs find nothing to fire.
+    pub fn wake_all(&self) {
+        let mut state = self.shared.lock();
+        for (_, notify) in state.watched.drain() {
+            self.shared.wake(&notify);
+        }
+    }
 }
 
 impl<K: Copy + Ord + Hash + Send + 'static> Drop for Transitions<K> {
@@ -311,6 +321,37 @@ mod tests {
             woken.load(std::sync::atomic::Ordering::Relaxed),
             2,
             "firing an unwatched job wakes nobody"
+        );
+    }
+
+    #[test]
+    fn wake_all_wakes_every_waiter_and_keeps_serving_new_ones() {
+        let transitions = Transitions::<u32>::start();
+        let far = Instant::now() + Duration::from_secs(3600);
+        let (one, two) = (transitions.watch(1, far), transitions.watch(2, far));
+        let (one_waits, two_waits) = (one.notified(), two.notified());
+        tokio::pin!(one_waits, two_waits);
+        one_waits.as_mut().enable();
+        two_waits.as_mut().enable();
+        transitions.wake_all();
+        assert_eq!(transitions.watched_jobs(), 0);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::time::timeout(Duration::from_millis(100), async {
+                one_waits.await;
+                two_waits.await;
+            })
+            .await
+            .expect("both woken at once, an hour before their jobs' end");
+        });
+        let soon = Instant::now() + Duration::from_millis(100);
+        let later = transitions.watch(3, soon);
+        assert!(
+            notified_within(&later, Duration::from_secs(5)).expect("fired") >= soon,
+            "not stopped: a job watched afterwards is still woken at its end"
         );
     }
 

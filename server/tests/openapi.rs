@@ -40,6 +40,7 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
             "/jobs/{id}/cancel",
             "/metrics",
             "/openapi.json",
+            "/readyz",
             "/status"
         ]
     );
@@ -56,6 +57,7 @@ async fn the_document_is_openapi_3_1_with_every_route_and_wire_type() {
         "EndReason",
         "Health",
         "Auth",
+        "Ready",
     ] {
         assert!(
             doc["components"]["schemas"][schema].is_object(),
@@ -280,7 +282,7 @@ async fn the_bearer_scheme_is_declared_and_each_operation_that_names_it_answers_
         ..Settings::for_tests(Duration::from_secs(60))
     })
     .await;
-    let open = ["/healthz", "/metrics", "/openapi.json"];
+    let open = ["/healthz", "/metrics", "/openapi.json", "/readyz"];
     for (method, path) in operations(&doc) {
         let operation = &doc["paths"][&path][&method];
         let uri = path.replace("{id}", &"0".repeat(32));

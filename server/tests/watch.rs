@@ -375,7 +375,7 @@ async fn a_held_watch_takes_one_waiter_slot_whatever_its_ids() {
 
 #[actix_web::test]
 async fn stopping_answers_held_watches_at_once_with_every_status() {
-    let state = AppState::new(&Settings::for_tests(Duration::from_secs(60)));
+    let state = AppState::new(&Settings::for_tests(Duration::from_secs(60))).unwrap();
     let app = test::init_service(build_app(&state)).await;
     let first = job(&app, 60_000).await;
     let second = job(&app, 60_000).await;

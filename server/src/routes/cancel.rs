@@ -8,10 +8,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use video_translation_protocol::{ErrorBody, JobConflict, JobStatus};
 
-use super::long_poll;
 use crate::error::ApiError;
-use crate::job::CancelOutcome;
-use crate::store::JobStore;
+use crate::long_poll;
+use crate::store::{CancelOutcome, JobStore};
 
 /// The largest body read: a cancel has none, so any byte is refused (`400`), and past this
 /// many it is not even read (`413`).
@@ -37,6 +36,9 @@ pub const MAX_CANCEL_BODY_BYTES: usize = 1024;
         (status = 413, description = "The body is over 1 KiB.", body = ErrorBody),
         (status = 429, description = "Over the per-client rate limit.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
+        (status = 503, description = "The job store (Redis) does not answer; nothing was \
+            cancelled.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before asking again"))),
     ),
 )]
 /// `200 JobStatus` once the job is cancelled (now or before), `409 JobConflict` if it ended
@@ -54,6 +56,7 @@ pub async fn cancel(
     }
     let (outcome, status) = store
         .cancel(id)
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("no job with id {id:?}")))?;
     match outcome {
         CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => {

@@ -7,10 +7,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use video_translation_protocol::{CreateJob, ErrorBody, JobStatus, JOBS_PATH};
 
 use super::json_body::{Declared, JsonBody};
-use super::long_poll::{self, LongPollLimits, WaitQuery};
 use crate::config::MAX_JOB_DURATION;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, IdempotencyKeys, Keyed};
+use crate::idempotency::{idempotency_key, Keyed};
+use crate::long_poll::{self, WaitQuery};
+use crate::store::front::Created;
 use crate::store::{JobId, JobKey, JobStore, NewJob};
 
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
@@ -59,8 +60,10 @@ const CREATE_BODY: JsonBody = JsonBody {
         (status = 415, description = "The body is declared as another type than JSON.", body = ErrorBody),
         (status = 429, description = "Over the per-client rate limit (`--rate-limit`).", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
-        (status = 503, description = "The server keeps its maximum of jobs (`--max-jobs`).", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the oldest job expires"))),
+        (status = 503, description = "The fleet keeps its maximum of jobs (`--max-jobs`), or \
+            the job store (Redis) does not answer.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the oldest job expires, \
+                or until the store may answer again"))),
     ),
 )]
 /// Creates a job: `201`, `Location: /jobs/{id}`, body `JobStatus`; `503` with
@@ -72,28 +75,20 @@ pub async fn create(
     request: HttpRequest,
     body: web::Bytes,
     store: web::Data<JobStore>,
-    keys: web::Data<IdempotencyKeys>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&request)?;
     let job_request: CreateJob = CREATE_BODY.read(&request, &body)?.unwrap_or_default();
-    let new_job = new_job(&job_request)?;
-    let create = || store.create(new_job).map_err(ApiError::from);
-    let Some(key) = key else {
-        return Ok(located(HttpResponse::Created(), create()?));
-    };
-    match keys.create_once(key, &job_request, std::time::Instant::now(), create)? {
-        Keyed::Created(status) => Ok(located(HttpResponse::Created(), status)),
-        Keyed::Replayed(id) => {
-            let status = store
-                .find(&id)
-                .and_then(|job| store.status(job))
-                .ok_or_else(|| {
-                    ApiError::NotFound(format!(
-                        "the job this Idempotency-Key created, {id}, has expired"
-                    ))
-                })?;
-            Ok(located(HttpResponse::Ok(), status))
-        }
+    let keyed = key.map(|key| Keyed {
+        key,
+        request: &job_request,
+    });
+    match store.create(new_job(&job_request)?, keyed).await? {
+        Created::New(status) => Ok(located(HttpResponse::Created(), status)),
+        Created::Replayed(Some(status)) => Ok(located(HttpResponse::Ok(), status)),
+        Created::Replayed(None) => Err(ApiError::NotFound(
+            "the job this Idempotency-Key created has expired; use a new key for a new job"
+                .to_owned(),
+        )),
     }
 }
 
@@ -138,7 +133,8 @@ fn located(mut response: actix_web::HttpResponseBuilder, status: JobStatus) -> H
         (status = 429, description = "Over the per-client rate limit.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
         (status = 503, description = "Asked to wait while the server holds its maximum of long-polls \
-            (`--max-waiters`); a plain poll is still answered.", body = ErrorBody,
+            (`--max-waiters`; a plain poll is still answered), or the job store (Redis) does not \
+            answer and this replica has not seen the job.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before asking again"))),
     ),
 )]
@@ -148,7 +144,6 @@ pub async fn get(
     request: HttpRequest,
     query: web::Query<WaitQuery>,
     store: web::Data<JobStore>,
-    limits: web::Data<LongPollLimits>,
 ) -> Result<HttpResponse, ApiError> {
     // The segment as routed: actix has already decoded escapes of plain characters (`%61` is
     // `a`). `web::Path` would also decode reserved ones (`%2F`), which no id contains, at a
@@ -162,10 +157,10 @@ pub async fn get(
     let wait = match long_poll::requested_wait(&request, &query) {
         Ok(wait) => wait,
         // No such job is the first thing to tell, whatever else is wrong with the request.
-        Err(bad_wait) if store.find(id).is_some() => return Err(bad_wait),
+        Err(bad_wait) if store.find(id).await?.is_some() => return Err(bad_wait),
         Err(_) => return Err(not_found()),
     };
-    long_poll::answer(&store, key, wait, **limits)
+    long_poll::answer(&store, key, wait)
         .await?
         .ok_or_else(not_found)
 }

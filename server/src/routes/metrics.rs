@@ -19,7 +19,8 @@ use crate::store::JobStore;
         description = "Every metric in the Prometheus text format (version 0.0.4): \
             `vts_http_requests_total{route,status}`, `vts_http_request_duration_seconds{route}`, \
             `vts_jobs{state}`, `vts_held_requests{kind}`, `vts_wake_fanout`, \
-            `vts_store_operations_total{operation}`. Open, like `/healthz`.")),
+            `vts_store_operations_total{operation}`, `vts_store_round_trips_total{operation}`, \
+            `vts_store_errors_total{operation}`. Open, like `/healthz`.")),
 )]
 /// `200`, the metrics as Prometheus scrapes them; the job and held-request gauges are read
 /// from the store now.
@@ -30,5 +31,5 @@ pub async fn metrics(metrics: web::Data<Metrics>, store: web::Data<JobStore>) ->
             HeaderValue::from_static(prometheus::TEXT_FORMAT),
         ))
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .body(metrics.render(&store))
+        .body(metrics.render(&store).await)
 }

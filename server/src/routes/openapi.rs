@@ -14,6 +14,7 @@ use video_translation_protocol::{
 };
 
 use super::health::{self, Auth, Health};
+use super::ready::{self, Ready};
 use super::{cancel, jobs, metrics, status, watch};
 
 /// The name of the Bearer scheme in the document; the API operations' `security(...)` name it.
@@ -34,8 +35,8 @@ const UNAUTHORIZED_RESPONSE: &str = "Unauthorized";
             asks for `Authorization: Bearer KEY` on the job routes; `GET /healthz` says \
             whether it does."
     ),
-    paths(status::default_job_status, jobs::create, jobs::get, cancel::cancel, watch::watch, health::healthz, metrics::metrics, openapi_json),
-    components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, ErrorBody, ErrorDetail, JobConflict, Health, Auth)),
+    paths(status::default_job_status, jobs::create, jobs::get, cancel::cancel, watch::watch, health::healthz, ready::readyz, metrics::metrics, openapi_json),
+    components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, ErrorBody, ErrorDetail, JobConflict, Health, Auth, Ready)),
     modifiers(&BearerKeys),
     tags(
         (name = "jobs", description = "Create jobs and watch them"),

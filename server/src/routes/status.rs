@@ -3,8 +3,8 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::long_poll::{self, LongPollLimits, WaitQuery};
 use crate::error::ApiError;
+use crate::long_poll::{self, WaitQuery};
 use crate::store::{JobKey, JobStore};
 use video_translation_protocol::{ErrorBody, JobStatus};
 
@@ -26,10 +26,9 @@ pub async fn default_job_status(
     request: HttpRequest,
     query: web::Query<WaitQuery>,
     store: web::Data<JobStore>,
-    limits: web::Data<LongPollLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let wait = long_poll::requested_wait(&request, &query)?;
-    long_poll::answer(&store, JobKey::Default, wait, **limits)
+    long_poll::answer(&store, JobKey::Default, wait)
         .await?
         // The default job is never forgotten; were it ever, 404 would be the honest answer.
         .ok_or_else(|| ApiError::NotFound("the default job is gone".to_owned()))

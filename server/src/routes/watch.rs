@@ -5,8 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use video_translation_protocol::{ErrorBody, WatchAnswer, WatchRequest, MAX_WATCHED_IDS};
 
 use super::json_body::{Declared, JsonBody};
-use super::long_poll::{self, LongPollLimits, WaitQuery};
 use crate::error::ApiError;
+use crate::long_poll::{self, WaitQuery};
 use crate::store::JobStore;
 
 /// The largest `POST /jobs/watch` body accepted: room for [`MAX_WATCHED_IDS`] ids of 32 hex
@@ -50,8 +50,8 @@ const WATCH_BODY: JsonBody = JsonBody {
         (status = 429, description = "Over the per-client rate limit.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
         (status = 503, description = "Asked to wait while the server holds its maximum of held \
-            requests (`--max-waiters`; a watch counts once, whatever its ids); one without a \
-            wait is still answered.", body = ErrorBody,
+            requests (`--max-waiters`; a watch counts once, whatever its ids; one without a \
+            wait is still answered), or the job store (Redis) does not answer.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before asking again"))),
     ),
 )]
@@ -62,7 +62,6 @@ pub async fn watch(
     query: web::Query<WaitQuery>,
     body: web::Bytes,
     store: web::Data<JobStore>,
-    limits: web::Data<LongPollLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = WATCH_BODY
         .read::<WatchRequest>(&request, &body)?
@@ -74,11 +73,13 @@ pub async fn watch(
             ids.len()
         )));
     }
-    let wait = long_poll::applied_wait(long_poll::requested_wait(&request, &query)?, **limits);
+    let wait = store
+        .long_poll_limits()
+        .applied_wait(long_poll::requested_wait(&request, &query)?);
     let answer = match wait {
         // Boxed, as a held long-poll is: only held watches carry the waiting machinery.
         Some(wait) => Box::pin(store.watch(&ids, wait)).await?,
-        None => store.watch_now(&ids),
+        None => store.watch_now(&ids).await?,
     };
     Ok(long_poll::ok_with_wait_hints(wait).json(answer))
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use video_translation_protocol::{JobStatus, WatchAnswer};
 
-use super::{Busy, JobId, JobKey, JobStore};
+use super::{JobBackend, JobId, JobKey, JobStore, StoreError};
 use crate::job::Job;
 
 /// The listed ids, resolved: the known jobs, each once in the order first listed, and the
@@ -33,9 +33,9 @@ struct Listed {
 impl JobStore {
     /// Every listed job's status now, and the ids it does not know: the answer to a watch
     /// that asks no wait.
-    pub fn watch_now(&self, ids: &[String]) -> WatchAnswer {
-        let listed = self.listed(ids);
-        listed.every_status(Instant::now())
+    pub async fn watch_now(&self, ids: &[String]) -> Result<WatchAnswer, StoreError> {
+        let listed = self.listed(ids).await?;
+        Ok(listed.every_status(Instant::now()))
     }
 
     /// The answer to a watch of `ids` holding up to `wait`: at once the ended jobs and the
@@ -43,19 +43,20 @@ impl JobStore {
     /// ended by then; else, when the wait runs out or the server stops, every job's status.
     ///
     /// A held watch takes one waiter slot (`Busy` past `max_waiters`), like a long-poll.
-    pub async fn watch(&self, ids: &[String], wait: Duration) -> Result<WatchAnswer, Busy> {
-        let listed = self.listed(ids);
+    pub async fn watch(&self, ids: &[String], wait: Duration) -> Result<WatchAnswer, StoreError> {
+        let held = self.held_requests();
+        let listed = self.listed(ids).await?;
         let now = Instant::now();
-        if wait.is_zero() || listed.jobs.is_empty() || self.is_stopping() {
+        if wait.is_zero() || listed.jobs.is_empty() || held.is_stopping() {
             return Ok(listed.every_status(now));
         }
         if !listed.missing.is_empty() || listed.any_ended(now) {
             return Ok(listed.ended(now));
         }
 
-        let _slot = self.waiter_slot()?;
-        let _watch = super::WaiterSlot::counted(&self.watches);
-        let notifies = self.transitions.watch_many(
+        let _slot = held.slot()?;
+        let _watch = held.as_watch();
+        let notifies = self.transitions().watch_many(
             listed
                 .jobs
                 .iter()
@@ -71,26 +72,31 @@ impl JobStore {
             })
             .collect();
         // Enabled first, read again second: a job that ended (by time or by a cancel), or a
-        // stop that began, in between is not missed.
-        let mut listed = self.listed(ids);
-        if listed.missing.is_empty() && !listed.any_ended(Instant::now()) && !self.is_stopping() {
+        // stop that began, in between is not missed. If the backend fails meanwhile, the
+        // watch goes on with what it read first.
+        let mut listed = self.listed(ids).await.unwrap_or(listed);
+        if listed.missing.is_empty() && !listed.any_ended(Instant::now()) && !held.is_stopping() {
             let _ = tokio::time::timeout(wait, first_end.next()).await;
             // A cancel is the one change to a job's definition: see it.
-            listed = self.listed(ids);
+            listed = self.listed(ids).await.unwrap_or(listed);
         }
 
         let now = Instant::now();
-        Ok(if listed.any_ended(now) && !self.is_stopping() {
+        Ok(if listed.any_ended(now) && !held.is_stopping() {
             listed.ended(now)
         } else {
             listed.every_status(now)
         })
     }
 
-    /// Resolves `ids` under one lock of the table. A malformed id is simply unknown, as
+    /// Resolves `ids` in one backend step. A malformed id is simply unknown, as
     /// `GET /jobs/{id}` answers 404 for it; so is `"default"`, which lives at `/status`.
-    fn listed(&self, ids: &[String]) -> Listed {
-        self.metrics.watches.inc();
+    async fn listed(&self, ids: &[String]) -> Result<Listed, StoreError> {
+        self.metrics().watches.inc();
+        let parsed: Vec<Option<JobId>> = ids.iter().map(|text| JobId::parse(text)).collect();
+        let wanted: Vec<JobId> = parsed.iter().flatten().copied().collect();
+        let found = self.backend().get_many(&wanted, Instant::now()).await?;
+        let mut found = wanted.into_iter().zip(found);
         // SipHash here, not the table's folding hasher: these ids are the caller's choice.
         let mut seen_jobs = HashSet::with_capacity(ids.len());
         let mut seen_missing = HashSet::new();
@@ -98,10 +104,12 @@ impl JobStore {
             jobs: Vec::with_capacity(ids.len()),
             missing: Vec::new(),
         };
-        let now = Instant::now();
-        let table = self.lock();
-        for text in ids {
-            match JobId::parse(text).and_then(|id| Some((id, table.get(id, now)?))) {
+        for (text, id) in ids.iter().zip(parsed) {
+            // `found` follows the parsed ids in order, one entry each.
+            let job = id
+                .and_then(|_| found.next())
+                .and_then(|(id, job)| Some((id, job?)));
+            match job {
                 Some((id, job)) => {
                     if seen_jobs.insert(id) {
                         listed.jobs.push((id, job));
@@ -114,7 +122,7 @@ impl JobStore {
                 }
             }
         }
-        listed
+        Ok(listed)
     }
 }
 

@@ -2,6 +2,8 @@
 //! utilities, and checks of the contract's shapes.
 #![allow(dead_code)] // each suite uses its own share of these
 
+pub mod redis_server;
+
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -29,7 +31,10 @@ pub async fn app_with(
     Response = ServiceResponse<impl MessageBody>,
     Error = actix_web::Error,
 > {
-    test::init_service(build_app(&AppState::new(&settings))).await
+    test::init_service(build_app(
+        &AppState::new(&settings).expect("the app state builds"),
+    ))
+    .await
 }
 
 /// Sends `request` and returns the status, the headers and the body parsed as JSON.

@@ -4,11 +4,11 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::time::{Duration, Instant};
 
 use crate::job::{CancelOutcome, Job};
-use crate::store::JobId;
+use crate::store::id::{JobId, RandomIdHasher};
 
 /// The created jobs by id, each kept until `ttl` after its end.
 #[derive(Debug)]
@@ -87,11 +87,13 @@ impl JobTable {
     }
 
     /// How many jobs are kept, expired ones not yet swept included.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
     /// Whether no job is kept.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
@@ -112,32 +114,6 @@ impl JobTable {
     }
 }
 
-/// Hashes a [`JobId`] by folding its bits. Ids are 128 bits from a CSPRNG, chosen by the
-/// server and never by callers, so they are already as evenly spread as a hash would make
-/// them, and nobody can pick ids that collide; SipHash, the default, only cost time on every
-/// lookup (the status endpoint's hot path).
-#[derive(Debug, Default)]
-pub struct RandomIdHasher(u64);
-
-impl Hasher for RandomIdHasher {
-    fn write_u128(&mut self, bits: u128) {
-        self.0 ^= (bits as u64) ^ ((bits >> 64) as u64);
-    }
-
-    /// Only for completeness: `JobId` hashes through `write_u128`. Folds in 8 bytes at a time.
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use video_translation_protocol::Outcome;
@@ -152,21 +128,6 @@ mod tests {
 
     fn id(n: u128) -> JobId {
         JobId::parse(&format!("{n:032x}")).unwrap()
-    }
-
-    #[test]
-    fn an_id_hashes_to_the_fold_of_its_random_bits() {
-        use std::hash::{BuildHasher, Hash};
-        let hash = |id: JobId| BuildHasherDefault::<RandomIdHasher>::default().hash_one(id);
-        let bits: u128 = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210;
-        assert_eq!(
-            hash(id(bits)),
-            0x0123_4567_89ab_cdef ^ 0xfedc_ba98_7654_3210
-        );
-        assert_ne!(hash(id(1)), hash(id(2)));
-        let mut bytes = RandomIdHasher::default();
-        b"not an id".hash(&mut bytes);
-        assert_ne!(bytes.finish(), 0, "other keys still hash");
     }
 
     #[test]

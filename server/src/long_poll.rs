@@ -19,13 +19,6 @@ use video_translation_protocol::{
 use crate::error::{retry_after_seconds, ApiError};
 use crate::store::{JobKey, JobStore};
 
-/// The server's bound on a held request.
-#[derive(Debug, Clone, Copy)]
-pub struct LongPollLimits {
-    /// The longest a status request is held.
-    pub max_wait: Duration,
-}
-
 /// The query string of a status request.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -62,29 +55,20 @@ pub fn requested_wait(
 }
 
 /// Answers with job `key`'s status, first holding the request for up to the requested wait
-/// (capped) while the job is pending; `None` if there is no such job.
+/// (capped by `--max-wait`) while the job is pending; `None` if there is no such job.
 pub async fn answer(
     store: &JobStore,
     key: JobKey,
     requested: Option<Duration>,
-    limits: LongPollLimits,
 ) -> Result<Option<HttpResponse>, ApiError> {
-    let applied = applied_wait(requested, limits);
+    let applied = store.long_poll_limits().applied_wait(requested);
     let status = match applied {
         // Boxed: a held request's future (timer, notification) is several times the size of
         // a plain poll's, and every poll would otherwise carry, and move, that space.
         Some(wait) => Box::pin(store.status_after(key, wait)).await?,
-        None => store.status(key),
+        None => store.status(key).await?,
     };
     Ok(status.map(|status| status_response(&status, applied)))
-}
-
-/// The wait the server applies to a request: the one asked, capped by `--max-wait`; `None`
-/// when none (or zero) was asked.
-pub fn applied_wait(requested: Option<Duration>, limits: LongPollLimits) -> Option<Duration> {
-    requested
-        .map(|wait| wait.min(limits.max_wait))
-        .filter(|wait| !wait.is_zero())
 }
 
 /// `200 JobStatus` with the hints: `Retry-After` while pending, and those of
@@ -92,9 +76,11 @@ pub fn applied_wait(requested: Option<Duration>, limits: LongPollLimits) -> Opti
 pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> HttpResponse {
     let mut response = ok_with_wait_hints(applied_wait);
     if status.result == JobResult::Pending {
+        // The time the job is expected to take still; 1 s without an estimate.
+        let eta = Duration::from_millis(status.eta_ms.unwrap_or(1000));
         response.insert_header((
             header::RETRY_AFTER,
-            HeaderValue::from(retry_after_for_eta(status.eta_ms)),
+            HeaderValue::from(retry_after_seconds(eta)),
         ));
     }
     response.json(status)
@@ -115,12 +101,6 @@ pub fn ok_with_wait_hints(applied_wait: Option<Duration>) -> HttpResponseBuilder
         ));
     }
     response
-}
-
-/// `Retry-After` for a pending job: the time until it is expected to end (1 s without an
-/// estimate), in the one rounding every `Retry-After` of the server uses.
-fn retry_after_for_eta(eta_ms: Option<u64>) -> u64 {
-    retry_after_seconds(Duration::from_millis(eta_ms.unwrap_or(1000)))
 }
 
 #[cfg(test)]
@@ -184,13 +164,5 @@ mod tests {
             Some(Duration::from_secs(2)),
             "the query wins"
         );
-    }
-
-    #[test]
-    fn retry_after_is_the_eta_in_whole_seconds_rounded_up_and_never_zero() {
-        assert_eq!(retry_after_for_eta(Some(30_000)), 30);
-        assert_eq!(retry_after_for_eta(Some(29_001)), 30);
-        assert_eq!(retry_after_for_eta(Some(0)), 1);
-        assert_eq!(retry_after_for_eta(None), 1);
     }
 }

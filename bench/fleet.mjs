@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// The fleet (--store redis://...), loopback only, bounded in count and time: a redis-server of
+// its own on a free port (no persistence), two replicas on it, and a memory server beside.
+//  1. Redis round trips per poll, read from each replica's vts_store_round_trips_total: the
+//     first poll of a job created on the other replica, later polls of it, and polls on the
+//     replica that created it. The cache's promise is 1, then 0.
+//  2. GET /jobs/{id} throughput of a job already seen, memory store vs Redis store, with wrk
+//     in alternating bursts (2 cores shared by wrk, the server and Redis).
+//  3. Held long-polls on one replica answered after a cancel through the other: how long from
+//     the cancel's request to each answer, beside the same on one memory server (the time to
+//     write that many answers, which the fleet adds to).
+import { spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { REPO, startServer } from "../tests/helpers.mjs";
+import { median, wrk } from "./measure.mjs";
+
+const SERVER = path.join(REPO, "target", "release", "video-translation-server");
+const JOBS = Number(process.env.BENCH_FLEET_JOBS ?? 200);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 2);
+const HELD = Number(process.env.BENCH_FLEET_HELD ?? 500);
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+
+async function startRedis() {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  process.once("exit", () => child.kill("SIGKILL"));
+  for (let i = 0; i < 100; i += 1) {
+    const up = await new Promise((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
+      socket.on("error", () => resolve(false));
+    });
+    if (up) return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("redis-server did not come up");
+}
+
+async function untilReady(url) {
+  for (let i = 0; i < 200; i += 1) {
+    if ((await fetch(`${url}/readyz`)).ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+async function createJob(url) {
+  const response = await fetch(`${url}/jobs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ duration_ms: 3_600_000 }),
+  });
+  return (await response.json()).id;
+}
+
+async function roundTrips(url, operation) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(text.match(new RegExp(`vts_store_round_trips_total\\{operation="${operation}"\\} (\\d+)`))?.[1] ?? 0);
+}
+
+async function pollAll(url, ids) {
+  for (const id of ids) {
+    const response = await fetch(`${url}/jobs/${id}`);
+    if (!response.ok) throw new Error(`GET /jobs/${id}: ${response.status}`);
+    await response.arrayBuffer();
+  }
+}
+
+const redis = await startRedis();
+const servers = [];
+try {
+  const a = await startServer(["--store", redis.url], { bin: SERVER, quiet: true });
+  const b = await startServer(["--store", redis.url], { bin: SERVER, quiet: true });
+  const memory = await startServer([], { bin: SERVER, quiet: true });
+  servers.push(a, b, memory);
+  await Promise.all([untilReady(a.url), untilReady(b.url)]);
+
+  const ids = [];
+  for (let i = 0; i < JOBS; i += 1) ids.push(await createJob(a.url));
+  const perPoll = async (server) => {
+    const before = await roundTrips(server.url, "get");
+    await pollAll(server.url, ids);
+    return ((await roundTrips(server.url, "get")) - before) / ids.length;
+  };
+  const firstOnB = await perPoll(b);
+  const laterOnB = await perPoll(b);
+  const onA = await perPoll(a);
+  console.log(`Redis round trips per poll (${JOBS} jobs created on replica A)\n`);
+  console.log("| poll | round trips per poll |\n|---|---|");
+  console.log(`| first poll of each job on replica B | ${firstOnB.toFixed(2)} |`);
+  console.log(`| second poll of each job on replica B | ${laterOnB.toFixed(2)} |`);
+  console.log(`| polls on replica A, which created them | ${onA.toFixed(2)} |\n`);
+
+  const targets = [
+    { name: "--store memory", url: `${memory.url}/jobs/${await createJob(memory.url)}` },
+    { name: "--store redis, job seen", url: `${b.url}/jobs/${ids[0]}` },
+  ];
+  const rps = targets.map(() => []);
+  for (const target of targets) await wrk(["-t2", "-c64", "-d1s", target.url], 1); // warm-up
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, target] of targets.entries()) {
+      const result = await wrk(["-t2", "-c64", `-d${SECONDS}s`, target.url], SECONDS);
+      if (result.non2xx || result.socketErrors) throw new Error(`${target.name}: errors ${JSON.stringify(result)}`);
+      rps[i].push(result.rps);
+    }
+  }
+  console.log(`GET /jobs/{id} throughput, wrk -t2 -c64, ${ROUNDS} alternating ${SECONDS} s bursts (medians)\n`);
+  console.log("| store | requests/s |\n|---|---|");
+  for (const [i, target] of targets.entries()) console.log(`| ${target.name} | ${Math.round(median(rps[i]))} |`);
+  console.log();
+
+  // Held long-polls woken by a cancel: across the fleet, and on one memory server for a
+  // baseline (the same answers to write, no Redis in between).
+  const wakeUps = async (holder, canceller) => {
+    const id = await createJob(canceller.url);
+    await pollAll(holder.url, [id]);
+    const answeredAt = [];
+    const held = Array.from({ length: HELD }, () =>
+      fetch(`${holder.url}/jobs/${id}?wait=30`).then(async (response) => {
+        await response.arrayBuffer();
+        answeredAt.push(performance.now());
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const sent = performance.now();
+    const cancel = await fetch(`${canceller.url}/jobs/${id}/cancel`, { method: "POST" });
+    if (!cancel.ok) throw new Error(`cancel: ${cancel.status}`);
+    await Promise.all(held);
+    return answeredAt.map((at) => at - sent).sort((x, y) => x - y);
+  };
+  console.log(`${HELD} long-polls held on one job, then one cancel: ms from the cancel's request to each answer\n`);
+  console.log("| held on | cancelled through | first | median | last |\n|---|---|---|---|---|");
+  for (const [name, holder, canceller, through] of [
+    ["replica B", b, a, "replica A"],
+    ["memory server", memory, memory, "the same server"],
+  ]) {
+    const after = await wakeUps(holder, canceller);
+    console.log(`| ${name} | ${through} | ${after[0].toFixed(1)} | ${median(after).toFixed(1)} | ${after.at(-1).toFixed(1)} |`);
+  }
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
+  redis.stop();
+}

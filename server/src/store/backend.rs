@@ -1,0 +1,182 @@
+//! The backend chosen at start (`--store`), behind the one interface, and the events a
+//! shared backend tells every replica.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::memory::MemoryBackend;
+use super::redis::RedisBackend;
+use super::{
+    CancelOutcome, Inserted, Job, JobBackend, JobId, JobsByState, StoreError, StoreLimits,
+};
+use crate::idempotency::Keyed;
+use crate::metrics::StoreMetrics;
+
+/// Where jobs live: `memory` or a `redis://HOST:PORT[/DB]` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    /// In this process only (`--store memory`).
+    Memory,
+    /// In the Redis server at this URL, shared by every replica given it.
+    Redis(String),
+}
+
+impl std::str::FromStr for StoreKind {
+    type Err = String;
+
+    /// `memory`, or a `redis://` (TCP) or `redis+unix://` (socket) URL, checked now without
+    /// connecting: a replica may start before its Redis.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text == "memory" {
+            return Ok(StoreKind::Memory);
+        }
+        if !(text.starts_with("redis://") || text.starts_with("redis+unix://")) {
+            return Err(format!(
+                "{text:?} is neither `memory` nor a redis://HOST:PORT[/DB] URL"
+            ));
+        }
+        let kind = StoreKind::Redis(text.to_owned());
+        match ::redis::Client::open(text) {
+            Ok(_) => Ok(kind),
+            // Shown as `Display` shows it, without a password the URL may hold.
+            Err(error) => Err(format!("{kind} is not a Redis URL: {error}")),
+        }
+    }
+}
+
+impl std::fmt::Display for StoreKind {
+    /// The kind as logs may show it: a Redis URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreKind::Memory => f.write_str("memory"),
+            StoreKind::Redis(url) => match url.split_once('@') {
+                Some((_, host)) => write!(f, "redis://…@{host}"),
+                None => f.write_str(url),
+            },
+        }
+    }
+}
+
+/// What a shared backend tells every replica, so their held requests wake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A job was cancelled, here or on another replica.
+    Cancelled(JobId),
+    /// Events may have been lost (the event stream was cut and is back): every held request
+    /// should look its jobs up again.
+    Missed,
+}
+
+/// Where a backend sends its events.
+pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// The backend in use.
+#[derive(Debug)]
+pub enum Backend {
+    /// `--store memory`.
+    Memory(MemoryBackend),
+    /// `--store redis://...`.
+    Redis(RedisBackend),
+}
+
+impl Backend {
+    /// Opens the backend `kind` names. A memory backend has no events to send: its cancels
+    /// happen in this process, which wakes its own waiters.
+    pub fn open(
+        kind: &StoreKind,
+        limits: StoreLimits,
+        metrics: StoreMetrics,
+        events: EventSink,
+    ) -> Result<Self, String> {
+        Ok(match kind {
+            StoreKind::Memory => Backend::Memory(MemoryBackend::new(limits)),
+            StoreKind::Redis(url) => {
+                Backend::Redis(RedisBackend::open(url, limits, metrics, events)?)
+            }
+        })
+    }
+}
+
+impl JobBackend for Backend {
+    async fn insert(
+        &self,
+        id: JobId,
+        job: Job,
+        keyed: Option<Keyed<'_>>,
+        now: Instant,
+    ) -> Result<Inserted, StoreError> {
+        match self {
+            Backend::Memory(memory) => memory.insert(id, job, keyed, now).await,
+            Backend::Redis(redis) => redis.insert(id, job, keyed, now).await,
+        }
+    }
+
+    async fn get(&self, id: JobId, now: Instant) -> Result<Option<Job>, StoreError> {
+        match self {
+            Backend::Memory(memory) => memory.get(id, now).await,
+            Backend::Redis(redis) => redis.get(id, now).await,
+        }
+    }
+
+    async fn get_many(&self, ids: &[JobId], now: Instant) -> Result<Vec<Option<Job>>, StoreError> {
+        match self {
+            Backend::Memory(memory) => memory.get_many(ids, now).await,
+            Backend::Redis(redis) => redis.get_many(ids, now).await,
+        }
+    }
+
+    async fn cancel(
+        &self,
+        id: JobId,
+        now: Instant,
+    ) -> Result<Option<(CancelOutcome, Job)>, StoreError> {
+        match self {
+            Backend::Memory(memory) => memory.cancel(id, now).await,
+            Backend::Redis(redis) => redis.cancel(id, now).await,
+        }
+    }
+
+    async fn jobs_by_state(&self, now: Instant) -> Result<JobsByState, StoreError> {
+        match self {
+            Backend::Memory(memory) => memory.jobs_by_state(now).await,
+            Backend::Redis(redis) => redis.jobs_by_state(now).await,
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Backend::Memory(memory) => memory.ping().await,
+            Backend::Redis(redis) => redis.ping().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_is_memory_or_a_redis_url() {
+        assert_eq!("memory".parse(), Ok(StoreKind::Memory));
+        assert_eq!(
+            "redis://127.0.0.1:6379/2".parse(),
+            Ok(StoreKind::Redis("redis://127.0.0.1:6379/2".into()))
+        );
+        for bad in [
+            "",
+            "Memory",
+            "postgres://db",
+            "redis//host",
+            "127.0.0.1:6379",
+        ] {
+            assert!(bad.parse::<StoreKind>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_redis_url_is_shown_without_its_password() {
+        let kind = StoreKind::Redis("redis://:secret@cache:6379".into());
+        assert_eq!(kind.to_string(), "redis://…@cache:6379");
+    }
+}

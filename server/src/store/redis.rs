@@ -1,0 +1,364 @@
+//! The fleet's backend (`--store redis://HOST:PORT[/DB]`): every replica given the same
+//! Redis serves every job. What it keeps (all under the `{vts}` hash tag, so that a Redis
+//! Cluster puts them in one slot, where scripts may touch them together):
+//!
+//! | key | what |
+//! |---|---|
+//! | `{vts}:job:ID` | a job's definition (see [`record`]), expiring `--job-ttl` after its end |
+//! | `{vts}:expiries` | every job id by its expiry: the fleet-wide `--max-jobs` count |
+//! | `{vts}:key:KEY` | an `Idempotency-Key`: the request it came with and the job it made, for 24 h |
+//! | `{vts}:keys` | every key by arrival: at most `--max-jobs` of them, the oldest forgotten first |
+//! | `{vts}:cancels` | the pub/sub channel every cancel is published on |
+//!
+//! Creating and cancelling are Lua scripts, each one atomic step (`redis/scripts.rs`). Reads go through a local
+//! cache of the jobs this replica has seen (`redis/cache.rs`), kept true by the cancels channel
+//! (`redis/events.rs`): polling a job seen before costs no round trip.
+//!
+//! Every round trip is bounded by [`COMMAND_TIMEOUT`]: past it, or when Redis refuses, the
+//! operation fails with [`StoreError::Unavailable`] (a 503 with `Retry-After`), and the
+//! connection manager reconnects on the next call. The Redis I/O runs on a small runtime of
+//! the backend's own, so that it does not depend on which worker thread made the connection.
+
+mod cache;
+mod events;
+pub mod record;
+mod scripts;
+
+pub use self::events::HEARTBEAT;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::RedisResult;
+
+use self::cache::SeenJobs;
+use self::record::Record;
+use self::scripts::{InsertAt, CANCELS, EXPIRIES};
+use super::backend::EventSink;
+use super::memory::MemoryBackend;
+use super::wall_clock::WallClock;
+use super::{
+    CancelOutcome, Inserted, Job, JobBackend, JobId, JobsByState, StoreError, StoreLimits,
+};
+use crate::idempotency::{Keyed, KEY_TTL};
+use crate::metrics::StoreMetrics;
+
+/// The longest a round trip may take, connecting included, before the request it serves
+/// answers 503: well under any client's timeout, well over a healthy Redis's milliseconds.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How many jobs a scrape's count reads per round trip.
+const COUNT_BATCH: usize = 1_000;
+
+/// Jobs in Redis, seen ones cached here.
+pub struct RedisBackend {
+    /// Runs the Redis I/O and the events listener; shut down (without blocking) on drop.
+    runtime: Option<tokio::runtime::Runtime>,
+    io: tokio::runtime::Handle,
+    connection: ConnectionManager,
+    cache: Arc<SeenJobs>,
+    clock: WallClock,
+    limits: StoreLimits,
+    metrics: StoreMetrics,
+}
+
+impl std::fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBackend")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for RedisBackend {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            // Not a plain drop: that blocks, and panics inside an async context.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl RedisBackend {
+    /// The backend on the Redis at `url`, connecting lazily: it opens while Redis is down,
+    /// and its operations fail (503) until Redis answers. Cancels are told to `events`.
+    pub fn open(
+        url: &str,
+        limits: StoreLimits,
+        metrics: StoreMetrics,
+        events: EventSink,
+    ) -> Result<Self, String> {
+        // Errors name no URL: it may hold a password.
+        let client = redis::Client::open(url).map_err(|error| format!("the Redis URL: {error}"))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("redis-io")
+            .enable_all()
+            .build()
+            .map_err(|error| format!("cannot start the Redis I/O thread: {error}"))?;
+        let io = runtime.handle().clone();
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            // Few and quick: a request waits on the reconnection, and answers 503 past the
+            // command timeout anyway. The next request tries again.
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(100));
+        let connection = {
+            let _inside = runtime.enter();
+            ConnectionManager::new_lazy_with_config(client.clone(), config)
+                .map_err(|error| format!("the Redis connection: {error}"))?
+        };
+        let cache = Arc::new(SeenJobs::new(limits.job_ttl, limits.max_jobs));
+        io.spawn(events::listen(
+            client,
+            CANCELS,
+            COMMAND_TIMEOUT,
+            Arc::clone(&cache),
+            events,
+        ));
+        Ok(RedisBackend {
+            runtime: Some(runtime),
+            io,
+            connection,
+            cache,
+            clock: WallClock::now(),
+            limits,
+            metrics,
+        })
+    }
+
+    /// Runs `call` on the I/O runtime, bounded by [`COMMAND_TIMEOUT`], counting one round
+    /// trip of `operation`, and one error if it fails.
+    async fn round_trip<T, F>(
+        &self,
+        operation: &'static str,
+        call: impl FnOnce(ConnectionManager) -> F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Future<Output = RedisResult<T>> + Send + 'static,
+    {
+        self.metrics.round_trip(operation);
+        let bounded = tokio::time::timeout(COMMAND_TIMEOUT, call(self.connection.clone()));
+        let failure = match self.io.spawn(bounded).await {
+            Ok(Ok(Ok(value))) => return Ok(value),
+            Ok(Ok(Err(error))) => error.to_string(),
+            Ok(Err(_)) => format!("Redis did not answer within {COMMAND_TIMEOUT:?}"),
+            Err(_) => "the Redis I/O thread has stopped".to_owned(),
+        };
+        self.metrics.store_error(operation);
+        tracing::warn!(operation, error = %failure, "store round trip failed");
+        Err(StoreError::Unavailable(failure))
+    }
+
+    /// The jobs `ids` name, the unseen ones read in one pipelined round trip counted as
+    /// `operation` (a scrape's reads are told apart from watches'), and kept in the cache
+    /// only if `fill` says so: a scrape reads every job of the fleet, which this replica may
+    /// never be asked about.
+    async fn read_many(
+        &self,
+        ids: &[JobId],
+        now: Instant,
+        operation: &'static str,
+        fill: Fill,
+    ) -> Result<Vec<Option<Job>>, StoreError> {
+        let mut jobs: Vec<Option<Job>> = ids.iter().map(|id| self.cache.get(*id, now)).collect();
+        let unseen: Vec<(usize, JobId)> = ids
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| jobs[*i].is_none())
+            .map(|(i, id)| (i, *id))
+            .collect();
+        if unseen.is_empty() {
+            return Ok(jobs);
+        }
+        let since = self.cache.epoch();
+        let mut pipeline = redis::pipe();
+        for (_, id) in &unseen {
+            pipeline.add_command(scripts::hmget(*id));
+        }
+        let answers: Vec<Vec<Option<String>>> = self
+            .round_trip(operation, move |mut connection| async move {
+                pipeline.query_async(&mut connection).await
+            })
+            .await?;
+        for ((i, id), fields) in unseen.into_iter().zip(answers) {
+            let job = self.job_of(&fields)?.and_then(|job| self.kept(job, now));
+            if let (Some(job), Fill::Yes) = (job, fill) {
+                self.cache.fill(id, job, since, now);
+            }
+            jobs[i] = job;
+        }
+        Ok(jobs)
+    }
+
+    fn job_of(&self, fields: &[Option<String>]) -> Result<Option<Job>, StoreError> {
+        Record::from_fields(fields)
+            .and_then(|record| record.map(|record| record.to_job(&self.clock)).transpose())
+            .map_err(StoreError::Unavailable)
+    }
+
+    fn kept(&self, job: Job, now: Instant) -> Option<Job> {
+        (job.ends_at() + self.limits.job_ttl > now).then_some(job)
+    }
+
+    fn unix_millis(&self, at: Instant) -> u64 {
+        self.clock.unix_micros_of(at) / 1_000
+    }
+
+    fn ttl_millis(&self) -> u64 {
+        u64::try_from(self.limits.job_ttl.as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Whether jobs read from Redis go into the cache.
+#[derive(Debug, Clone, Copy)]
+enum Fill {
+    Yes,
+    No,
+}
+
+impl JobBackend for RedisBackend {
+    async fn insert(
+        &self,
+        id: JobId,
+        job: Job,
+        keyed: Option<Keyed<'_>>,
+        now: Instant,
+    ) -> Result<Inserted, StoreError> {
+        let keyed = match keyed {
+            Some(keyed) => Some((
+                keyed.key,
+                serde_json::to_string(keyed.request)
+                    .map_err(|error| StoreError::Unavailable(error.to_string()))?,
+            )),
+            None => None,
+        };
+        let at = InsertAt {
+            now_ms: self.unix_millis(now),
+            expires_ms: self.unix_millis(job.ends_at()) + self.ttl_millis(),
+            max_jobs: self.limits.max_jobs,
+            key_ttl_ms: u64::try_from(KEY_TTL.as_millis()).unwrap_or(u64::MAX),
+        };
+        let call = scripts::insert(id, Record::of(&job, &self.clock), at, keyed);
+        let answer: Vec<String> = self
+            .round_trip("insert", move |mut connection| async move {
+                call.run(&mut connection).await
+            })
+            .await?;
+        match scripts::inserted(&answer).map_err(StoreError::Unavailable)? {
+            scripts::Inserted::New => {
+                self.cache.fill(id, job, self.cache.epoch(), now);
+                Ok(Inserted::New)
+            }
+            scripts::Inserted::Full { earliest_expiry_ms } => Err(MemoryBackend::full(
+                self.limits.max_jobs,
+                Duration::from_millis(earliest_expiry_ms.saturating_sub(at.now_ms)),
+            )),
+            scripts::Inserted::Replayed { request, job_id } => {
+                Ok(Inserted::Replayed { request, job_id })
+            }
+        }
+    }
+
+    async fn get(&self, id: JobId, now: Instant) -> Result<Option<Job>, StoreError> {
+        if let Some(job) = self.cache.get(id, now) {
+            return Ok(Some(job));
+        }
+        let since = self.cache.epoch();
+        let command = scripts::hmget(id);
+        let fields: Vec<Option<String>> = self
+            .round_trip("get", move |mut connection| async move {
+                command.query_async(&mut connection).await
+            })
+            .await?;
+        let job = self.job_of(&fields)?.and_then(|job| self.kept(job, now));
+        if let Some(job) = job {
+            self.cache.fill(id, job, since, now);
+        }
+        Ok(job)
+    }
+
+    async fn get_many(&self, ids: &[JobId], now: Instant) -> Result<Vec<Option<Job>>, StoreError> {
+        self.read_many(ids, now, "get_many", Fill::Yes).await
+    }
+
+    async fn cancel(
+        &self,
+        id: JobId,
+        now: Instant,
+    ) -> Result<Option<(CancelOutcome, Job)>, StoreError> {
+        let call = scripts::cancel(
+            id,
+            self.clock.unix_micros_of(now),
+            self.unix_millis(now) + self.ttl_millis(),
+        );
+        let answer: Option<Vec<String>> = self
+            .round_trip("cancel", move |mut connection| async move {
+                call.run(&mut connection).await
+            })
+            .await?;
+        let Some((changed, fields)) = scripts::cancelled(answer) else {
+            return Ok(None);
+        };
+        let Some(job) = self.job_of(&fields)?.and_then(|job| self.kept(job, now)) else {
+            return Ok(None);
+        };
+        let outcome = if changed {
+            // Heard back on the channel too; forgotten now so this replica's next poll sees it.
+            self.cache.forget(id);
+            CancelOutcome::Cancelled
+        } else if job.cancelled_at.is_some() {
+            CancelOutcome::AlreadyCancelled
+        } else {
+            CancelOutcome::AlreadyEnded
+        };
+        Ok(Some((outcome, job)))
+    }
+
+    async fn jobs_by_state(&self, now: Instant) -> Result<JobsByState, StoreError> {
+        let after = format!("({}", self.unix_millis(now));
+        let ids: Vec<String> = self
+            .round_trip("count", move |mut connection| async move {
+                redis::cmd("ZRANGEBYSCORE")
+                    .arg(EXPIRIES)
+                    .arg(after)
+                    .arg("+inf")
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await?;
+        let ids: Vec<JobId> = ids.iter().filter_map(|text| JobId::parse(text)).collect();
+        let mut counts = JobsByState::default();
+        for batch in ids.chunks(COUNT_BATCH) {
+            for job in self
+                .read_many(batch, now, "count", Fill::No)
+                .await?
+                .into_iter()
+                .flatten()
+            {
+                counts.count(&job, now);
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Ready when Redis answers a PING and this replica hears the fleet's cancels: without
+    /// them, its held requests would not wake when another replica cancels their job.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.round_trip("ping", |mut connection| async move {
+            redis::cmd("PING").query_async::<()>(&mut connection).await
+        })
+        .await?;
+        if !self.cache.is_trusted() {
+            return Err(StoreError::Unavailable(
+                "not yet subscribed to the cancels channel".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
