@@ -19,9 +19,9 @@ const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10);
 const SETTLE_SECONDS = Number(process.env.BENCH_FLOOD_SETTLE_SECONDS ?? 5);
 const RUNS = Number(process.env.BENCH_FLOOD_RUNS ?? 3);
 // The targets: at most 1 MiB of server memory per connection, and RSS back near idle once
-// they close, read as: less than half of what the flood took still resident (the rest of it
-// is request-head pools and allocator pages kept per worker thread, which do not grow with
-// the number of connections; server/tests/pipelining.rs checks the same with 100).
+// they close, read as: less than half of what the flood took still resident (what stays is
+// mostly pages mimalloc keeps in each worker's heap; see the README; server/tests/pipelining.rs
+// checks the same bound with 100 connections).
 const MAX_MIB_PER_CONNECTION = 1;
 const MAX_KEPT_SHARE = 0.5;
 // Per connection, whichever comes first: the flood's time or this many bytes written.
