@@ -66,7 +66,7 @@ impl<T: Head> ops::DerefMut for Message<T> {
 
 impl<T: Head> Drop for Message<T> {
     fn drop(&mut self) {
-        T::with_pool(|p| p.release(Rc::clone(&self.head)))
+        T::with_pool(|p| p.release(&mut self.head))
     }
 }
 
@@ -82,12 +82,9 @@ impl<T: Head> MessagePool<T> {
     /// Get message from the pool
     #[inline]
     fn get_message(&self) -> Message<T> {
-        if let Some(mut msg) = self.0.borrow_mut().pop() {
-            // Message is put in pool only when it's the last copy.
-            // which means it's guaranteed to be unique when popped out.
-            Rc::get_mut(&mut msg)
-                .expect("Multiple copies exist")
-                .clear();
+        if let Some(msg) = self.0.borrow_mut().pop() {
+            // Message is put in pool only when it's the last copy, and cleared then
+            // (see `release`).
             Message { head: msg }
         } else {
             Message {
@@ -98,10 +95,16 @@ impl<T: Head> MessagePool<T> {
 
     #[inline]
     /// Release message instance
-    fn release(&self, msg: Rc<T>) {
+    fn release(&self, msg: &mut Rc<T>) {
         let pool = &mut self.0.borrow_mut();
         if pool.len() < 128 {
-            pool.push(msg);
+            // Cleared when pooled rather than when reused: a pooled request head would
+            // otherwise keep its header values, which are slices of its connection's read
+            // buffer, and so keep that whole buffer allocated after the connection closed.
+            if let Some(head) = Rc::get_mut(msg) {
+                head.clear();
+                pool.push(Rc::clone(msg));
+            }
         }
     }
 }
