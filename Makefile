@@ -22,7 +22,7 @@ cluster: tools cluster-tools pkg ## Redis, three replicas and nginx on http://12
 	cargo build --release -p video-translation-server
 	scripts/cluster.sh
 
-test: lint browser-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test (lint first)
+test: lint browser-tools cluster-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test (lint first)
 	@echo "All test suites passed."
 
 lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), ESLint
@@ -57,7 +57,7 @@ bench-tools: ## Install wrk and valgrind if missing
 pkg: tools ## Build the npm package into client-wasm/pkg
 	scripts/build-pkg.sh
 
-test-rust: ## cargo tests: the poller, the protocol, the server's handlers
+test-rust: tools ## cargo tests: the poller, the protocol, the server's handlers, the store on memory and on Redis
 	cargo test --workspace
 
 test-docs: tools ## cargo doc for every crate (and the wasm API), warnings as errors
@@ -68,7 +68,7 @@ test-wasm: tools browser-tools ## wasm-pack test in headless Chromium against a 
 	cargo build -p video-translation-server
 	scripts/with-server.sh wasm-pack test --headless --chrome --mode no-install client-wasm
 
-test-e2e: browser-tools pkg ## node:test suites: real server binary, real package, Node and Chromium
+test-e2e: browser-tools cluster-tools pkg ## node:test suites: real server binary, real package, Node and Chromium, a fleet behind nginx
 	cargo build -p video-translation-server
 	# The files by name: Node 21 and later read a directory argument differently (nodejs/node#50219).
 	node --test --test-concurrency=1 tests/*.test.mjs

@@ -1,0 +1,120 @@
+// The fleet as `make cluster` runs it: Redis, three replicas (--store redis://) and nginx with
+// cluster/nginx.conf in front, all on free loopback ports. One client watches 100 jobs through
+// nginx; the replica holding the watch is killed with SIGKILL. Every watch must still complete
+// (the client rides through to another replica) and no job may be lost.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { once } from "node:events";
+import { freePort } from "./fault-server.mjs";
+import { REPO, loadClient, startServer, until } from "./helpers.mjs";
+
+const have = (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+const missing = ["redis-server", "nginx"].filter((tool) => !have(tool));
+// On CI the tools step installs both (make test-e2e needs cluster-tools): a missing one there
+// is a failure, not a skip.
+if (missing.length > 0 && process.env.CI) throw new Error(`${missing.join(" and ")} missing: run scripts/install-tools.sh --cluster`);
+
+/** Spawns a long-running helper process, killed when the test process exits. */
+function spawnKept(command, args, options = {}) {
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], ...options });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  return {
+    child,
+    stderr: () => stderr,
+    async stop() {
+      process.off("exit", kill);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+    },
+  };
+}
+
+const accepts = (port) =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1", () => resolve(socket.end() && true));
+    socket.on("error", () => resolve(false));
+  });
+
+/** Held watches on one replica, as its /metrics counts them. */
+async function heldWatches(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(text.match(/^vts_held_requests\{kind="watch"\} (\d+)/m)?.[1] ?? 0);
+}
+
+describe("a fleet behind nginx", { skip: missing.length > 0 && `${missing.join(" and ")} not installed` }, () => {
+  let redis;
+  let replicas = [];
+  let nginx;
+  let url;
+  let dir;
+  let VideoTranslationClient;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "vts-cluster-"));
+    const redisPort = await freePort();
+    redis = spawnKept("redis-server", ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "no"]);
+    await until(() => accepts(redisPort), { what: "redis-server to listen" });
+    replicas = await Promise.all(
+      [0, 1, 2].map(() => startServer(["--store", `redis://127.0.0.1:${redisPort}`])),
+    );
+    // The repository's nginx configuration, on this test's ports.
+    const listen = await freePort();
+    const ports = replicas.map((replica) => new URL(replica.url).port);
+    let config = fs.readFileSync(path.join(REPO, "cluster", "nginx.conf"), "utf8");
+    ["8081", "8082", "8083"].forEach((port, at) => {
+      config = config.replace(`server 127.0.0.1:${port} `, `server 127.0.0.1:${ports[at]} `);
+    });
+    config = config.replace("listen 127.0.0.1:8080;", `listen 127.0.0.1:${listen};`);
+    assert.ok(config.includes(`listen 127.0.0.1:${listen};`) && ports.every((port) => config.includes(`:${port} `)));
+    fs.mkdirSync(path.join(dir, "tmp"));
+    fs.writeFileSync(path.join(dir, "nginx.conf"), config);
+    nginx = spawnKept("nginx", ["-p", `${dir}/`, "-c", path.join(dir, "nginx.conf"), "-e", "stderr"]);
+    url = `http://127.0.0.1:${listen}`;
+    await until(async () => (await fetch(`${url}/readyz`).catch(() => null))?.ok, { what: "nginx and the replicas to be ready" });
+    ({ VideoTranslationClient } = await loadClient());
+  });
+
+  after(async () => {
+    await nginx?.stop();
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    await redis?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("kill -9 of the replica holding 100 watches: every watch completes, no job is lost", { timeout: 60_000 }, async () => {
+    const client = new VideoTranslationClient(url, { initialDelayMs: 200, maxDelayMs: 1000 });
+    const jobs = [];
+    for (let at = 0; at < 100; at += 1) {
+      // Ends spread over 4 to 8 s: most of them after the kill.
+      jobs.push(await client.createJob({ durationMs: 4000 + 40 * at, outcome: "completed" }));
+    }
+    const all = client.waitForAll(jobs.map((job) => job.id));
+    const holder = await until(
+      async () => {
+        for (const replica of replicas) if ((await heldWatches(replica.url)) > 0) return replica;
+        return undefined;
+      },
+      { what: "a replica to hold the client's watch" },
+    );
+    process.kill(holder.pid, "SIGKILL");
+    assert.deepEqual(await holder.exited, { code: null, signal: "SIGKILL" });
+
+    const settled = await all;
+    const failed = settled.filter((outcome) => outcome.status !== "fulfilled" || outcome.value.result !== "completed");
+    assert.deepEqual(failed, [], "every watch completes");
+    for (const job of jobs) {
+      const status = await client.getStatus(job.id);
+      assert.equal(status.result, "completed", `job ${job.id} answers through the fleet`);
+    }
+  });
+});
