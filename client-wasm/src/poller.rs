@@ -95,7 +95,7 @@ impl Observation {
             Observation::NetworkError(message)
             | Observation::Malformed(message)
             | Observation::NotTheContract(message) => Some(message.clone()),
-            Observation::RequestTimedOut => Some("no answer within requestTimeoutMs".to_owned()),
+            Observation::RequestTimedOut => Some(REQUEST_TIMED_OUT.to_owned()),
         }
     }
 
@@ -224,12 +224,11 @@ pub fn http_text(status: u16, message: &str) -> String {
 }
 
 /// How a request cut by `requestTimeoutMs` reads in messages.
+const REQUEST_TIMED_OUT: &str = "no answer within requestTimeoutMs";
+
+/// The same with the limit: `no answer within requestTimeoutMs (30000 ms)`.
 pub fn request_timeout_text(timeout: Duration) -> String {
-    text!(
-        "no answer within requestTimeoutMs (",
-        whole_millis(timeout),
-        " ms)"
-    )
+    text!(REQUEST_TIMED_OUT, " (", whole_millis(timeout), " ms)")
 }
 
 /// Whether an HTTP status is worth retrying: server errors, `408 Request Timeout` and
