@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test;
 use video_translation_protocol::{JobResult, JobStatus};
@@ -12,7 +10,7 @@ use video_translation_server::startup::Application;
 
 mod common;
 use common::{
-    app, app_with, assert_error, call, header_text, post_jobs, raw_exchange, spawn_server,
+    app, app_with, assert_error, call, header_text, post_jobs, raw_exchange, spawn_server, TestApp,
 };
 
 #[actix_web::test]
@@ -334,14 +332,7 @@ fn the_application_binds_a_free_port_and_serves_http() {
     assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
 }
 
-async fn created_job_path(
-    app: &impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-    body: &str,
-) -> String {
+async fn created_job_path(app: &impl TestApp, body: &str) -> String {
     let (status, headers, _) = call(app, post_jobs(body)).await;
     assert_eq!(status, StatusCode::CREATED);
     header_text(&headers, header::LOCATION).to_owned()

@@ -5,15 +5,15 @@
 
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test;
 use video_translation_server::api_key::ApiKey;
 use video_translation_server::config::Settings;
 
 mod common;
-use common::{app_with, assert_error, call, header_text, post_jobs, post_watch, watch_body};
+use common::{
+    app_with, assert_error, call, header_text, post_jobs, post_watch, watch_body, TestApp,
+};
 
 const KEYS: [&str; 2] = ["first-key_1", "second/key+2=="];
 
@@ -66,13 +66,7 @@ fn api_requests(id: &str) -> Vec<(&'static str, test::TestRequest)> {
 }
 
 /// A job created with the first key, for the routes that name one.
-async fn created_job(
-    app: &impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-) -> String {
+async fn created_job(app: &impl TestApp) -> String {
     let (status, headers, _) = call(
         app,
         post_jobs(r#"{"duration_ms": 60000}"#).insert_header(bearer(KEYS[0])),

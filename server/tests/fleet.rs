@@ -8,12 +8,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use common::redis_server::RedisServer;
-use common::{assert_error, call, header_text, post_jobs, post_watch, watch_body};
+use common::{assert_error, call, header_text, post_jobs, post_watch, watch_body, TestApp};
 use video_translation_server::config::Settings;
 use video_translation_server::startup::{build_app, AppState};
 use video_translation_server::store::backend::StoreKind;
@@ -23,31 +21,12 @@ use video_translation_server::store::redis::{COMMAND_TIMEOUT, HEARTBEAT};
 const ACROSS_THE_FLEET: Duration = Duration::from_millis(50);
 
 /// A replica on the Redis at `url`, once ready (Redis answers, cancels are heard).
-async fn replica(
-    url: &str,
-) -> (
-    AppState,
-    impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-) {
+async fn replica(url: &str) -> (AppState, impl TestApp) {
     replica_with(url, Settings::for_tests(Duration::from_secs(60))).await
 }
 
 /// [`replica`] with other `settings`.
-async fn replica_with(
-    url: &str,
-    settings: Settings,
-) -> (
-    AppState,
-    impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-) {
+async fn replica_with(url: &str, settings: Settings) -> (AppState, impl TestApp) {
     let settings = Settings {
         store: StoreKind::Redis(url.to_owned()),
         ..settings
@@ -66,14 +45,7 @@ async fn replica_with(
     (state, app)
 }
 
-async fn create(
-    app: &impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-    body: &str,
-) -> String {
+async fn create(app: &impl TestApp, body: &str) -> String {
     let (status, _, json) = call(app, post_jobs(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{json}");
     json["id"].as_str().unwrap().to_owned()

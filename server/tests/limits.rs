@@ -4,14 +4,12 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use video_translation_server::config::Settings;
 
 mod common;
-use common::{app_with, assert_error, call, header_text, post_jobs};
+use common::{app_with, assert_error, call, header_text, post_jobs, TestApp};
 
 fn settings() -> Settings {
     Settings::for_tests(Duration::from_secs(60))
@@ -82,14 +80,7 @@ async fn past_max_waiters_a_long_poll_answers_503_and_a_plain_poll_200() {
 
 /// Waits until `/metrics` counts `count` held long-polls: at most 10 s, however busy the
 /// machine, rather than a fixed sleep that a slow one outlasts.
-async fn until_long_polls_held(
-    app: &impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-    count: u64,
-) {
+async fn until_long_polls_held(app: &impl TestApp, count: u64) {
     let sample = format!("vts_held_requests{{kind=\"long_poll\"}} {count}");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

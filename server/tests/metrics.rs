@@ -3,24 +3,16 @@
 
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use prometheus_parse::{Sample, Scrape, Value};
 use video_translation_server::config::Settings;
 
 mod common;
-use common::{app, app_with, call, post_jobs, post_watch, watch_body};
+use common::{app, app_with, call, post_jobs, post_watch, watch_body, TestApp};
 
 /// Reads `/metrics` and parses it, failing on any line the parser does not take.
-async fn scrape(
-    app: &impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-) -> Scrape {
+async fn scrape(app: &impl TestApp) -> Scrape {
     let response =
         test::call_service(app, test::TestRequest::get().uri("/metrics").to_request()).await;
     assert_eq!(response.status(), StatusCode::OK);

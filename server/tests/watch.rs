@@ -3,8 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test;
 use serde_json::{json, Value};
@@ -12,17 +10,12 @@ use video_translation_server::config::Settings;
 use video_translation_server::startup::{build_app, AppState};
 
 mod common;
-use common::{app, app_with, assert_error, call, header_text, post_jobs, post_watch, watch_body};
+use common::{
+    app, app_with, assert_error, call, header_text, post_jobs, post_watch, watch_body, TestApp,
+};
 
 /// A job lasting `millis` (ending `completed`); its id.
-async fn job(
-    app: &impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
-    millis: u64,
-) -> String {
+async fn job(app: &impl TestApp, millis: u64) -> String {
     let body = format!(r#"{{"duration_ms": {millis}, "outcome": "completed"}}"#);
     let (status, _, json) = call(app, post_jobs(&body)).await;
     assert_eq!(status, StatusCode::CREATED);

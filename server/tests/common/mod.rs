@@ -14,23 +14,28 @@ use video_translation_protocol::ErrorBody;
 use video_translation_server::config::Settings;
 use video_translation_server::startup::{build_app, AppState};
 
-pub async fn app(
-    default_duration: Duration,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
+/// The app under test as actix's test utilities give it: one name for the long bound every
+/// suite's helpers take.
+pub trait TestApp:
+    Service<actix_http::Request, Response = ServiceResponse<Self::Body>, Error = actix_web::Error>
+{
+    /// The type of its answers' bodies.
+    type Body: MessageBody;
+}
+
+impl<S, B> TestApp for S
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    type Body = B;
+}
+
+pub async fn app(default_duration: Duration) -> impl TestApp {
     app_with(Settings::for_tests(default_duration)).await
 }
 
-pub async fn app_with(
-    settings: Settings,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
+pub async fn app_with(settings: Settings) -> impl TestApp {
     test::init_service(build_app(
         &AppState::new(&settings).expect("the app state builds"),
     ))
@@ -39,11 +44,7 @@ pub async fn app_with(
 
 /// Sends `request` and returns the status, the headers and the body parsed as JSON.
 pub async fn call(
-    app: &impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-    >,
+    app: &impl TestApp,
     request: test::TestRequest,
 ) -> (StatusCode, header::HeaderMap, serde_json::Value) {
     let response = test::call_service(app, request.to_request()).await;
