@@ -1,7 +1,7 @@
 //! `GET /metrics` (issue 11): the Prometheus text format, read back by a parser of that
 //! format; the counters move with requests; open whatever `--api-key` says.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
@@ -225,8 +225,17 @@ async fn held_requests_and_the_wake_fanout_are_counted() {
     );
     let watch = call(&app, post_watch("?wait=10", &watch_body(&[&id])));
     let observe_then_cancel = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let held = scrape(&app).await;
+        // Scraped until both are held (10 s at most; the assertions below say if they never
+        // were), not after a fixed sleep that a slow machine outlasts.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let held = loop {
+            let held = scrape(&app).await;
+            let count = |kind| value(&held, "vts_held_requests", &[("kind", kind)]);
+            if (count("long_poll") == 1.0 && count("watch") == 1.0) || Instant::now() > deadline {
+                break held;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
         call(
             &app,
             test::TestRequest::post().uri(&format!("/jobs/{id}/cancel")),
