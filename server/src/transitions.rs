@@ -217,17 +217,22 @@ mod tests {
     use super::*;
 
     /// Waits for `notify` with a bound, on a small runtime of its own.
-    fn notified_within(notify: &Notify, limit: Duration) -> Option<Instant> {
+    /// Runs `future` to its end on a runtime of its own, with timers.
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .unwrap()
-            .block_on(async {
-                tokio::time::timeout(limit, notify.notified())
-                    .await
-                    .ok()
-                    .map(|()| Instant::now())
-            })
+            .block_on(future)
+    }
+
+    fn notified_within(notify: &Notify, limit: Duration) -> Option<Instant> {
+        block_on(async {
+            tokio::time::timeout(limit, notify.notified())
+                .await
+                .ok()
+                .map(|()| Instant::now())
+        })
     }
 
     #[test]
@@ -302,11 +307,7 @@ mod tests {
         first_waits.as_mut().enable();
         second_waits.as_mut().enable();
         transitions.fire(1);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
+        block_on(async {
             tokio::time::timeout(Duration::from_millis(100), async {
                 first_waits.await;
                 second_waits.await;
@@ -335,11 +336,7 @@ mod tests {
         two_waits.as_mut().enable();
         transitions.wake_all();
         assert_eq!(transitions.watched_jobs(), 0);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
+        block_on(async {
             tokio::time::timeout(Duration::from_millis(100), async {
                 one_waits.await;
                 two_waits.await;
@@ -363,11 +360,7 @@ mod tests {
         let waiter = {
             let notify = Arc::clone(&notify);
             thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async {
+                block_on(async {
                     let notified = notify.notified();
                     tokio::pin!(notified);
                     notified.as_mut().enable();

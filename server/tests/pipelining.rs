@@ -3,15 +3,15 @@
 //! (back-pressure) without spinning, and keep serving everyone else; and once such connections
 //! close, the real binary gives the memory they took back to the system.
 
-use std::io::{BufRead, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use video_translation_server::config::Settings;
 
 mod common;
+use common::binary::ServerBinary;
 use common::{raw_exchange, spawn_server};
 
 const OPENAPI: &[u8] = b"GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -164,37 +164,16 @@ fn a_client_that_pipelines_without_reading_is_held_back_and_costs_no_cpu() {
     }
 }
 
-/// The real binary (its allocator and its allocator's settings, which the in-process servers
-/// above do not have), listening on a free port; killed when dropped.
-struct Binary {
-    child: Child,
-    address: SocketAddr,
+/// What /proc says of the real binary, whose allocator and allocator settings the in-process
+/// servers above do not have.
+trait Proc {
+    /// Its resident memory, in MiB.
+    fn rss_mib(&self) -> f64;
+    /// How many sockets it holds open (its listener included).
+    fn sockets(&self) -> usize;
 }
 
-impl Binary {
-    fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_video-translation-server"))
-            .args(["--bind", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            // Its warning about a missing npm package folder is noise here.
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let address = line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .and_then(|address| address.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        Binary { child, address }
-    }
-
-    /// Its resident memory, in MiB.
+impl Proc for ServerBinary {
     fn rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let kib: f64 = status
@@ -205,20 +184,12 @@ impl Binary {
         kib / 1024.0
     }
 
-    /// How many sockets it holds open (its listener included).
     fn sockets(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
             .unwrap()
             .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
             .filter(|target| target.to_string_lossy().starts_with("socket:"))
             .count()
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -237,7 +208,7 @@ fn memory_that_connections_pipelining_without_reading_took_is_given_back_once_th
     let _heavy = HEAVY
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let server = Binary::start();
+    let server = ServerBinary::start(&[]);
     // Ordinary traffic first, so that "idle" is a server that has served.
     for _ in 0..200 {
         let answer = raw_exchange(

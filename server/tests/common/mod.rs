@@ -2,6 +2,7 @@
 //! utilities, and checks of the contract's shapes.
 #![allow(dead_code)] // each suite uses its own share of these
 
+pub mod binary;
 pub mod redis_server;
 
 use std::time::Duration;
