@@ -33,7 +33,7 @@ console.log(`Mixed load for ${SECONDS} s: wrk -t2 -c256 GET /jobs/{id}, with 1,0
 const server = await startServer(["--max-wait", "60"], { bin: SERVER, quiet: true, logLevel: "warn" });
 let mixed;
 try {
-  const job = await (await fetch(`${server.url}/jobs`, { method: "POST", body: JSON.stringify({ duration_ms: 3_600_000 }) })).json();
+  const job = await (await fetch(`${server.url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ duration_ms: 3_600_000 }) })).json();
   // The flood tool holds 1,000 long-polls on its own job, which ends well after the load.
   const holding = spawn(FLOOD, [server.url, String(server.pid), "1000", String((SECONDS + 8) * 1000)], { stdio: ["ignore", "pipe", "inherit"] });
   let floodOut = "";

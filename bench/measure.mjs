@@ -23,6 +23,7 @@ export async function createJob(baseUrl, actualMs, estimateMs) {
   const sent = performance.now();
   const response = await realFetch(`${baseUrl}/jobs`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ duration_ms: actualMs, estimate_ms: estimateMs }),
   });
   const job = await response.json();

@@ -28,7 +28,7 @@ const WAITERS = Number(process.env.BENCH_WAITERS ?? 10_000);
 const FLOOD_ROUNDS = Number(process.env.BENCH_FLOOD_ROUNDS ?? 5);
 
 async function createJob(url) {
-  const response = await fetch(`${url}/jobs`, { method: "POST", body: JSON.stringify({ duration_ms: 3_600_000 }) });
+  const response = await fetch(`${url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ duration_ms: 3_600_000 }) });
   return response.headers.get("location");
 }
 const BARE_PATH = "/jobs/0123456789abcdef0123456789abcdef";

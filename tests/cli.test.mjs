@@ -22,7 +22,7 @@ after(async () => {
 const status = (...args) => run("npx", ["--no-install", "video-translation-status", ...args], { cwd: project, timeout: 60_000 });
 
 async function createJob(body) {
-  const response = await fetch(`${server.url}/jobs`, { method: "POST", body: JSON.stringify(body) });
+  const response = await fetch(`${server.url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return (await response.json()).id;
 }
 

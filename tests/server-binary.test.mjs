@@ -141,7 +141,7 @@ describe("stopping", () => {
   test("SIGTERM answers every held long-poll at once with the current status, then exits 0", async () => {
     const server = await startServer(["--max-wait", "60"]);
     try {
-      const created = await (await fetch(`${server.url}/jobs`, { method: "POST", body: '{"duration_ms": 600000}' })).json();
+      const created = await (await fetch(`${server.url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"duration_ms": 600000}' })).json();
       const held = [1, 2, 3].map(() => fetch(`${server.url}/jobs/${created.id}?wait=60`).then(async (r) => ({ status: r.status, body: await r.json() })));
       await until(async () => (await heldOnServer(server.url)).long_poll === 3, { what: "three long-polls held" });
       const stopped = Date.now();

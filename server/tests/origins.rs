@@ -51,7 +51,11 @@ fn a_simple_post_from_an_unlisted_origin_is_403_and_creates_nothing() {
     assert_eq!(header(&answer, "access-control-allow-origin"), None);
 
     // The only job slot is still free: the refused request created nothing.
-    let answer = send(address, "POST /jobs HTTP/1.1", r#"{"duration_ms": 1000}"#);
+    let answer = send(
+        address,
+        "POST /jobs HTTP/1.1\r\nContent-Type: application/json",
+        r#"{"duration_ms": 1000}"#,
+    );
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
 }
 

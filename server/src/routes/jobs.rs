@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use video_translation_protocol::{CreateJob, ErrorBody, JobStatus, JOBS_PATH};
 
-use super::json_body::{Declared, JsonBody};
+use super::json_body::JsonBody;
 use crate::config::MAX_JOB_DURATION;
 use crate::error::ApiError;
 use crate::idempotency::{idempotency_key, Keyed};
@@ -17,13 +17,10 @@ use crate::store::{JobId, JobKey, JobStore, NewJob};
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
 pub const MAX_CREATE_BODY_BYTES: usize = 4 * 1024;
 
-/// The body of `POST /jobs`. Undeclared and `text/plain` bodies are still read: the
-/// repository's scripts and benchmarks post JSON strings with `fetch`, which declares them
-/// `text/plain`.
+/// The body of `POST /jobs`.
 const CREATE_BODY: JsonBody = JsonBody {
     what: "job request",
     example: r#"{"duration_ms": 30000, "outcome": "completed"}"#,
-    declared: Declared::JsonOrUndeclared,
 };
 
 #[utoipa::path(
@@ -40,9 +37,8 @@ const CREATE_BODY: JsonBody = JsonBody {
     request_body(
         content = CreateJob,
         description = "Optional: every field, and the body itself, may be left out; a missing \
-            one takes the server's default. One JSON object and nothing after it, sent as \
-            `application/json` (also read: `text/plain`, or no Content-Type, as older callers \
-            send it).",
+            one takes the server's default. One JSON object and nothing after it, declared \
+            `application/json` even when empty (another type, or none, is `415`).",
     ),
     responses(
         (status = 201, description = "The job was created; it starts now.", body = JobStatus,
@@ -57,7 +53,7 @@ const CREATE_BODY: JsonBody = JsonBody {
         (status = 422, description = "The `Idempotency-Key` was used before with another \
             request.", body = ErrorBody),
         (status = 413, description = "The body is over 4 KiB.", body = ErrorBody),
-        (status = 415, description = "The body is declared as another type than JSON.", body = ErrorBody),
+        (status = 415, description = "The request is not declared `application/json`.", body = ErrorBody),
         (status = 429, description = "Over the per-client rate limit (`--rate-limit`).", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
         (status = 503, description = "The fleet keeps its maximum of jobs (`--max-jobs`), or \

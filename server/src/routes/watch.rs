@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use video_translation_protocol::{ErrorBody, WatchAnswer, WatchRequest, MAX_WATCHED_IDS};
 
-use super::json_body::{Declared, JsonBody};
+use super::json_body::JsonBody;
 use crate::error::ApiError;
 use crate::long_poll::{self, WaitQuery};
 use crate::store::JobStore;
@@ -18,7 +18,6 @@ pub const MAX_WATCH_BODY_BYTES: usize = 40 * 1024;
 const WATCH_BODY: JsonBody = JsonBody {
     what: "watch request",
     example: r#"{"ids": ["0123456789abcdef0123456789abcdef"]}"#,
-    declared: Declared::JsonOnly,
 };
 
 #[utoipa::path(
