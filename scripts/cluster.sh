@@ -42,7 +42,8 @@ for _ in $(seq 50); do
 done
 
 for port in "${replica_ports[@]}"; do
-  RUST_LOG=${RUST_LOG:-warn} "$server" --bind "127.0.0.1:$port" --store "redis://127.0.0.1:$redis_port" &
+  RUST_LOG=${RUST_LOG:-warn} "$server" --bind "127.0.0.1:$port" --store "redis://127.0.0.1:$redis_port" \
+    --trusted-proxy 127.0.0.1 &
   pids+=($!)
 done
 

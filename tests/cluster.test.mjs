@@ -51,48 +51,58 @@ async function heldWatches(url) {
   return Number(text.match(/^vts_held_requests\{kind="watch"\} (\d+)/m)?.[1] ?? 0);
 }
 
+/**
+ * Redis, `count` replicas given `args` and nginx with the repository's configuration, on free
+ * ports; `stop()` ends them all.
+ */
+async function startFleet(count, args = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vts-cluster-"));
+  const redisPort = await freePort();
+  const redis = spawnKept("redis-server", ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "no"]);
+  const fleet = { replicas: [], url: undefined, nginx: undefined };
+  fleet.stop = async () => {
+    await fleet.nginx?.stop();
+    await Promise.all(fleet.replicas.map((replica) => replica.stop()));
+    await redis.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  await until(() => accepts(redisPort), { what: "redis-server to listen" });
+  fleet.replicas = await Promise.all(
+    Array.from({ length: count }, () => startServer(["--store", `redis://127.0.0.1:${redisPort}`, ...args])),
+  );
+  // The repository's nginx configuration, on this test's ports (unused upstream lines dropped).
+  const listen = await freePort();
+  const ports = fleet.replicas.map((replica) => new URL(replica.url).port);
+  let config = fs.readFileSync(path.join(REPO, "cluster", "nginx.conf"), "utf8");
+  ["8081", "8082", "8083"].forEach((port, at) => {
+    const line = new RegExp(`^\\s*server 127\\.0\\.0\\.1:${port} .*$`, "m");
+    config = at < count ? config.replace(`server 127.0.0.1:${port} `, `server 127.0.0.1:${ports[at]} `) : config.replace(line, "");
+  });
+  config = config.replace("listen 127.0.0.1:8080;", `listen 127.0.0.1:${listen};`);
+  assert.ok(config.includes(`listen 127.0.0.1:${listen};`) && ports.every((port) => config.includes(`:${port} `)));
+  fs.mkdirSync(path.join(dir, "tmp"));
+  fs.writeFileSync(path.join(dir, "nginx.conf"), config);
+  fleet.nginx = spawnKept("nginx", ["-p", `${dir}/`, "-c", path.join(dir, "nginx.conf"), "-e", "stderr"]);
+  fleet.url = `http://127.0.0.1:${listen}`;
+  await until(async () => (await fetch(`${fleet.url}/readyz`).catch(() => null))?.ok, { what: "nginx and the replicas to be ready" });
+  return fleet;
+}
+
 describe("a fleet behind nginx", { skip: missing.length > 0 && `${missing.join(" and ")} not installed` }, () => {
-  let redis;
-  let replicas = [];
-  let nginx;
-  let url;
-  let dir;
+  let fleet;
   let VideoTranslationClient;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "vts-cluster-"));
-    const redisPort = await freePort();
-    redis = spawnKept("redis-server", ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "no"]);
-    await until(() => accepts(redisPort), { what: "redis-server to listen" });
-    replicas = await Promise.all(
-      [0, 1, 2].map(() => startServer(["--store", `redis://127.0.0.1:${redisPort}`])),
-    );
-    // The repository's nginx configuration, on this test's ports.
-    const listen = await freePort();
-    const ports = replicas.map((replica) => new URL(replica.url).port);
-    let config = fs.readFileSync(path.join(REPO, "cluster", "nginx.conf"), "utf8");
-    ["8081", "8082", "8083"].forEach((port, at) => {
-      config = config.replace(`server 127.0.0.1:${port} `, `server 127.0.0.1:${ports[at]} `);
-    });
-    config = config.replace("listen 127.0.0.1:8080;", `listen 127.0.0.1:${listen};`);
-    assert.ok(config.includes(`listen 127.0.0.1:${listen};`) && ports.every((port) => config.includes(`:${port} `)));
-    fs.mkdirSync(path.join(dir, "tmp"));
-    fs.writeFileSync(path.join(dir, "nginx.conf"), config);
-    nginx = spawnKept("nginx", ["-p", `${dir}/`, "-c", path.join(dir, "nginx.conf"), "-e", "stderr"]);
-    url = `http://127.0.0.1:${listen}`;
-    await until(async () => (await fetch(`${url}/readyz`).catch(() => null))?.ok, { what: "nginx and the replicas to be ready" });
+    fleet = await startFleet(3);
     ({ VideoTranslationClient } = await loadClient());
   });
 
   after(async () => {
-    await nginx?.stop();
-    await Promise.all(replicas.map((replica) => replica.stop()));
-    await redis?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await fleet?.stop();
   });
 
   test("kill -9 of the replica holding 100 watches: every watch completes, no job is lost", { timeout: 60_000 }, async () => {
-    const client = new VideoTranslationClient(url, { initialDelayMs: 200, maxDelayMs: 1000 });
+    const client = new VideoTranslationClient(fleet.url, { initialDelayMs: 200, maxDelayMs: 1000 });
     const jobs = [];
     for (let at = 0; at < 100; at += 1) {
       // Ends spread over 4 to 8 s: most of them after the kill.
@@ -101,7 +111,7 @@ describe("a fleet behind nginx", { skip: missing.length > 0 && `${missing.join("
     const all = client.waitForAll(jobs.map((job) => job.id));
     const holder = await until(
       async () => {
-        for (const replica of replicas) if ((await heldWatches(replica.url)) > 0) return replica;
+        for (const replica of fleet.replicas) if ((await heldWatches(replica.url)) > 0) return replica;
         return undefined;
       },
       { what: "a replica to hold the client's watch" },
@@ -116,5 +126,35 @@ describe("a fleet behind nginx", { skip: missing.length > 0 && `${missing.join("
       const status = await client.getStatus(job.id);
       assert.equal(status.result, "completed", `job ${job.id} answers through the fleet`);
     }
+  });
+});
+
+describe("a rate limit behind nginx", { skip: missing.length > 0 && `${missing.join(" and ")} not installed` }, () => {
+  let fleet;
+
+  before(async () => {
+    // One replica, so that one limiter sees every request nginx forwards.
+    fleet = await startFleet(1, ["--rate-limit", "5", "--trusted-proxy", "127.0.0.1"]);
+  });
+
+  after(async () => {
+    await fleet?.stop();
+  });
+
+  // Every caller here is on loopback, as nginx is; a client's own X-Forwarded-For stands in for
+  // its address elsewhere (nginx appends the address it saw, 127.0.0.1, which is trusted).
+  const poll = (client) => fetch(`${fleet.url}/status`, { headers: { "x-forwarded-for": client } });
+
+  test("counts each client nginx forwards for, not nginx", async () => {
+    const answers = [];
+    for (let i = 0; i < 20; i += 1) answers.push(await poll("203.0.113.7"));
+    const statuses = answers.map((response) => response.status);
+    assert.deepEqual(statuses.slice(0, 5), [200, 200, 200, 200, 200], "a burst of 5 passes");
+    // Past the burst, 5 a second: 15 more requests in a row meet the limit unless each takes 200 ms.
+    const limited = answers.filter((response) => response.status === 429);
+    assert.ok(limited.length > 0, `past the burst the client is refused: ${statuses}`);
+    assert.match((await limited[0].json()).error.message, /from 203\.0\.113\.7/);
+    const other = await poll("203.0.113.8");
+    assert.equal(other.status, 200, "another client behind the same nginx has its own limit");
   });
 });

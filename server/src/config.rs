@@ -88,6 +88,13 @@ pub struct Settings {
     #[arg(long, env = "VTS_RATE_LIMIT", default_value = "0", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub rate_limit: u32,
 
+    /// A load balancer or proxy in front of the server (an address like `10.0.0.5`, or a
+    /// network like `10.0.0.0/8`; repeat the flag or separate with commas): for requests
+    /// from it, the client is read from `X-Forwarded-For`, so that `--rate-limit` counts each
+    /// client, not the proxy. Only what trusted proxies wrote there is believed.
+    #[arg(long = "trusted-proxy", value_name = "ADDRESS|NETWORK", env = "VTS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::client_address::parse_trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// An origin allowed to call the API from a browser, such as `https://app.example.com`;
     /// repeat the flag (or separate with commas) for more. Without it, any origin may.
     #[arg(long = "cors-origin", env = "VTS_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
@@ -131,6 +138,7 @@ impl Settings {
             max_jobs: 100_000,
             max_waiters: 20_000,
             rate_limit: 0,
+            trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             body_timeout: Duration::from_secs(5),
             api_keys: Vec::new(),
@@ -328,6 +336,31 @@ mod tests {
         let settings = parse(&["--job-ttl", "0.5", "--rate-limit", "20"]).unwrap();
         assert_eq!(settings.job_ttl, Duration::from_millis(500));
         assert_eq!(settings.rate_limit, 20);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks_repeated_or_comma_separated() {
+        let settings = parse(&[
+            "--trusted-proxy",
+            "127.0.0.1,10.0.0.0/8",
+            "--trusted-proxy",
+            "::1",
+        ])
+        .unwrap();
+        let proxies: Vec<String> = settings
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(proxies, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert!(parse(&[]).unwrap().trusted_proxies.is_empty());
+        let error = parse(&["--trusted-proxy", "nginx"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("\"nginx\" is not an address or network"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! | [`error`] | every error answer, in the contract's JSON shape |
 //! | [`origin_guard`] | the `--cors-origin` list, enforced: unlisted origins get 403 |
 //! | [`rate_limit`] | the per-client request limit (`--rate-limit`) |
+//! | [`client_address`] | whose request it is behind a load balancer (`--trusted-proxy`, `X-Forwarded-For`) |
 //! | [`routes`] | thin HTTP handlers |
 //! | [`static_files`] | the demo page and the npm package, confined to their folders |
 //! | [`startup`] | [`startup::Application`]: binds, wires middleware and routes, runs |
@@ -26,6 +27,7 @@
 
 pub mod api_key;
 pub mod body_timeout;
+pub mod client_address;
 pub mod config;
 pub mod error;
 pub mod idempotency;

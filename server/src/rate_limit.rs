@@ -1,6 +1,7 @@
 //! A per-client request limit (`--rate-limit`): each client address may make N requests a
 //! second, in bursts of N; past that it gets `429 Too Many Requests` with `Retry-After`,
-//! which the client honours. Off by default, so the demo page never meets it.
+//! which the client honours. Off by default, so the demo page never meets it. Behind a load
+//! balancer listed in `--trusted-proxy`, the client is the one it forwards for.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -12,6 +13,7 @@ use actix_web::web;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
+use crate::client_address::TrustedProxies;
 use crate::error::ApiError;
 
 /// Past this many tracked addresses, the ones whose limit has fully recovered are forgotten,
@@ -23,15 +25,18 @@ const TRACKED_ADDRESSES: usize = 10_000;
 pub struct RateLimit {
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_second: u32,
+    proxies: TrustedProxies,
 }
 
 impl RateLimit {
-    /// `per_second` requests a second per client address; 0 turns the limit off.
-    pub fn new(per_second: u32) -> Self {
+    /// `per_second` requests a second per client address; 0 turns the limit off. Requests
+    /// from `proxies` count for the client they forward for.
+    pub fn new(per_second: u32, proxies: TrustedProxies) -> Self {
         RateLimit {
             limiter: NonZeroU32::new(per_second)
                 .map(|rate| DefaultKeyedRateLimiter::keyed(Quota::per_second(rate))),
             per_second,
+            proxies,
         }
     }
 
@@ -70,7 +75,9 @@ pub async fn limit_requests<B: MessageBody + 'static>(
         request.app_data::<web::Data<RateLimit>>(),
         request.peer_addr(),
     ) {
-        (Some(limit), Some(peer)) if request.path() != "/healthz" => limit.check(peer.ip()),
+        (Some(limit), Some(peer)) if request.path() != "/healthz" => {
+            limit.check(limit.proxies.client(peer.ip(), request.headers()))
+        }
         _ => Ok(()),
     };
     crate::error::pass_or_refuse(verdict, request, next).await
@@ -87,13 +94,13 @@ mod tests {
 
     #[test]
     fn off_by_default_lets_everything_through() {
-        let limit = RateLimit::new(0);
+        let limit = RateLimit::new(0, TrustedProxies::default());
         assert!((0..10_000).all(|_| limit.check(HERE).is_ok()));
     }
 
     #[test]
     fn a_burst_of_the_rate_passes_and_the_next_request_waits() {
-        let limit = RateLimit::new(5);
+        let limit = RateLimit::new(5, TrustedProxies::default());
         assert!((0..5).all(|_| limit.check(HERE).is_ok()));
         match limit.check(HERE) {
             Err(ApiError::TooManyRequests {

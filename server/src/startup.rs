@@ -14,6 +14,7 @@ use video_translation_protocol::{
 
 use crate::api_key::{self, ApiKeys};
 use crate::body_timeout::{self, BodyTimeout};
+use crate::client_address::TrustedProxies;
 use crate::config::Settings;
 use crate::error::json_error_bodies;
 use crate::metrics::{self, Metrics};
@@ -220,7 +221,10 @@ impl AppState {
         Ok(AppState {
             store: web::Data::new(store),
             metrics: web::Data::new(metrics),
-            rate_limit: web::Data::new(RateLimit::new(settings.rate_limit)),
+            rate_limit: web::Data::new(RateLimit::new(
+                settings.rate_limit,
+                TrustedProxies::new(settings.trusted_proxies.clone()),
+            )),
             cors_origins: settings.cors_origins.clone(),
             body_timeout: settings.body_timeout,
             api_keys: web::Data::new(ApiKeys::new(&settings.api_keys)),

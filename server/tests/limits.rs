@@ -141,6 +141,55 @@ async fn over_the_rate_limit_a_client_gets_429_with_retry_after_and_cors_headers
     assert_eq!(status, StatusCode::OK, "health checks are exempt");
 }
 
+fn through(proxy: &str, client: &str) -> test::TestRequest {
+    from(proxy).insert_header(("x-forwarded-for", client))
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_client_it_forwards_for_has_its_own_limit() {
+    let app = app_with(Settings {
+        rate_limit: 3,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..settings()
+    })
+    .await;
+    for _ in 0..3 {
+        let (status, _, _) = call(&app, through("127.0.0.1:40000", "203.0.113.7")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _, json) = call(&app, through("127.0.0.1:40001", "203.0.113.7")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let message = assert_error(&json, "too_many_requests");
+    assert!(message.contains("from 203.0.113.7"), "{message}");
+    for client in ["203.0.113.8", "2001:db8::8"] {
+        let (status, _, _) = call(&app, through("127.0.0.1:40002", client)).await;
+        assert_eq!(status, StatusCode::OK, "{client} is not limited by another");
+    }
+}
+
+#[actix_web::test]
+async fn an_untrusted_caller_cannot_escape_the_limit_by_writing_x_forwarded_for() {
+    let app = app_with(Settings {
+        rate_limit: 3,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..settings()
+    })
+    .await;
+    for (n, claimed) in ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
+        .into_iter()
+        .enumerate()
+    {
+        let (status, _, json) = call(&app, through("198.51.100.1:5000", claimed)).await;
+        if n < 3 {
+            assert_eq!(status, StatusCode::OK);
+        } else {
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+            let message = assert_error(&json, "too_many_requests");
+            assert!(message.contains("from 198.51.100.1"), "{message}");
+        }
+    }
+}
+
 #[actix_web::test]
 async fn without_a_rate_limit_nobody_is_limited() {
     let app = app_with(settings()).await;
