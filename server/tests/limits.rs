@@ -141,18 +141,23 @@ async fn over_the_rate_limit_a_client_gets_429_with_retry_after_and_cors_headers
     assert_eq!(status, StatusCode::OK, "health checks are exempt");
 }
 
+/// 3 requests a second per client, behind a proxy on 127.0.0.1.
+async fn limited_behind_a_loopback_proxy() -> impl TestApp {
+    app_with(Settings {
+        rate_limit: 3,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..settings()
+    })
+    .await
+}
+
 fn through(proxy: &str, client: &str) -> test::TestRequest {
     from(proxy).insert_header(("x-forwarded-for", client))
 }
 
 #[actix_web::test]
 async fn behind_a_trusted_proxy_each_client_it_forwards_for_has_its_own_limit() {
-    let app = app_with(Settings {
-        rate_limit: 3,
-        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
-        ..settings()
-    })
-    .await;
+    let app = limited_behind_a_loopback_proxy().await;
     for _ in 0..3 {
         let (status, _, _) = call(&app, through("127.0.0.1:40000", "203.0.113.7")).await;
         assert_eq!(status, StatusCode::OK);
@@ -169,12 +174,7 @@ async fn behind_a_trusted_proxy_each_client_it_forwards_for_has_its_own_limit() 
 
 #[actix_web::test]
 async fn an_untrusted_caller_cannot_escape_the_limit_by_writing_x_forwarded_for() {
-    let app = app_with(Settings {
-        rate_limit: 3,
-        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
-        ..settings()
-    })
-    .await;
+    let app = limited_behind_a_loopback_proxy().await;
     for (n, claimed) in ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
         .into_iter()
         .enumerate()
