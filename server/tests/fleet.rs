@@ -114,6 +114,34 @@ async fn a_job_created_on_one_replica_is_read_on_another_which_then_polls_it_fro
 }
 
 #[actix_web::test]
+async fn get_status_answers_one_default_job_on_every_replica_asking_redis_once() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    // Replicas with different --delay, to tell whose default job answers.
+    let (_, a) = replica_with(&redis.url(), Settings::for_tests(Duration::from_secs(60))).await;
+    let (b_state, b) =
+        replica_with(&redis.url(), Settings::for_tests(Duration::from_secs(1))).await;
+    let status = || test::TestRequest::get().uri("/status");
+    let (code, _, first) = call(&a, status()).await;
+    assert_eq!(code, StatusCode::OK, "{first}");
+    for _ in 0..3 {
+        let (code, _, json) = call(&b, status()).await;
+        assert_eq!(code, StatusCode::OK, "{json}");
+        assert_eq!(
+            json["result"], "pending",
+            "A's 60 s job, not B's 1 s one: {json}"
+        );
+        assert!(json["eta_ms"].as_u64().unwrap() > 55_000, "{json}");
+    }
+    assert_eq!(
+        b_state.metrics.store.round_trips_of("default"),
+        1,
+        "B reads it once"
+    );
+}
+
+#[actix_web::test]
 async fn a_cancel_through_one_replica_wakes_long_polls_and_watches_held_on_another() {
     let Some(redis) = RedisServer::start() else {
         return;

@@ -15,7 +15,7 @@ use video_translation_server::metrics::StoreMetrics;
 use video_translation_server::store::backend::StoreKind;
 use video_translation_server::store::front::Created;
 use video_translation_server::store::{
-    CancelOutcome, JobDefaults, JobStore, LongPollLimits, NewJob, StoreError, StoreLimits,
+    CancelOutcome, JobDefaults, JobKey, JobStore, LongPollLimits, NewJob, StoreError, StoreLimits,
 };
 
 /// Where a test's stores live.
@@ -92,6 +92,7 @@ conformance!(
     a_watch_answers_ended_and_missing_jobs_at_once,
     a_held_watch_wakes_at_the_first_cancel,
     jobs_are_counted_by_state,
+    the_default_job_is_one_per_backend,
 );
 
 fn lasting(duration: Duration) -> NewJob {
@@ -376,4 +377,26 @@ async fn a_key_whose_job_has_expired_replays_no_job(backend: Backend) {
         Ok(Created::Replayed(None)),
         "the key outlives its job"
     );
+}
+
+async fn the_default_job_is_one_per_backend(backend: Backend) {
+    let first = backend.open(StoreLimits::default()).await;
+    // Another replica, starting later: its own default job would end 400 ms after the first's.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let later = backend.open(StoreLimits::default()).await;
+    let eta = |status: Option<JobStatus>| status.expect("the default job").eta_ms.unwrap();
+    let first_eta = eta(first.status(JobKey::Default).await.expect("answers"));
+    let later_eta = eta(later.status(JobKey::Default).await.expect("answers"));
+    match backend {
+        // One process each: each store its own default job, started when it opened.
+        Backend::Memory => assert!(
+            first_eta + 300 < later_eta,
+            "each its own: {first_eta} ms and {later_eta} ms to go"
+        ),
+        // One fleet: the job the first store asked for, whoever asks.
+        Backend::Redis(_) => assert!(
+            first_eta.abs_diff(later_eta) < 100,
+            "one job: {first_eta} ms and {later_eta} ms to go"
+        ),
+    }
 }

@@ -150,6 +150,13 @@ impl JobBackend for Backend {
             Backend::Redis(redis) => redis.ping().await,
         }
     }
+
+    async fn default_job(&self, candidate: Job) -> Result<Job, StoreError> {
+        match self {
+            Backend::Memory(memory) => memory.default_job(candidate).await,
+            Backend::Redis(redis) => redis.default_job(candidate).await,
+        }
+    }
 }
 
 #[cfg(test)]

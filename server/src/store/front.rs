@@ -1,6 +1,6 @@
-//! [`JobStore`]: what the handlers ask. It puts a [`Backend`] (where job definitions live)
-//! together with what always stays in the replica that serves the request: the default job
-//! behind `GET /status`, the held requests and the notifications that wake them.
+//! [`JobStore`]: what the handlers ask. It puts a [`Backend`] (where job definitions live,
+//! the default job behind `GET /status` among them) together with what always stays in the
+//! replica that serves the request: the held requests and the notifications that wake them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,11 +29,13 @@ pub enum Created {
     Replayed(Option<JobStatus>),
 }
 
-/// Every job the fleet has created, plus this replica's default job behind `GET /status`.
+/// Every job the fleet has created, plus the default job behind `GET /status`.
 #[derive(Debug)]
 pub struct JobStore {
     defaults: JobDefaults,
-    default_job: Job,
+    /// The default job as this replica would start it; the backend keeps the first such
+    /// candidate of the fleet (see [`JobBackend::default_job`]).
+    default_candidate: Job,
     backend: Backend,
     transitions: Arc<Transitions<JobKey>>,
     held: HeldRequests,
@@ -54,7 +56,8 @@ impl JobStore {
         )
     }
 
-    /// A store on the backend `kind` names, whose default job starts now, counting its
+    /// A store on the backend `kind` names (whose default job starts now unless the backend
+    /// has one already, see [`JobBackend::default_job`]), counting its
     /// operations, round trips and wake fan-out into `metrics`. A Redis backend connects
     /// lazily: this fails only for a URL it cannot use, never because Redis is down.
     pub fn open(
@@ -104,7 +107,7 @@ impl JobStore {
         metrics: StoreMetrics,
     ) -> Self {
         JobStore {
-            default_job: defaults.new_job(NewJob::default(), Instant::now()),
+            default_candidate: defaults.new_job(NewJob::default(), Instant::now()),
             defaults,
             backend,
             transitions,
@@ -266,7 +269,11 @@ impl JobStore {
     async fn job(&self, key: JobKey) -> Result<Option<Job>, StoreError> {
         self.metrics.reads.inc();
         match key {
-            JobKey::Default => Ok(Some(self.default_job)),
+            JobKey::Default => self
+                .backend
+                .default_job(self.default_candidate)
+                .await
+                .map(Some),
             JobKey::Created(id) => self.backend.get(id, Instant::now()).await,
         }
     }

@@ -186,4 +186,8 @@ pub trait JobBackend: Send + Sync {
 
     /// Whether the backend answers now (`GET /readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The default job behind `GET /status`: one per backend, so every process sharing it
+    /// answers the same job. The first to ask stores its `candidate`; the others get that.
+    fn default_job(&self, candidate: Job) -> impl Future<Output = Result<Job, StoreError>> + Send;
 }

@@ -9,6 +9,7 @@
 //! | `{vts}:key:KEY` | an `Idempotency-Key`: the request it came with and the job it made, for 24 h |
 //! | `{vts}:keys` | every key by arrival: at most `--max-jobs` of them, the oldest forgotten first |
 //! | `{vts}:cancels` | the pub/sub channel every cancel is published on |
+//! | `{vts}:default` | the default job of `GET /status`, stored by the first replica asked for it |
 //!
 //! Creating and cancelling are Lua scripts, each one atomic step (`redis/scripts.rs`). Reads go through a local
 //! cache of the jobs this replica has seen (`redis/cache.rs`), kept true by the cancels channel
@@ -62,6 +63,9 @@ pub struct RedisBackend {
     clock: WallClock,
     limits: StoreLimits,
     metrics: StoreMetrics,
+    /// The fleet's default job, once read: like every definition, it changes only by a
+    /// cancel, and the default job cannot be cancelled.
+    default_job: tokio::sync::OnceCell<Job>,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -128,6 +132,7 @@ impl RedisBackend {
             clock: WallClock::now(),
             limits,
             metrics,
+            default_job: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -360,5 +365,25 @@ impl JobBackend for RedisBackend {
             ));
         }
         Ok(())
+    }
+
+    /// Read once per replica; until Redis has answered, `GET /status` answers 503 like any
+    /// other read of a job this replica has not seen.
+    async fn default_job(&self, candidate: Job) -> Result<Job, StoreError> {
+        let stored = self
+            .default_job
+            .get_or_try_init(|| async {
+                let call = scripts::default_job(Record::of(&candidate, &self.clock));
+                let fields: Vec<Option<String>> = self
+                    .round_trip("default", move |mut connection| async move {
+                        call.run(&mut connection).await
+                    })
+                    .await?;
+                self.job_of(&fields)?.ok_or_else(|| {
+                    StoreError::Unavailable("the default job's hash is empty".to_owned())
+                })
+            })
+            .await?;
+        Ok(*stored)
     }
 }

@@ -1,6 +1,7 @@
-//! Where things live in Redis, and the two Lua scripts that change them: `insert.lua`
-//! (create a job, the fleet's cap and an `Idempotency-Key` checked in the same step) and
-//! `cancel.lua` (cancel a pending job and publish it). Their arguments are built and their
+//! Where things live in Redis, and the Lua scripts that change them: `insert.lua`
+//! (create a job, the fleet's cap and an `Idempotency-Key` checked in the same step),
+//! `cancel.lua` (cancel a pending job and publish it) and `default.lua` (the fleet's default
+//! job, stored by the first replica to ask). Their arguments are built and their
 //! answers read here, so the backend deals in jobs, not in strings.
 
 use std::sync::{Arc, OnceLock};
@@ -22,6 +23,8 @@ pub const KEY_PREFIX: &str = "{vts}:key:";
 pub const KEYS: &str = "{vts}:keys";
 /// The pub/sub channel every cancel is published on, with the job's id.
 pub const CANCELS: &str = "{vts}:cancels";
+/// The default job's hash (`GET /status`): no expiry, like the fleet it belongs to.
+pub const DEFAULT_JOB: &str = "{vts}:default";
 
 /// A script call: its keys and arguments, owned, so the call can run on another thread.
 #[derive(Debug, Clone)]
@@ -165,6 +168,19 @@ pub fn cancelled(answer: Option<Vec<String>>) -> Option<(bool, Vec<Option<String
 }
 
 /// `HMGET` of job `id`'s fields, in [`FIELDS`] order.
+/// `default.lua`: the fleet's default job, `candidate` if there was none; the answer's
+/// fields are read as [`hmget`]'s.
+pub fn default_job(candidate: Record) -> Call {
+    static SCRIPT: OnceLock<Arc<Script>> = OnceLock::new();
+    Call {
+        script: Arc::clone(
+            SCRIPT.get_or_init(|| Arc::new(Script::new(include_str!("default.lua")))),
+        ),
+        keys: vec![DEFAULT_JOB.to_owned()],
+        args: candidate.definition.to_vec(),
+    }
+}
+
 pub fn hmget(id: JobId) -> redis::Cmd {
     let mut command = redis::cmd("HMGET");
     command.arg(format!("{JOB_PREFIX}{id}")).arg(&FIELDS[..]);
