@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use actix_web::http::header::HeaderMap;
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net};
 
 /// The proxies whose `X-Forwarded-For` is believed: addresses (`10.0.0.5`) or networks
 /// (`10.0.0.0/8`). Empty by default: the peer is the client.
@@ -40,19 +40,21 @@ impl TrustedProxies {
         if !self.trusts(client) {
             return client;
         }
-        // Several X-Forwarded-For lines read as one list, in order (RFC 9110, 5.3).
-        let hops: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .collect();
-        for hop in hops.iter().rev() {
-            match parse_hop(hop) {
-                Some(address) => client = address.to_canonical(),
-                None => break,
-            }
-            if !self.trusts(client) {
+        // Several X-Forwarded-For lines read as one list, in order (RFC 9110, 5.3): walked
+        // from the last line's last entry. A line that is not text stops the walk like a
+        // malformed entry; skipping it could hand the walk to an address a caller wrote.
+        'walk: for line in headers.get_all("x-forwarded-for").rev() {
+            let Ok(line) = line.to_str() else {
                 break;
+            };
+            for hop in line.rsplit(',') {
+                match parse_hop(hop) {
+                    Some(address) => client = address.to_canonical(),
+                    None => break 'walk,
+                }
+                if !self.trusts(client) {
+                    break 'walk;
+                }
             }
         }
         client
@@ -74,14 +76,23 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .map(|socket| socket.ip())
 }
 
-/// `--trusted-proxy`'s value: a network in CIDR notation, or one address.
+/// `--trusted-proxy`'s value: a network in CIDR notation, or one address. IPv4 written as
+/// IPv6 (`::ffff:10.0.0.0/104`) is taken as the IPv4 it is, as peers are compared.
 pub fn parse_trusted_proxy(text: &str) -> Result<IpNet, String> {
     let text = text.trim();
-    text.parse::<IpNet>()
+    let network = text
+        .parse::<IpNet>()
         .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
         .map_err(|_| {
             format!("{text:?} is not an address or network like 10.0.0.5, 10.0.0.0/8 or ::1")
-        })
+        })?;
+    Ok(match network {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.network().to_ipv4_mapped() {
+            Some(v4) => Ipv4Net::new(v4, v6.prefix_len() - 96).map_or(network, IpNet::V4),
+            None => network,
+        },
+        _ => network,
+    })
 }
 
 #[cfg(test)]
@@ -164,6 +175,18 @@ mod tests {
     }
 
     #[test]
+    fn a_line_that_is_not_text_stops_the_walk_before_what_a_caller_wrote() {
+        // The caller's own line first, then the line the proxy appended to, garbled.
+        let mut headers = forwarded_for(&["6.6.6.6"]);
+        headers.append(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.7").unwrap(),
+        );
+        let proxies = trusting(&[NGINX]);
+        assert_eq!(proxies.client(ip(NGINX), &headers), ip(NGINX));
+    }
+
+    #[test]
     fn every_written_form_of_an_address_is_read() {
         let proxies = trusting(&[NGINX]);
         for (hop, client) in [
@@ -199,6 +222,16 @@ mod tests {
             "10.0.0.0/8"
         );
         assert_eq!(parse_trusted_proxy("::1").unwrap().to_string(), "::1/128");
+        assert_eq!(
+            parse_trusted_proxy("::ffff:10.0.0.0/104")
+                .unwrap()
+                .to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(
+            parse_trusted_proxy("::ffff:127.0.0.1").unwrap().to_string(),
+            "127.0.0.1/32"
+        );
         let message = parse_trusted_proxy("nginx").unwrap_err();
         assert!(message.contains("\"nginx\""), "{message}");
     }
