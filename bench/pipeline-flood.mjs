@@ -6,7 +6,8 @@
 // each of BENCH_FLOOD_RUNS runs (a fresh server each), with each run's verdicts.
 // A server that keeps reading requests it cannot answer grows without bound here; one with
 // back-pressure stops reading once its answers are not read. One that keeps what the flood
-// took once the connections have closed stays at its high-water mark.
+// took once the connections have closed stays at its high-water mark; this one's workers
+// collect their heaps once their last connection has closed (server/src/memory.rs).
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -19,11 +20,12 @@ const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10);
 const SETTLE_SECONDS = Number(process.env.BENCH_FLOOD_SETTLE_SECONDS ?? 5);
 const RUNS = Number(process.env.BENCH_FLOOD_RUNS ?? 3);
 // The targets: at most 1 MiB of server memory per connection, and RSS back near idle once
-// they close, read as: less than half of what the flood took still resident (what stays is
-// mostly pages mimalloc keeps in each worker's heap; see the README; server/tests/pipelining.rs
-// checks the same bound with 100 connections).
+// they close, read as: at most 3 MiB above idle. What may stay is what the workers' request
+// pools hold (heads of ~7 KiB, at most 256 per worker, ~2 MiB here), bounded whatever the
+// number of connections, plus a margin for the noise of a shared machine; see the README.
+// server/tests/pipelining.rs checks the same with 100 connections on a debug build (5 MiB).
 const MAX_MIB_PER_CONNECTION = 1;
-const MAX_KEPT_SHARE = 0.5;
+const MAX_KEPT_MIB = 3;
 // Per connection, whichever comes first: the flood's time or this many bytes written.
 const MAX_BYTES_PER_CONNECTION = 256 * 1024 * 1024;
 
@@ -128,11 +130,11 @@ const verdict = (met, text) => console.log(`  ${met ? "met    " : "MISSED "} ${t
 rows.forEach((row, i) => {
   const perConnection = (row.peak - row.before) / CONNECTIONS;
   verdict(perConnection <= MAX_MIB_PER_CONNECTION, `run ${i + 1}: ${mib(perConnection)} per connection (≤ ${MAX_MIB_PER_CONNECTION} MiB)`);
-  const kept = (row.after - row.before) / (row.peak - row.before);
+  const kept = row.after - row.before;
   verdict(
-    kept < MAX_KEPT_SHARE,
-    `run ${i + 1}: ${mib(row.after)} after the close, ${mib(row.after - row.before)} above idle: ` +
-      `${(kept * 100).toFixed(0)} % of what the flood took (< ${MAX_KEPT_SHARE * 100} %)`,
+    kept <= MAX_KEPT_MIB,
+    `run ${i + 1}: ${mib(row.after)} after the close, ${mib(kept)} above idle (≤ ${MAX_KEPT_MIB} MiB): ` +
+      `${((kept / (row.peak - row.before)) * 100).toFixed(0)} % of what the flood took, ${((kept / row.before) * 100).toFixed(0)} % of idle`,
   );
   verdict(row.healthy, `run ${i + 1}: /healthz answered after the flood`);
 });

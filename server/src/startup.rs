@@ -302,6 +302,8 @@ impl Application {
             let state = state.clone();
             move || build_app(&state)
         })
+        // Before `listen`, which captures it.
+        .on_connect(crate::memory::on_connect)
         .listen(listener)?
         // A caller that closes its connection (an aborted `fetch` sends a plain FIN) is gone:
         // actix then drops the request's handler, so a held long-poll gives its

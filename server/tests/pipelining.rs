@@ -193,18 +193,19 @@ impl Proc for ServerBinary {
     }
 }
 
-/// What `bench/pipeline-flood.mjs` measures, with a generous bound: the memory that
-/// connections pipelining without reading took is mostly given back once they close. It was
-/// all kept (a high-water mark) until mimalloc purged freed memory at once and stopped using
-/// transparent huge pages (server/src/main.rs, the root Cargo.toml): 96 % of it, against a
-/// quarter to a third since, with this debug build. What stays (pages mimalloc keeps in each
-/// worker's heap, pooled request heads) grows more slowly than what the floods take: 10 such
-/// connections keep all of their 4 MiB, 100 about a third of their 40, so the test floods with
-/// 100, twice the benchmark's, which leaves the bound a margin.
+/// What `bench/pipeline-flood.mjs` measures: once connections that pipelined without reading
+/// have closed, the real binary is back near idle. With this debug build, 100 such connections
+/// leave 3.4 to 3.8 MiB above idle once settled; 9 to 10 MiB without actix-http's copied
+/// request heads (vendor/actix-http, change 3), whose header values kept closed connections'
+/// read buffers allocated from actix-web's pool of requests; 12 to 17 MiB without that and the
+/// idle collect (server/src/memory.rs). The collect alone makes less of a difference in this
+/// build (3.6 to 4.9 MiB without it) than in the release build the benchmark runs, whose bound
+/// is tighter. The bound here, 5 MiB, leaves a margin for a busy machine.
 #[cfg(target_os = "linux")]
 #[test]
 fn memory_that_connections_pipelining_without_reading_took_is_given_back_once_they_close() {
     const CONNECTIONS: usize = 100;
+    const MAX_KEPT_MIB: f64 = 5.0;
     let _heavy = HEAVY
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -245,12 +246,13 @@ fn memory_that_connections_pipelining_without_reading_took_is_given_back_once_th
     );
 
     drop(floods);
-    // The server frees a connection's memory as it closes it: wait (a generous while, for a
-    // busy machine) until it has closed them all and its memory has come down.
+    // The server frees a connection's memory as it closes it, and a worker collects once its
+    // last one has closed: wait (a generous while, for a busy machine) until it has closed
+    // them all and its memory has come down.
     let mut kept = took;
     for _ in 0..300 {
         kept = server.rss_mib() - idle;
-        if server.sockets() <= idle_sockets && kept < took / 2.0 {
+        if server.sockets() <= idle_sockets && kept <= MAX_KEPT_MIB {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -265,8 +267,9 @@ fn memory_that_connections_pipelining_without_reading_took_is_given_back_once_th
          above idle after they closed"
     );
     assert!(
-        kept < took / 2.0,
+        kept <= MAX_KEPT_MIB,
         "{kept:.1} MiB of the {took:.1} MiB that {CONNECTIONS} floods took still resident \
-         after they closed ({idle:.1} MiB idle, {flooded:.1} MiB flooded)"
+         after they closed, more than {MAX_KEPT_MIB} MiB ({idle:.1} MiB idle, {flooded:.1} MiB \
+         flooded)"
     );
 }

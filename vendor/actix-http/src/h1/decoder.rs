@@ -1,7 +1,7 @@
 use std::{io, marker::PhantomData, mem::MaybeUninit, task::Poll};
 
 use actix_codec::Decoder;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf as _, Bytes, BytesMut};
 use http::{
     header::{self, HeaderName, HeaderValue},
     Method, StatusCode, Uri, Version,
@@ -301,8 +301,15 @@ impl MessageType for Request {
 
         let mut msg = Request::new();
 
+        // The head is copied out of the read buffer rather than split off it: header values are
+        // slices of it, and anything that outlives the request's decoding with one of them (a
+        // queued or pooled request, a handler's state) would otherwise keep the connection's
+        // whole read buffer allocated, up to `MAX_BUFFER_SIZE`, even after the connection closed.
+        let head = Bytes::copy_from_slice(&src[..len]);
+        src.advance(len);
+
         // convert headers
-        let mut length = msg.set_headers(&src.split_to(len).freeze(), &headers[..h_len], ver)?;
+        let mut length = msg.set_headers(&head, &headers[..h_len], ver)?;
 
         // disallow HTTP/1.1 requests that do not contain a Host header
         // see https://datatracker.ietf.org/doc/html/rfc9112#section-3.2
