@@ -1,7 +1,8 @@
-// The fleet as `make cluster` runs it: Redis, three replicas (--store redis://) and nginx with
+// The fleet as `make cluster` runs it: Redis, replicas (--store redis://) and nginx with
 // cluster/nginx.conf in front, all on free loopback ports. One client watches 100 jobs through
 // nginx; the replica holding the watch is killed with SIGKILL. Every watch must still complete
-// (the client rides through to another replica) and no job may be lost.
+// (the client rides through to another replica) and no job may be lost. And a replica that
+// trusts nginx (--trusted-proxy) rate-limits each client nginx forwards for, not nginx.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -66,10 +67,25 @@ async function startFleet(count, args = []) {
     await redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await startedFleet(fleet, dir, redisPort, count, args);
+  } catch (error) {
+    await fleet.stop();
+    throw error;
+  }
+  return fleet;
+}
+
+/** The rest of {@link startFleet}, which stops what was started if this fails. */
+async function startedFleet(fleet, dir, redisPort, count, args) {
   await until(() => accepts(redisPort), { what: "redis-server to listen" });
-  fleet.replicas = await Promise.all(
+  const started = await Promise.allSettled(
     Array.from({ length: count }, () => startServer(["--store", `redis://127.0.0.1:${redisPort}`, ...args])),
   );
+  // The ones that started are stopped with the rest if another did not.
+  fleet.replicas = started.filter((replica) => replica.status === "fulfilled").map((replica) => replica.value);
+  const failed = started.find((replica) => replica.status === "rejected");
+  if (failed) throw failed.reason;
   // The repository's nginx configuration, on this test's ports (unused upstream lines dropped).
   const listen = await freePort();
   const ports = fleet.replicas.map((replica) => new URL(replica.url).port);
@@ -85,7 +101,6 @@ async function startFleet(count, args = []) {
   fleet.nginx = spawnKept("nginx", ["-p", `${dir}/`, "-c", path.join(dir, "nginx.conf"), "-e", "stderr"]);
   fleet.url = `http://127.0.0.1:${listen}`;
   await until(async () => (await fetch(`${fleet.url}/readyz`).catch(() => null))?.ok, { what: "nginx and the replicas to be ready" });
-  return fleet;
 }
 
 describe("a fleet behind nginx", { skip: missing.length > 0 && `${missing.join(" and ")} not installed` }, () => {

@@ -27,7 +27,8 @@ const DEFAULT_PKG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../client-wa
     version,
     about = "A simulated video-translation backend: status API, demo page and npm package.",
     long_about = "A simulated video-translation backend.\n\n\
-        GET /status reports a default job that starts with the server and runs --delay seconds.\n\
+        GET /status reports a default job that starts with the server and runs --delay seconds\n\
+        (with --store redis://, one for the fleet: the first replica's, kept until it expires).\n\
         POST /jobs creates more jobs; GET /jobs/{id} reports them. The demo page is served at /\n\
         and the client's npm package at /pkg/. Every flag can also be set by the environment\n\
         variable shown in brackets."

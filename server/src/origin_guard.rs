@@ -2,8 +2,9 @@
 //! server's own is refused with a JSON 403 before any handler runs.
 //!
 //! CORS alone only decides whether a browser shows the answer to the page. A "simple" request
-//! (a `POST` with `Content-Type: text/plain`, say) needs no preflight, so without this guard an
-//! unlisted page could still create jobs, only without reading the answer. Requests without an
+//! (a `POST` without a body, or with `Content-Type: text/plain`) needs no preflight, so
+//! without this guard an unlisted page could still cancel jobs, only without reading the
+//! answer (creating them takes JSON, which needs a preflight: see `routes/json_body.rs`). Requests without an
 //! `Origin` (curl, servers, same-origin `GET`s) are not browsers acting for a foreign page, and
 //! pass; the page the server serves itself (the demo) is always allowed.
 

@@ -197,7 +197,8 @@ pub struct AppState {
 
 impl AppState {
     /// The state for `settings`: the store `--store` names (Redis is connected to lazily,
-    /// so this fails only for a URL the client cannot use), whose default job starts now.
+    /// so this fails only for a URL the client cannot use), whose default job starts now
+    /// (unless a fleet's Redis holds one already).
     pub fn new(settings: &Settings) -> std::io::Result<Self> {
         let metrics = Metrics::new();
         let store = JobStore::open(

@@ -142,6 +142,60 @@ async fn get_status_answers_one_default_job_on_every_replica_asking_redis_once()
 }
 
 #[actix_web::test]
+async fn the_fleets_default_job_expires_like_a_job_and_the_next_replica_asked_starts_another() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let short_lived = |delay_ms| Settings {
+        job_ttl: Duration::from_millis(300),
+        ..Settings::for_tests(Duration::from_millis(delay_ms))
+    };
+    let (_, a) = replica_with(&redis.url(), short_lived(200)).await;
+    let (_, b) = replica_with(&redis.url(), short_lived(60_000)).await;
+    let status = || test::TestRequest::get().uri("/status");
+    let (_, _, first) = call(&a, status()).await;
+    assert_eq!(first["result"], "pending", "A's 200 ms job: {first}");
+    // Ended at 200 ms, kept 300 ms more: gone by 700 ms.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (_, _, json) = call(&b, status()).await;
+    assert_eq!(
+        json["result"], "pending",
+        "B's own 60 s job, from now: {json}"
+    );
+    assert!(json["eta_ms"].as_u64().unwrap() > 55_000, "{json}");
+    let (_, _, json) = call(&a, status()).await;
+    assert!(
+        json["eta_ms"].as_u64().unwrap() > 55_000,
+        "A answers the new one too: {json}"
+    );
+}
+
+#[actix_web::test]
+async fn while_redis_is_silent_each_get_status_fails_within_its_own_round_trip() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let (_, app) = replica(&redis.url()).await;
+    redis.pause();
+    let started = Instant::now();
+    let status = || call(&app, test::TestRequest::get().uri("/status"));
+    let answers = [status(), status(), status(), status()];
+    for (code, headers, json) in futures_util::future::join_all(answers).await {
+        assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+        assert_eq!(header_text(&headers, header::RETRY_AFTER), "1");
+    }
+    // One round trip's bound for all four together: not one after another (4 s).
+    let waited = started.elapsed();
+    assert!(
+        waited < COMMAND_TIMEOUT * 2 + Duration::from_millis(500),
+        "four requests answered after {waited:?}"
+    );
+    redis.resume();
+    let (code, _, json) = call(&app, test::TestRequest::get().uri("/status")).await;
+    assert_eq!(code, StatusCode::OK, "healed: {json}");
+}
+
+#[actix_web::test]
 async fn a_cancel_through_one_replica_wakes_long_polls_and_watches_held_on_another() {
     let Some(redis) = RedisServer::start() else {
         return;

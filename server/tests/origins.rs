@@ -1,6 +1,6 @@
-//! `--cors-origin` over real TCP (issue 14, finding 5): a page from an unlisted origin cannot
-//! create a job, even with a request that needs no preflight; listed origins, the server's own
-//! page and callers without `Origin` are served as before.
+//! `--cors-origin` over real TCP (issue 14, finding 5): a page from an unlisted origin can
+//! neither create nor cancel a job, even with a request that needs no preflight; listed
+//! origins, the server's own page and callers without `Origin` are served as before.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -57,6 +57,30 @@ fn a_simple_post_from_an_unlisted_origin_is_403_and_creates_nothing() {
         r#"{"duration_ms": 1000}"#,
     );
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
+#[test]
+fn a_cancel_from_an_unlisted_origin_is_403_and_the_job_runs_on() {
+    // A bodiless POST needs no preflight: without the guard, any page could cancel jobs.
+    let address = server();
+    let created = send(
+        address,
+        "POST /jobs HTTP/1.1\r\nContent-Type: application/json",
+        r#"{"duration_ms": 60000}"#,
+    );
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let id = raw_body(&created)["id"].as_str().unwrap().to_owned();
+    let answer = send(
+        address,
+        &format!("POST /jobs/{id}/cancel HTTP/1.1\r\nOrigin: https://evil.example"),
+        "",
+    );
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert_error(&raw_body(&answer), "forbidden");
+
+    let answer = send(address, &format!("GET /jobs/{id} HTTP/1.1"), "");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(raw_body(&answer)["result"], "pending", "{answer}");
 }
 
 #[test]

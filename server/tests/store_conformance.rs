@@ -381,8 +381,8 @@ async fn a_key_whose_job_has_expired_replays_no_job(backend: Backend) {
 
 async fn the_default_job_is_one_per_backend(backend: Backend) {
     let first = backend.open(StoreLimits::default()).await;
-    // Another replica, starting later: its own default job would end 400 ms after the first's.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Another replica, starting later: its own default job would end 1 s after the first's.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let later = backend.open(StoreLimits::default()).await;
     let eta = |status: Option<JobStatus>| status.expect("the default job").eta_ms.unwrap();
     let first_eta = eta(first.status(JobKey::Default).await.expect("answers"));
@@ -390,12 +390,12 @@ async fn the_default_job_is_one_per_backend(backend: Backend) {
     match backend {
         // One process each: each store its own default job, started when it opened.
         Backend::Memory => assert!(
-            first_eta + 300 < later_eta,
+            first_eta + 500 < later_eta,
             "each its own: {first_eta} ms and {later_eta} ms to go"
         ),
         // One fleet: the job the first store asked for, whoever asks.
         Backend::Redis(_) => assert!(
-            first_eta.abs_diff(later_eta) < 100,
+            first_eta.abs_diff(later_eta) < 500,
             "one job: {first_eta} ms and {later_eta} ms to go"
         ),
     }

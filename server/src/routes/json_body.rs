@@ -15,7 +15,7 @@ use crate::error::ApiError;
 /// The body must be declared `application/json` (parameters such as `; charset=utf-8`
 /// allowed), even when empty: a `text/plain` or undeclared `POST` is a "simple" request that
 /// a page of any origin may send without a CORS preflight, so accepting one would let such a
-/// page change things here without the server's say.
+/// page change things here even when `--cors-origin` refuses its preflights.
 #[derive(Debug, Clone, Copy)]
 pub struct JsonBody {
     /// The body's name in error messages: "job request".

@@ -18,7 +18,10 @@ use video_translation_protocol::{ErrorBody, JobStatus};
         (status = 200, description = "The default job's status: the seeds' `{\"result\": ...}` plus \
             the other `JobStatus` fields. Hints as for GET /jobs/{id}.", body = JobStatus),
         (status = 400, description = "A malformed `wait`.", body = ErrorBody),
-        (status = 503, description = "Asked to wait while the server holds its maximum of long-polls.", body = ErrorBody),
+        (status = 503, description = "Asked to wait while the server holds its maximum of long-polls \
+            (`--max-waiters`; a plain poll is still answered), or the job store (Redis) does not \
+            answer and this replica has not read the default job yet.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before asking again"))),
     ),
 )]
 /// The default job's status, once it ends or after the requested wait.

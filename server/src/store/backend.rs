@@ -151,10 +151,10 @@ impl JobBackend for Backend {
         }
     }
 
-    async fn default_job(&self, candidate: Job) -> Result<Job, StoreError> {
+    async fn default_job(&self, candidate: Job, now: Instant) -> Result<Job, StoreError> {
         match self {
-            Backend::Memory(memory) => memory.default_job(candidate).await,
-            Backend::Redis(redis) => redis.default_job(candidate).await,
+            Backend::Memory(memory) => memory.default_job(candidate, now).await,
+            Backend::Redis(redis) => redis.default_job(candidate, now).await,
         }
     }
 }

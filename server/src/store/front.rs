@@ -271,7 +271,7 @@ impl JobStore {
         match key {
             JobKey::Default => self
                 .backend
-                .default_job(self.default_candidate)
+                .default_job(self.default_candidate, Instant::now())
                 .await
                 .map(Some),
             JobKey::Created(id) => self.backend.get(id, Instant::now()).await,

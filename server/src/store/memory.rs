@@ -116,8 +116,9 @@ impl JobBackend for MemoryBackend {
         Ok(())
     }
 
-    /// This process is the only one asking, and its store keeps its candidate.
-    async fn default_job(&self, candidate: Job) -> Result<Job, StoreError> {
+    /// This process is the only one asking, and its store keeps its candidate for as long
+    /// as it runs.
+    async fn default_job(&self, candidate: Job, _now: Instant) -> Result<Job, StoreError> {
         Ok(candidate)
     }
 }

@@ -8,7 +8,7 @@
 //! | [`redis`] | the fleet's backend (`--store redis://...`): jobs in Redis, a local cache |
 //! | [`backend`] | the backend chosen at start, behind the one interface |
 //! | `defaults.rs` | [`JobDefaults`]: what a job is when its creator leaves things out |
-//! | [`front`] | [`JobStore`]: a backend plus what stays in each replica (the default job, held requests, their wake-ups) |
+//! | [`front`] | [`JobStore`]: a backend plus what stays in each replica (held requests, their wake-ups) |
 //! | [`held`] | the bounds on held requests (long-polls and watches) and their count |
 //! | `watch.rs` | many jobs in one held request |
 //! | `wall_clock.rs` | instants as wall-clock times, for jobs shared between processes |
@@ -187,7 +187,12 @@ pub trait JobBackend: Send + Sync {
     /// Whether the backend answers now (`GET /readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The default job behind `GET /status`: one per backend, so every process sharing it
-    /// answers the same job. The first to ask stores its `candidate`; the others get that.
-    fn default_job(&self, candidate: Job) -> impl Future<Output = Result<Job, StoreError>> + Send;
+    /// The default job behind `GET /status` at `now`: one per backend, so every process
+    /// sharing it answers the same job. The first to ask stores its `candidate`; the others
+    /// get that. A shared backend lets it expire as a job does, `job_ttl` after its end.
+    fn default_job(
+        &self,
+        candidate: Job,
+        now: Instant,
+    ) -> impl Future<Output = Result<Job, StoreError>> + Send;
 }

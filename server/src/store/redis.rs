@@ -63,9 +63,10 @@ pub struct RedisBackend {
     clock: WallClock,
     limits: StoreLimits,
     metrics: StoreMetrics,
-    /// The fleet's default job, once read: like every definition, it changes only by a
-    /// cancel, and the default job cannot be cancelled.
-    default_job: tokio::sync::OnceCell<Job>,
+    /// The fleet's default job, once read, until it expires: like every definition it
+    /// changes only by a cancel, and the default job cannot be cancelled. A plain lock, held
+    /// for no round trip: while Redis is away, each request waits on its own round trip only.
+    default_job: std::sync::Mutex<Option<Job>>,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -132,7 +133,7 @@ impl RedisBackend {
             clock: WallClock::now(),
             limits,
             metrics,
-            default_job: tokio::sync::OnceCell::new(),
+            default_job: std::sync::Mutex::default(),
         })
     }
 
@@ -367,23 +368,38 @@ impl JobBackend for RedisBackend {
         Ok(())
     }
 
-    /// Read once per replica; until Redis has answered, `GET /status` answers 503 like any
-    /// other read of a job this replica has not seen.
-    async fn default_job(&self, candidate: Job) -> Result<Job, StoreError> {
-        let stored = self
+    /// Read once per replica and kept until it expires; until Redis has answered, `GET
+    /// /status` answers 503 like any read of a job this replica has not seen. Once the
+    /// fleet's default job has expired, the next replica asked starts another, from then.
+    async fn default_job(&self, candidate: Job, now: Instant) -> Result<Job, StoreError> {
+        let known = *self
             .default_job
-            .get_or_try_init(|| async {
-                let call = scripts::default_job(Record::of(&candidate, &self.clock));
-                let fields: Vec<Option<String>> = self
-                    .round_trip("default", move |mut connection| async move {
-                        call.run(&mut connection).await
-                    })
-                    .await?;
-                self.job_of(&fields)?.ok_or_else(|| {
-                    StoreError::Unavailable("the default job's hash is empty".to_owned())
-                })
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if let Some(job) = known.and_then(|job| self.kept(job, now)) {
+            return Ok(job);
+        }
+        // This replica's own, unless it would already have expired: then one starting now.
+        let candidate = self.kept(candidate, now).unwrap_or(Job {
+            created_at: now,
+            ..candidate
+        });
+        let expires_ms = self.unix_millis(candidate.ends_at()) + self.ttl_millis();
+        let call = scripts::default_job(Record::of(&candidate, &self.clock), expires_ms);
+        let fields: Vec<Option<String>> = self
+            .round_trip("default", move |mut connection| async move {
+                call.run(&mut connection).await
             })
             .await?;
-        Ok(*stored)
+        let job = self
+            .job_of(&fields)?
+            .ok_or_else(|| StoreError::Unavailable("the default job's hash is empty".to_owned()));
+        let job =
+            job.inspect_err(|error| tracing::warn!(%error, "the default job is unreadable"))?;
+        *self
+            .default_job
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Some(job);
+        Ok(job)
     }
 }

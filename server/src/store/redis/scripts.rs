@@ -23,7 +23,7 @@ pub const KEY_PREFIX: &str = "{vts}:key:";
 pub const KEYS: &str = "{vts}:keys";
 /// The pub/sub channel every cancel is published on, with the job's id.
 pub const CANCELS: &str = "{vts}:cancels";
-/// The default job's hash (`GET /status`): no expiry, like the fleet it belongs to.
+/// The default job's hash (`GET /status`), expiring like a job's.
 pub const DEFAULT_JOB: &str = "{vts}:default";
 
 /// A script call: its keys and arguments, owned, so the call can run on another thread.
@@ -167,20 +167,22 @@ pub fn cancelled(answer: Option<Vec<String>>) -> Option<(bool, Vec<Option<String
     Some((changed, fields))
 }
 
-/// `HMGET` of job `id`'s fields, in [`FIELDS`] order.
-/// `default.lua`: the fleet's default job, `candidate` if there was none; the answer's
-/// fields are read as [`hmget`]'s.
-pub fn default_job(candidate: Record) -> Call {
+/// `default.lua`: the fleet's default job, `candidate` (expiring at `expires_ms`, Unix
+/// milliseconds) if there was none; the answer's fields are read as [`hmget`]'s.
+pub fn default_job(candidate: Record, expires_ms: u64) -> Call {
     static SCRIPT: OnceLock<Arc<Script>> = OnceLock::new();
+    let mut args = candidate.definition.to_vec();
+    args.push(expires_ms.to_string());
     Call {
         script: Arc::clone(
             SCRIPT.get_or_init(|| Arc::new(Script::new(include_str!("default.lua")))),
         ),
         keys: vec![DEFAULT_JOB.to_owned()],
-        args: candidate.definition.to_vec(),
+        args,
     }
 }
 
+/// `HMGET` of job `id`'s fields, in [`FIELDS`] order.
 pub fn hmget(id: JobId) -> redis::Cmd {
     let mut command = redis::cmd("HMGET");
     command.arg(format!("{JOB_PREFIX}{id}")).arg(&FIELDS[..]);
