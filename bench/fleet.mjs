@@ -12,19 +12,22 @@
 //  4. Two fresh replicas holding 20,000 long-polls between them (10,000 each, by
 //     long_poll_flood, on a job of each replica's own), answered at their job's time-driven
 //     end: lateness of each answer after the end, and the target: all within 100 ms.
+// BENCH_FLEET_PARTS picks the parts to run (default "1,2,3,4"; "4" alone takes about a minute);
+// VTS_SERVER_BIN another server binary (to compare builds).
 import { spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { REPO, run, startServer } from "../tests/helpers.mjs";
 import { median, wrk } from "./measure.mjs";
 
-const SERVER = path.join(REPO, "target", "release", "video-translation-server");
+const SERVER = process.env.VTS_SERVER_BIN ?? path.join(REPO, "target", "release", "video-translation-server");
 const JOBS = Number(process.env.BENCH_FLEET_JOBS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 2);
 const HELD = Number(process.env.BENCH_FLEET_HELD ?? 500);
 const FLOOD = path.join(REPO, "target", "release", "examples", "long_poll_flood");
 const FLOOD_WAITERS = Number(process.env.BENCH_FLEET_FLOOD_WAITERS ?? 10_000);
+const PARTS = new Set((process.env.BENCH_FLEET_PARTS ?? "1,2,3,4").split(",").map(Number));
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -92,110 +95,119 @@ try {
   await Promise.all([untilReady(a.url), untilReady(b.url)]);
 
   const ids = [];
-  for (let i = 0; i < JOBS; i += 1) ids.push(await createJob(a.url));
-  const perPoll = async (server) => {
-    const before = await roundTrips(server.url, "get");
-    await pollAll(server.url, ids);
-    return ((await roundTrips(server.url, "get")) - before) / ids.length;
-  };
-  const firstOnB = await perPoll(b);
-  const laterOnB = await perPoll(b);
-  const onA = await perPoll(a);
-  console.log(`Redis round trips per poll (${JOBS} jobs created on replica A)\n`);
-  console.log("| poll | round trips per poll |\n|---|---|");
-  console.log(`| first poll of each job on replica B | ${firstOnB.toFixed(2)} |`);
-  console.log(`| second poll of each job on replica B | ${laterOnB.toFixed(2)} |`);
-  console.log(`| polls on replica A, which created them | ${onA.toFixed(2)} |\n`);
+  if (PARTS.has(1) || PARTS.has(2)) for (let i = 0; i < JOBS; i += 1) ids.push(await createJob(a.url));
+  if (PARTS.has(1)) {
+    const perPoll = async (server) => {
+      const before = await roundTrips(server.url, "get");
+      await pollAll(server.url, ids);
+      return ((await roundTrips(server.url, "get")) - before) / ids.length;
+    };
+    const firstOnB = await perPoll(b);
+    const laterOnB = await perPoll(b);
+    const onA = await perPoll(a);
+    console.log(`Redis round trips per poll (${JOBS} jobs created on replica A)\n`);
+    console.log("| poll | round trips per poll |\n|---|---|");
+    console.log(`| first poll of each job on replica B | ${firstOnB.toFixed(2)} |`);
+    console.log(`| second poll of each job on replica B | ${laterOnB.toFixed(2)} |`);
+    console.log(`| polls on replica A, which created them | ${onA.toFixed(2)} |\n`);
+  }
 
-  const targets = [
-    { name: "--store memory", url: `${memory.url}/jobs/${await createJob(memory.url)}` },
-    { name: "--store redis, job seen", url: `${b.url}/jobs/${ids[0]}` },
-  ];
-  const rps = targets.map(() => []);
-  for (const target of targets) await wrk(["-t2", "-c64", "-d1s", target.url], 1); // warm-up
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [i, target] of targets.entries()) {
-      const result = await wrk(["-t2", "-c64", `-d${SECONDS}s`, target.url], SECONDS);
-      if (result.non2xx || result.socketErrors) throw new Error(`${target.name}: errors ${JSON.stringify(result)}`);
-      rps[i].push(result.rps);
+  if (PARTS.has(2)) {
+    const targets = [
+      { name: "--store memory", url: `${memory.url}/jobs/${await createJob(memory.url)}` },
+      { name: "--store redis, job seen", url: `${b.url}/jobs/${ids[0]}` },
+    ];
+    const rps = targets.map(() => []);
+    for (const target of targets) await wrk(["-t2", "-c64", "-d1s", target.url], 1); // warm-up
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [i, target] of targets.entries()) {
+        const result = await wrk(["-t2", "-c64", `-d${SECONDS}s`, target.url], SECONDS);
+        if (result.non2xx || result.socketErrors) throw new Error(`${target.name}: errors ${JSON.stringify(result)}`);
+        rps[i].push(result.rps);
+      }
     }
+    console.log(`GET /jobs/{id} throughput, wrk -t2 -c64, ${ROUNDS} alternating ${SECONDS} s bursts (medians)\n`);
+    console.log("| store | requests/s |\n|---|---|");
+    for (const [i, target] of targets.entries()) console.log(`| ${target.name} | ${Math.round(median(rps[i]))} |`);
+    console.log();
   }
-  console.log(`GET /jobs/{id} throughput, wrk -t2 -c64, ${ROUNDS} alternating ${SECONDS} s bursts (medians)\n`);
-  console.log("| store | requests/s |\n|---|---|");
-  for (const [i, target] of targets.entries()) console.log(`| ${target.name} | ${Math.round(median(rps[i]))} |`);
-  console.log();
 
-  // Held long-polls woken by a cancel: across the fleet, and on one memory server for a
-  // baseline (the same answers to write, no Redis in between).
-  const wakeUps = async (holder, canceller) => {
-    const id = await createJob(canceller.url);
-    await pollAll(holder.url, [id]);
-    const answeredAt = [];
-    const held = Array.from({ length: HELD }, () =>
-      fetch(`${holder.url}/jobs/${id}?wait=30`).then(async (response) => {
-        await response.arrayBuffer();
-        answeredAt.push(performance.now());
-      }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const sent = performance.now();
-    const cancel = await fetch(`${canceller.url}/jobs/${id}/cancel`, { method: "POST" });
-    if (!cancel.ok) throw new Error(`cancel: ${cancel.status}`);
-    await Promise.all(held);
-    return answeredAt.map((at) => at - sent).sort((x, y) => x - y);
-  };
-  console.log(`${HELD} long-polls held on one job, then one cancel: ms from the cancel's request to each answer\n`);
-  console.log("| held on | cancelled through | first | p50 | p99 | last |\n|---|---|---|---|---|---|");
-  for (const [name, holder, canceller, through] of [
-    ["replica B", b, a, "replica A"],
-    ["memory server", memory, memory, "the same server"],
-  ]) {
-    const after = await wakeUps(holder, canceller);
-    const p99 = after[Math.min(after.length - 1, Math.floor(after.length * 0.99))];
-    console.log(
-      `| ${name} | ${through} | ${after[0].toFixed(1)} | ${median(after).toFixed(1)} | ${p99.toFixed(1)} | ${after.at(-1).toFixed(1)} |`,
-    );
-  }
-  console.log();
-
-  // 20,000 long-polls on two replicas, answered when their jobs end by time: each replica's
-  // own timer wakes its waiters, Redis only gave each replica its job once. Twice: both jobs
-  // ending at the same instant, and 1 s apart. Replicas of a fleet run on machines of their
-  // own; here both share 2 cores, so at the same instant they write 20,000 answers on the CPU
-  // one server would have for 10,000. Held at once in both cases (`held before the end`).
-  const floodReplicas = await Promise.all(
-    [0, 1].map(() => startServer(["--store", redis.url, "--max-wait", "60"], { bin: SERVER, quiet: true })),
-  );
-  servers.push(...floodReplicas);
-  await Promise.all(floodReplicas.map((replica) => untilReady(replica.url)));
-  const flood = async (replica, delayMs) => {
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    const args = [FLOOD, replica.url, String(replica.pid), String(FLOOD_WAITERS), "8000"];
-    const { stdout } = await run("nice", ["-n", "19", ...args], { timeout: 120_000 });
-    return Object.fromEntries(stdout.trim().split(/\s+/).map((pair) => pair.split("=")).map(([k, v]) => [k, Number(v)]));
-  };
-  console.log(
-    `${(2 * FLOOD_WAITERS).toLocaleString("en")} long-polls held on two replicas (${FLOOD_WAITERS.toLocaleString("en")} each, ` +
-      "one job each, ending 8 s after its creation): ms after the job's end, arrived = kernel receive timestamp\n",
-  );
-  console.log("| jobs end | replica | held before the end | completed | arrived p50 | p99 | max |\n|---|---|---|---|---|---|---|");
-  const verdicts = [];
-  for (const [ends, apartMs] of [["at the same instant", 0], ["1 s apart", 1_000]]) {
-    const floods = await Promise.all(floodReplicas.map((replica, i) => flood(replica, i * apartMs)));
-    for (const [i, result] of floods.entries()) {
+  if (PARTS.has(3)) {
+    // Held long-polls woken by a cancel: across the fleet, and on one memory server for a
+    // baseline (the same answers to write, no Redis in between).
+    const wakeUps = async (holder, canceller) => {
+      const id = await createJob(canceller.url);
+      await pollAll(holder.url, [id]);
+      const answeredAt = [];
+      const held = Array.from({ length: HELD }, () =>
+        fetch(`${holder.url}/jobs/${id}?wait=30`).then(async (response) => {
+          await response.arrayBuffer();
+          answeredAt.push(performance.now());
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const sent = performance.now();
+      const cancel = await fetch(`${canceller.url}/jobs/${id}/cancel`, { method: "POST" });
+      if (!cancel.ok) throw new Error(`cancel: ${cancel.status}`);
+      await Promise.all(held);
+      return answeredAt.map((at) => at - sent).sort((x, y) => x - y);
+    };
+    console.log(`${HELD} long-polls held on one job, then one cancel: ms from the cancel's request to each answer\n`);
+    console.log("| held on | cancelled through | first | p50 | p99 | last |\n|---|---|---|---|---|---|");
+    for (const [name, holder, canceller, through] of [
+      ["replica B", b, a, "replica A"],
+      ["memory server", memory, memory, "the same server"],
+    ]) {
+      const after = await wakeUps(holder, canceller);
+      const p99 = after[Math.min(after.length - 1, Math.floor(after.length * 0.99))];
       console.log(
-        `| ${ends} | ${"AB"[i]} | ${result.held_before_end.toLocaleString("en")} | ${result.completed.toLocaleString("en")} | ` +
-          `${result.arrived_p50_ms.toFixed(1)} | ${result.arrived_p99_ms.toFixed(1)} | ${result.arrived_max_ms.toFixed(1)} |`,
+        `| ${name} | ${through} | ${after[0].toFixed(1)} | ${median(after).toFixed(1)} | ${p99.toFixed(1)} | ${after.at(-1).toFixed(1)} |`,
       );
     }
-    const everyone = floods.every((result) => result.completed === FLOOD_WAITERS && result.held_before_end === FLOOD_WAITERS);
-    const latest = Math.max(...floods.map((result) => result.arrived_max_ms));
-    verdicts.push(
-      `${everyone && latest <= 100 ? "met   " : "MISSED"}  jobs ending ${ends}: all ${(2 * FLOOD_WAITERS).toLocaleString("en")} ` +
-        `held and answered, the last ${latest.toFixed(1)} ms after its job's end (target: within 100 ms)`,
-    );
+    console.log();
   }
-  console.log(`\nTarget (2 cores shared by both replicas, Redis and both floods):\n${verdicts.map((v) => `  ${v}`).join("\n")}`);
+
+  if (PARTS.has(4)) {
+    // 20,000 long-polls on two replicas, answered when their jobs end by time: each replica's
+    // own timer wakes its waiters, Redis only gave each replica its job once. Twice: both jobs
+    // ending at the same instant, and 1 s apart. Replicas of a fleet run on machines of their
+    // own; here both share 2 cores, so at the same instant they write 20,000 answers on the CPU
+    // one server would have for 10,000. Held at once in both cases (`held before the end`).
+    const floodReplicas = await Promise.all(
+      [0, 1].map(() => startServer(["--store", redis.url, "--max-wait", "60"], { bin: SERVER, quiet: true })),
+    );
+    servers.push(...floodReplicas);
+    await Promise.all(floodReplicas.map((replica) => untilReady(replica.url)));
+    const flood = async (replica, delayMs) => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const args = [FLOOD, replica.url, String(replica.pid), String(FLOOD_WAITERS), "8000"];
+      const { stdout } = await run("nice", ["-n", "19", ...args], { timeout: 120_000 });
+      return Object.fromEntries(stdout.trim().split(/\s+/).map((pair) => pair.split("=")).map(([k, v]) => [k, Number(v)]));
+    };
+    console.log(
+      `${(2 * FLOOD_WAITERS).toLocaleString("en")} long-polls held on two replicas (${FLOOD_WAITERS.toLocaleString("en")} each, ` +
+        "one job each, ending 8 s after its creation): ms after the job's end, arrived = kernel receive timestamp\n",
+    );
+    console.log("| jobs end | replica | held before the end | completed | arrived p50 | p99 | max |\n|---|---|---|---|---|---|---|");
+    const verdicts = [];
+    for (const [ends, apartMs] of [["at the same instant", 0], ["1 s apart", 1_000]]) {
+      const floods = await Promise.all(floodReplicas.map((replica, i) => flood(replica, i * apartMs)));
+      for (const [i, result] of floods.entries()) {
+        console.log(
+          `| ${ends} | ${"AB"[i]} | ${result.held_before_end.toLocaleString("en")} | ${result.completed.toLocaleString("en")} | ` +
+            `${result.arrived_p50_ms.toFixed(1)} | ${result.arrived_p99_ms.toFixed(1)} | ${result.arrived_max_ms.toFixed(1)} |`,
+        );
+      }
+      const everyone = floods.every((result) => result.completed === FLOOD_WAITERS && result.held_before_end === FLOOD_WAITERS);
+      const latest = Math.max(...floods.map((result) => result.arrived_max_ms));
+      verdicts.push(
+        `${everyone && latest <= 100 ? "met   " : "MISSED"}  jobs ending ${ends}: all ${(2 * FLOOD_WAITERS).toLocaleString("en")} ` +
+          `held and answered, the last ${latest.toFixed(1)} ms after its job's end (target: within 100 ms)`,
+      );
+    }
+    console.log(`\nTarget (2 cores shared by both replicas, Redis and both floods):\n${verdicts.map((v) => `  ${v}`).join("\n")}`);
+  }
+
 } finally {
   await Promise.all(servers.map((server) => server.stop()));
   redis.stop();

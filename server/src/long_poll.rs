@@ -19,6 +19,11 @@ use video_translation_protocol::{
 use crate::error::{retry_after_seconds, ApiError};
 use crate::store::{JobKey, JobStore};
 
+mod final_body;
+
+/// `Content-Type` of a status answer, as `HttpResponseBuilder::json` sets it.
+const JSON: &str = "application/json";
+
 /// The query string of a status request.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -83,7 +88,9 @@ pub fn status_response(status: &JobStatus, applied_wait: Option<Duration>) -> Ht
             HeaderValue::from(retry_after_seconds(eta)),
         ));
     }
-    response.json(status)
+    response
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(JSON)))
+        .body(final_body::json_body(status))
 }
 
 /// A `200` that is never cached (the answer changes with time) and names the wait applied,
@@ -95,10 +102,13 @@ pub fn ok_with_wait_hints(applied_wait: Option<Duration>) -> HttpResponseBuilder
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     if let Some(wait) = applied_wait {
-        response.insert_header((
-            PREFERENCE_APPLIED_HEADER,
-            format!("wait={}", format_wait(wait)),
-        ));
+        // A `HeaderName`, not the `&str`, which would be parsed again for every answer; the
+        // value built in one string, not through `format!`. Both on every held answer.
+        const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static(PREFERENCE_APPLIED_HEADER);
+        let mut value = String::from("wait=");
+        value.push_str(&format_wait(wait));
+        let value = HeaderValue::try_from(value).expect("wait=, digits and a dot are valid");
+        response.insert_header((PREFERENCE_APPLIED, value));
     }
     response
 }

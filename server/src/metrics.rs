@@ -15,12 +15,14 @@
 //! Round trips divided by polls is what the local cache saves: 0 for a job this replica
 //! has seen, 1 for the first poll of a job created elsewhere.
 //!
-//! What recording costs a request: one FNV hash of the route and status text, one read lock
-//! of the counters' map, an `Arc` clone and one atomic add for the counter; the same lookup
-//! by route and three atomic adds for the histogram; one atomic add per store operation. Some
-//! tens of nanoseconds, against the microseconds a request takes; no allocation once a route
-//! and status have been seen. (Estimated from the crate's code, not yet measured by the
-//! benchmarks.)
+//! What recording costs a request: when its route and status are those of the worker's
+//! previous request (a job's end answers its held requests so), two short string comparisons,
+//! one atomic add for the counter and three for the histogram (after a search of its buckets);
+//! otherwise also the two label lookups, each an FNV hash of the label texts, a read lock of
+//! the vector's map and an `Arc` clone, about 320 instructions in all (callgrind), and a copy of
+//! the labels (see `last_labels`). One atomic add per store operation.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -32,6 +34,8 @@ use prometheus::{
 };
 
 use crate::store::JobStore;
+
+mod last_labels;
 
 /// Latency buckets, in seconds: plain polls take well under a millisecond, held ones up to
 /// `--max-wait` (30 s by default).
@@ -46,6 +50,8 @@ const FANOUT_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 100.0, 1_000.0, 10_000.0];
 /// The server's metrics and the registry that renders them.
 #[derive(Debug, Clone)]
 pub struct Metrics {
+    /// Tells this registry's metrics from another's (see `last_labels`); clones share it.
+    id: u64,
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
@@ -218,7 +224,10 @@ impl Metrics {
                 .register(collector)
                 .expect("each metric is registered once");
         }
+        // Unique within the process: an app, and its tests, may make many registries.
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Metrics {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             registry,
             requests,
             latency,
@@ -230,8 +239,21 @@ impl Metrics {
 
     /// Counts one answered request of `route` with `status`, taking `seconds`.
     pub fn record_request(&self, route: &str, status: &str, seconds: f64) {
-        self.requests.with_label_values(&[route, status]).inc();
-        self.latency.with_label_values(&[route]).observe(seconds);
+        last_labels::with_metrics_of(
+            self.id,
+            route,
+            status,
+            || {
+                (
+                    self.requests.with_label_values(&[route, status]),
+                    self.latency.with_label_values(&[route]),
+                )
+            },
+            |requests, latency| {
+                requests.inc();
+                latency.observe(seconds);
+            },
+        );
     }
 
     /// The text format of every metric, the gauges read from `store` now. If the store
