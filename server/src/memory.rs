@@ -12,7 +12,8 @@
 //!
 //! [`on_connect`] counts each worker's open connections; once the last one has closed, the
 //! worker collects its heap (`mi_collect(true)`): emptied pages are returned to the arena,
-//! which purges them at once (`main.rs`). Nothing is collected while a worker holds a
+//! and the collect, being forced, purges them and every range freed before at once, however
+//! long mimalloc's purge delay (`main.rs`). Nothing is collected while a worker holds a
 //! connection, so a busy server is untouched; one whose connections come and go one at a
 //! time collects at most every [`SETTLE`].
 
