@@ -84,8 +84,9 @@ pub struct Settings {
     #[arg(long, env = "VTS_MAX_WAITERS", default_value = "20000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub max_waiters: u32,
 
-    /// Requests per second each client address may make, in bursts of as many; past it,
-    /// 429 with Retry-After. 0 (the default, for the demo) turns the limit off.
+    /// Requests per second each client address (an IPv6 client's /64) may make, in bursts
+    /// of as many; past it, 429 with Retry-After. 0 (the default, for the demo) turns the
+    /// limit off.
     #[arg(long, env = "VTS_RATE_LIMIT", default_value = "0", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub rate_limit: u32,
 

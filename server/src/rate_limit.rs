@@ -54,7 +54,7 @@ impl RateLimit {
             limiter.retain_recent();
         }
         limiter
-            .check_key(&address)
+            .check_key(&client_of(address))
             .map_err(|not_until| ApiError::TooManyRequests {
                 message: format!(
                     "more than {} requests a second from {address}; slow down",
@@ -62,6 +62,19 @@ impl RateLimit {
                 ),
                 retry_after: not_until.wait_time_from(limiter.clock().now()),
             })
+    }
+}
+
+/// Whose limit an address counts against: an IPv4 address its own, an IPv6 address its /64.
+/// A host is given a whole /64 to pick addresses from, so a limit per IPv6 address would be
+/// one per request for a client that rotates through them.
+fn client_of(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & (u128::MAX << 64);
+            IpAddr::V6(network.into())
+        }
+        v4 => v4,
     }
 }
 
@@ -116,5 +129,31 @@ mod tests {
             other => panic!("expected 429, got {other:?}"),
         }
         assert!(limit.check(THERE).is_ok(), "each address has its own limit");
+    }
+
+    #[test]
+    fn an_ipv6_client_has_one_limit_for_its_64_and_ipv4_ones_each_their_own() {
+        let limit = RateLimit::new(2, TrustedProxies::default());
+        let v6 = |text: &str| text.parse::<IpAddr>().unwrap();
+        assert!(limit.check(v6("2001:db8:1:2::1")).is_ok());
+        assert!(limit.check(v6("2001:db8:1:2:ffff::9")).is_ok());
+        assert!(
+            limit.check(v6("2001:db8:1:2:dead:beef::1")).is_err(),
+            "another address of the same /64 shares its limit"
+        );
+        assert!(
+            limit.check(v6("2001:db8:1:3::1")).is_ok(),
+            "the next /64 is another client"
+        );
+        assert!(limit.check(v6("10.0.0.7")).is_ok());
+        assert!(limit.check(v6("10.0.0.7")).is_ok());
+        assert!(
+            limit.check(v6("10.0.0.8")).is_ok(),
+            "IPv4 addresses stay apart"
+        );
+        assert!(
+            limit.check(v6("::ffff:10.0.0.7")).is_err(),
+            "IPv4 written as IPv6 is the same client"
+        );
     }
 }
