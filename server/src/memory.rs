@@ -15,7 +15,7 @@
 //! and the collect, being forced, purges them and every range freed before at once, however
 //! long mimalloc's purge delay (`main.rs`). Nothing is collected while a worker holds a
 //! connection, so a busy server is untouched; one whose connections come and go one at a
-//! time collects at most every [`SETTLE`].
+//! time collects at most every `SETTLE` (100 ms).
 
 use std::any::Any;
 use std::cell::Cell;
