@@ -4,11 +4,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { loadClient, startServer } from "./helpers.mjs";
+import { loadClient, startServer, until } from "./helpers.mjs";
 import { heldTimeline } from "./held-requests.mjs";
 
 const json = { "content-type": "application/json" };
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server;
 let VideoTranslationClient;
@@ -22,14 +21,14 @@ after(() => server?.stop());
 
 /**
  * Counts the requests the client sends to `origin`, by wrapping the global `fetch` the client
- * calls (restored by `restore()`). `requests` holds `{ method, path, at }`.
+ * calls (restored by `restore()`). `requests` holds `{ method, path, at, body }`.
  */
 function countRequests(origin) {
   const original = globalThis.fetch;
   const requests = [];
   globalThis.fetch = (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    if (url.origin === origin) requests.push({ method: init?.method ?? "GET", path: url.pathname + url.search, at: performance.now() });
+    if (url.origin === origin) requests.push({ method: init?.method ?? "GET", path: url.pathname + url.search, at: performance.now(), body: init?.body });
     return original(input, init);
   };
   return { requests, restore: () => (globalThis.fetch = original) };
@@ -126,12 +125,18 @@ describe("one client, many jobs", () => {
     const client = new VideoTranslationClient(server.url, { initialDelayMs: 100, maxDelayMs: 500 });
     const ids = await createJobs(server.url, [1500, 2000, 2500, 3000].map((duration_ms) => ({ duration_ms })));
     const controller = new AbortController();
+    const counter = countRequests(server.url);
     const waits = ids.map((id, index) => client.waitForCompletion(id, index === 1 ? { signal: controller.signal } : {}));
     let rejectedAt = null;
     waits[1].catch(() => (rejectedAt = performance.now()));
-    // After a look and a sleep of at most 100 ms, all four long-poll, sharing one held watch.
-    await sleep(700);
-    assert.equal(client.heldRequests, 1, "one held watch for the four");
+    // After a look and a sleep of at most 100 ms, all four long-poll, sharing one held watch:
+    // sent with the four ids, and the only request the client holds.
+    const heldForAll = (request) => request.path.startsWith("/jobs/watch?wait") && JSON.parse(request.body).ids.length === 4;
+    try {
+      await until(() => counter.requests.some(heldForAll) && client.heldRequests === 1, { what: "one held watch for the four" });
+    } finally {
+      counter.restore();
+    }
     const abortedAt = performance.now();
     controller.abort(new Error("not this one"));
     const settled = await Promise.allSettled(waits);
