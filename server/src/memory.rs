@@ -11,18 +11,21 @@
 //! its arena and `/proc/PID/pagemap`).
 //!
 //! [`on_connect`] counts each worker's open connections; once the last one has closed, the
-//! worker collects its heap (`mi_collect(true)`): emptied pages are returned to the arena,
-//! and the collect, being forced, purges them and every range freed before at once, however
-//! long mimalloc's purge delay (`main.rs`). Nothing is collected while a worker holds a
-//! connection, so a busy server is untouched; one whose connections come and go one at a
-//! time collects at most every `SETTLE` (100 ms).
+//! worker collects its heap (`mi_collect(true)`): emptied pages are returned to the arena, and
+//! the collect, being forced, also purges the arena's free ranges at once, however long
+//! mimalloc's purge delay (`main.rs`), unless another thread is purging at that moment. A
+//! worker that never goes idle (behind a load balancer's kept-alive connections, or with a
+//! long-poll always held) collects instead every `AFTER_CLOSES` (1 s) while connections close
+//! on it, as after a burst. Collects on one worker are at least `MIN_GAP` (1 s) apart: a
+//! forced collect purges program-wide, freed ranges other workers were about to reuse too.
 
 use std::any::Any;
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Extensions;
+use actix_web::rt::time::sleep;
 use tokio::sync::Notify;
 
 /// How long after its last connection closes a worker collects: long enough for that
@@ -31,10 +34,19 @@ use tokio::sync::Notify;
 /// collect serves them all.
 const SETTLE: Duration = Duration::from_millis(100);
 
+/// How often a worker that does not go idle collects, if connections closed on it since its
+/// last collect (what a burst leaves behind): mimalloc's own purge delay.
+const AFTER_CLOSES: Duration = Duration::from_secs(1);
+
+/// The least time between two collects of one worker: mimalloc's own purge delay.
+const MIN_GAP: Duration = Duration::from_secs(1);
+
 /// One worker thread's connections.
 #[derive(Debug, Default)]
 struct Worker {
     open: Cell<usize>,
+    /// Connections closed since the last collect.
+    closed: Cell<usize>,
     /// Notified when `open` drops to 0.
     idle: Notify,
     /// Whether this worker's collecting task runs.
@@ -52,7 +64,7 @@ pub fn on_connect(_connection: &dyn Any, data: &mut Extensions) {
         worker.open.set(worker.open.get() + 1);
         if !worker.collecting.replace(true) {
             // on_connect runs on the worker, in its runtime, as it takes the connection.
-            actix_web::rt::spawn(collect_when_idle(Rc::clone(worker)));
+            actix_web::rt::spawn(collect_after_closes(Rc::clone(worker)));
         }
     });
     data.insert(Connection);
@@ -68,6 +80,7 @@ impl Drop for Connection {
         let _ = WORKER.try_with(|worker| {
             let open = worker.open.get().saturating_sub(1);
             worker.open.set(open);
+            worker.closed.set(worker.closed.get() + 1);
             if open == 0 {
                 worker.idle.notify_one();
             }
@@ -75,14 +88,29 @@ impl Drop for Connection {
     }
 }
 
-async fn collect_when_idle(worker: Rc<Worker>) {
+/// The worker's collecting task: collects once its connections have all closed, or on the
+/// next second's tick after some closed, never twice within [`MIN_GAP`].
+async fn collect_after_closes(worker: Rc<Worker>) {
+    let mut last_collect: Option<Instant> = None;
     loop {
-        worker.idle.notified().await;
-        actix_web::rt::time::sleep(SETTLE).await;
-        if worker.open.get() == 0 {
-            // SAFETY: mi_collect only frees this thread's heap's empty pages; it takes no
-            // pointer. Under another global allocator it collects mimalloc's unused heap.
-            unsafe { libmimalloc_sys::mi_collect(true) }
+        let went_idle = tokio::select! {
+            () = worker.idle.notified() => true,
+            () = sleep(AFTER_CLOSES) => false,
+        };
+        if went_idle {
+            sleep(SETTLE).await;
+            if worker.open.get() != 0 {
+                continue;
+            }
         }
+        if worker.closed.get() == 0 || last_collect.is_some_and(|at| at.elapsed() < MIN_GAP) {
+            continue;
+        }
+        worker.closed.set(0);
+        last_collect = Some(Instant::now());
+        // SAFETY: mi_collect takes no pointer; it frees this thread's heap's empty pages and
+        // purges free arena ranges. Under another global allocator it collects mimalloc's
+        // unused heap.
+        unsafe { libmimalloc_sys::mi_collect(true) }
     }
 }
