@@ -42,13 +42,27 @@ pub(super) fn with_metrics_of(
         });
         if !same {
             let (requests, latency) = resolve();
-            *last = Some(Resolved {
-                registry,
-                route: route.to_owned(),
-                status: status.to_owned(),
-                requests,
-                latency,
-            });
+            match last {
+                // The label texts' buffers reused: labels that alternate allocate nothing.
+                Some(kept) => {
+                    kept.registry = registry;
+                    kept.route.clear();
+                    kept.route.push_str(route);
+                    kept.status.clear();
+                    kept.status.push_str(status);
+                    kept.requests = requests;
+                    kept.latency = latency;
+                }
+                None => {
+                    *last = Some(Resolved {
+                        registry,
+                        route: route.to_owned(),
+                        status: status.to_owned(),
+                        requests,
+                        latency,
+                    });
+                }
+            }
         }
         if let Some(kept) = last.as_ref() {
             record(&kept.requests, &kept.latency);

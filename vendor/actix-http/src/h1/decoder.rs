@@ -304,7 +304,7 @@ impl MessageType for Request {
         // The head is copied out of the read buffer rather than split off it: header values are
         // slices of it, and anything that outlives the request's decoding with one of them (a
         // queued or pooled request, a handler's state) would otherwise keep the connection's
-        // whole read buffer allocated, up to `MAX_BUFFER_SIZE`, even after the connection closed.
+        // whole read buffer allocated, `MAX_BUFFER_SIZE` or more, even after the connection closed.
         let head = Bytes::copy_from_slice(&src[..len]);
         src.advance(len);
 
