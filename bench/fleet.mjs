@@ -16,16 +16,15 @@
 // VTS_SERVER_BIN another server binary (to compare builds).
 import { spawn } from "node:child_process";
 import net from "node:net";
-import path from "node:path";
-import { REPO, run, startServer } from "../tests/helpers.mjs";
-import { median, wrk } from "./measure.mjs";
+import { run, startServer } from "../tests/helpers.mjs";
+import { median, RELEASE_SERVER, releaseExample, wrk } from "./measure.mjs";
 
-const SERVER = process.env.VTS_SERVER_BIN ?? path.join(REPO, "target", "release", "video-translation-server");
+const SERVER = RELEASE_SERVER;
 const JOBS = Number(process.env.BENCH_FLEET_JOBS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 2);
 const HELD = Number(process.env.BENCH_FLEET_HELD ?? 500);
-const FLOOD = path.join(REPO, "target", "release", "examples", "long_poll_flood");
+const FLOOD = releaseExample("long_poll_flood");
 const FLOOD_WAITERS = Number(process.env.BENCH_FLEET_FLOOD_WAITERS ?? 10_000);
 const PARTS = new Set((process.env.BENCH_FLEET_PARTS ?? "1,2,3,4").split(",").map(Number));
 

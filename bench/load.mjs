@@ -9,13 +9,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { REPO, startServer } from "../tests/helpers.mjs";
-import { parseWrk, rssMiB } from "./measure.mjs";
+import { startServer } from "../tests/helpers.mjs";
+import { parseWrk, RELEASE_SERVER, releaseExample, rssMiB } from "./measure.mjs";
 
 const execFileAsync = promisify(execFile);
-const RELEASE = path.join(REPO, "target", "release");
-const SERVER = path.join(RELEASE, "video-translation-server");
-const FLOOD = path.join(RELEASE, "examples", "long_poll_flood");
+const SERVER = RELEASE_SERVER;
+const FLOOD = releaseExample("long_poll_flood");
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const FLOOD_SECONDS = Number(process.env.BENCH_POST_FLOOD_SECONDS ?? 20);
 

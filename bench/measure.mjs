@@ -1,16 +1,23 @@
-// What the benchmarks share: creating a job whose end is known on this process's clock, and
-// what the server benchmarks read: wrk's report, a process's CPU time and memory from /proc,
-// and instruction counts from valgrind's callgrind.
+// What the benchmarks share: the release builds they run, creating a job whose end is known on
+// this process's clock, and what the server benchmarks read: wrk's report, a process's CPU
+// time and memory from /proc, and instruction counts from valgrind's callgrind.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { startServer } from "../tests/helpers.mjs";
+import { REPO, startServer } from "../tests/helpers.mjs";
 import { realFetch } from "./fetch-meter.mjs";
 
 const execFileAsync = promisify(execFile);
+const RELEASE = path.join(REPO, "target", "release");
+
+/** The release server, or another build named by `VTS_SERVER_BIN` (to compare builds). */
+export const RELEASE_SERVER = process.env.VTS_SERVER_BIN ?? path.join(RELEASE, "video-translation-server");
+
+/** The release build of the server crate's example `name` (a load generator or a baseline). */
+export const releaseExample = (name) => path.join(RELEASE, "examples", name);
 
 /**
  * Creates a job on the server at `baseUrl` that truly lasts `actualMs` but is estimated at

@@ -10,11 +10,10 @@
 // collect their heaps once their last connection has closed (server/src/memory.rs).
 import fs from "node:fs";
 import net from "node:net";
-import path from "node:path";
-import { REPO, startServer } from "../tests/helpers.mjs";
-import { rssMiB } from "./measure.mjs";
+import { startServer } from "../tests/helpers.mjs";
+import { RELEASE_SERVER, rssMiB } from "./measure.mjs";
 
-const SERVER = process.env.VTS_SERVER_BIN ?? path.join(REPO, "target", "release", "video-translation-server");
+const SERVER = RELEASE_SERVER;
 const CONNECTIONS = Number(process.env.BENCH_FLOOD_CONNECTIONS ?? 50);
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 10);
 const SETTLE_SECONDS = Number(process.env.BENCH_FLOOD_SETTLE_SECONDS ?? 5);

@@ -12,16 +12,14 @@
 //     timed by the kernel's receive timestamp on the caller's socket: when it arrived, not
 //     when the load generator got around to reading it. Both times are printed.
 import { execFile } from "node:child_process";
-import path from "node:path";
 import { promisify } from "node:util";
-import { REPO, startServer } from "../tests/helpers.mjs";
-import { cpuMs, findValgrind, instructionsPerRequest, median, wrk } from "./measure.mjs";
+import { startServer } from "../tests/helpers.mjs";
+import { cpuMs, findValgrind, instructionsPerRequest, median, RELEASE_SERVER, releaseExample, wrk } from "./measure.mjs";
 
 const run = promisify(execFile);
-const RELEASE = path.join(REPO, "target", "release");
-const SERVER = path.join(RELEASE, "video-translation-server");
-const BARE = path.join(RELEASE, "examples", "bare_actix");
-const FLOOD = path.join(RELEASE, "examples", "long_poll_flood");
+const SERVER = RELEASE_SERVER;
+const BARE = releaseExample("bare_actix");
+const FLOOD = releaseExample("long_poll_flood");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 2);
 const WAITERS = Number(process.env.BENCH_WAITERS ?? 10_000);

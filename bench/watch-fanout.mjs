@@ -10,14 +10,13 @@
 //
 //   BENCH_WATCHES=100 BENCH_FANOUT_ROUNDS=1 node bench/watch-fanout.mjs     a quick look
 import { execFile } from "node:child_process";
-import path from "node:path";
 import { promisify } from "node:util";
-import { REPO, startServer } from "../tests/helpers.mjs";
-import { median } from "./measure.mjs";
+import { startServer } from "../tests/helpers.mjs";
+import { median, RELEASE_SERVER, releaseExample } from "./measure.mjs";
 
 const run = promisify(execFile);
-const SERVER = path.join(REPO, "target", "release", "video-translation-server");
-const FLOOD = path.join(REPO, "target", "release", "examples", "watch_flood");
+const SERVER = RELEASE_SERVER;
+const FLOOD = releaseExample("watch_flood");
 const WATCHES = Number(process.env.BENCH_WATCHES ?? 1000);
 const IDS = Number(process.env.BENCH_IDS_PER_WATCH ?? 100);
 const ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 3);
