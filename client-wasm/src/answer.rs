@@ -1,69 +1,38 @@
 //! What the server's answers mean: a status answer, a watch answer or an error, read into
 //! the [`Observation`]s the pollers take.
 //!
-//! The JSON itself is parsed by the driver (in the wasm build, by the JS engine's
-//! `JSON.parse`, which costs the module nothing); from the parsed values on, everything is
-//! here, in plain Rust, and tested natively.
+//! The driver reads the body (in the wasm build, `JSON.parse` and serde-wasm-bindgen into
+//! the protocol's types); from the parsed values on, everything is here, in plain Rust, and
+//! tested natively.
 
 use std::time::Duration;
 
-use video_translation_protocol::JobResult;
+use video_translation_protocol::{JobStatus, WatchAnswer};
 
 use crate::hints::StatusHints;
-use crate::number_text::millis_duration;
 use crate::poller::Observation;
 
-/// A job's status as the server sent it. Only `result` is required by the contract (the
-/// seeds' plain `GET /status` sends nothing else).
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobStatus {
-    /// The job's id.
-    pub id: Option<String>,
-    /// `pending`, `completed` or `error`.
-    pub result: JobResult,
-    /// Fraction done, 0 to 1.
-    pub progress: Option<f64>,
-    /// Milliseconds to go.
-    pub eta_ms: Option<f64>,
-    /// Why it ended other than by running its course (`cancelled`).
-    pub reason: Option<String>,
-}
-
-/// Why a request brought no answer to read, as `js/io.js` reports it (`{ kind, message }`).
+/// Why an exchange brought no answer to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// `network`: refused, reset, DNS, CORS; the message says how.
+pub enum ExchangeError {
+    /// Refused, reset, DNS, CORS, or a `headers` function that threw; the message says how.
     Network(String),
-    /// `timeout`: no complete answer within the time limit; the request was cancelled.
+    /// No complete answer within the time limit; the request was cancelled.
     TimedOut,
-    /// `malformed`: the answer could not be read (its body is larger than the client reads).
+    /// The answer could not be read: its body is larger than the client reads.
     Unreadable(String),
-    /// `protocol`: the answer breaks the contract before its body (a redirect loop, or to
-    /// another origin).
+    /// The answer breaks the contract before its body: a redirect loop, or to another
+    /// origin.
     Violation(String),
 }
 
-impl Failure {
-    /// The failure `js/io.js` calls `kind`; `None` for a kind this side does not know, which
-    /// the seam test (`tests/io_seam.rs`) keeps from happening.
-    pub fn from_kind(kind: &str, message: String) -> Option<Self> {
-        Some(match kind {
-            "network" => Failure::Network(message),
-            "timeout" => Failure::TimedOut,
-            "malformed" => Failure::Unreadable(message),
-            "protocol" => Failure::Violation(message),
-            _ => return None,
-        })
-    }
-}
-
-impl From<Failure> for Answer {
-    fn from(failure: Failure) -> Self {
-        match failure {
-            Failure::Network(message) => Answer::NetworkError(message),
-            Failure::TimedOut => Answer::TimedOut,
-            Failure::Unreadable(message) => Answer::Unreadable(message),
-            Failure::Violation(message) => Answer::Violation(message),
+impl From<ExchangeError> for Answer {
+    fn from(error: ExchangeError) -> Self {
+        match error {
+            ExchangeError::Network(message) => Answer::NetworkError(message),
+            ExchangeError::TimedOut => Answer::TimedOut,
+            ExchangeError::Unreadable(message) => Answer::Unreadable(message),
+            ExchangeError::Violation(message) => Answer::Violation(message),
         }
     }
 }
@@ -87,16 +56,6 @@ impl Invalid {
     }
 }
 
-/// The body of a `POST /jobs/watch` answer: the statuses it lists and the ids it does not
-/// know.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct WatchBody {
-    /// `jobs`: statuses, each with its id.
-    pub jobs: Vec<JobStatus>,
-    /// `missing`: ids the server does not know.
-    pub missing: Vec<String>,
-}
-
 /// The headers that matter to polling.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ReplyHints {
@@ -112,7 +71,7 @@ pub enum Answer {
     /// A 2xx answer to a status request (`GET /jobs/{id}`, `GET /status`).
     Status(Result<JobStatus, Invalid>, ReplyHints),
     /// A 2xx answer to a watch (`POST /jobs/watch`).
-    Watch(Result<WatchBody, Invalid>, ReplyHints),
+    Watch(Result<WatchAnswer, Invalid>, ReplyHints),
     /// Any other HTTP status, with the error body's `code` and `message`.
     Error {
         /// The HTTP status.
@@ -126,8 +85,8 @@ pub enum Answer {
     },
     /// No answer: the network failed.
     NetworkError(String),
-    /// An answer that could not be read: larger than the client reads (`MAX_BODY_BYTES` in
-    /// `js/io.js`). Retried once, like a malformed body.
+    /// An answer that could not be read: larger than the client reads. Retried once, like a
+    /// malformed body.
     Unreadable(String),
     /// An answer that breaks the contract before its body is read: a redirect loop, or a
     /// redirect to another origin.
@@ -141,7 +100,7 @@ pub fn status_observation(status: &JobStatus, hints: ReplyHints) -> Observation 
     Observation::Status {
         result: status.result,
         hints: StatusHints {
-            eta: status.eta_ms.and_then(eta_duration),
+            eta: status.eta_ms.map(Duration::from_millis),
             progress: status.progress,
             retry_after: hints.retry_after,
             long_polled: hints.long_polled,
@@ -170,12 +129,6 @@ pub fn failure_observation(answer: &Answer) -> Option<Observation> {
     })
 }
 
-/// Milliseconds from the wire as a duration: `None` unless finite and not negative; huge
-/// values are clamped (about 31 years), never a panic.
-fn eta_duration(ms: f64) -> Option<Duration> {
-    (ms.is_finite() && ms >= 0.0).then(|| millis_duration(ms.min(1e12)))
-}
-
 /// Whether a job id in an answer names the job asked for: ids are hex, which servers may
 /// write in either case.
 pub fn same_id(asked: &str, answered: &str) -> bool {
@@ -187,9 +140,11 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    use video_translation_protocol::JobResult;
+
     use super::*;
 
-    fn status(eta_ms: Option<f64>) -> JobStatus {
+    fn status(eta_ms: Option<u64>) -> JobStatus {
         JobStatus {
             id: Some("ab".into()),
             result: JobResult::Pending,
@@ -206,7 +161,7 @@ mod tests {
             long_polled: true,
         };
         let Observation::Status { result, hints } =
-            status_observation(&status(Some(1500.0)), hints)
+            status_observation(&status(Some(1500)), hints)
         else {
             panic!()
         };
@@ -215,24 +170,6 @@ mod tests {
         assert_eq!(hints.progress, Some(0.5));
         assert_eq!(hints.retry_after, Some(Duration::from_secs(3)));
         assert!(hints.long_polled);
-    }
-
-    #[test]
-    fn an_eta_that_is_not_a_duration_is_no_hint() {
-        for eta in [-1.0, f64::NAN, f64::INFINITY] {
-            let Observation::Status { hints, .. } =
-                status_observation(&status(Some(eta)), ReplyHints::default())
-            else {
-                panic!()
-            };
-            assert_eq!(hints.eta, None, "{eta}");
-        }
-        let Observation::Status { hints, .. } =
-            status_observation(&status(Some(1e300)), ReplyHints::default())
-        else {
-            panic!()
-        };
-        assert_eq!(hints.eta, Some(Duration::from_secs(1_000_000_000)));
     }
 
     #[test]
@@ -261,7 +198,7 @@ mod tests {
         );
         assert_eq!(
             failure_observation(&Answer::Watch(
-                Ok(WatchBody::default()),
+                Ok(WatchAnswer::default()),
                 ReplyHints::default()
             )),
             None

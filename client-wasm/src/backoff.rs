@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use crate::number_text::millis_duration;
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::millis::millis_duration;
 use crate::policy::PollPolicy;
 
 /// Yields successive gaps: `initial`, `initial × factor`, ... capped at `max`, each drawn
@@ -16,7 +19,8 @@ pub struct Backoff {
     max_ms: f64,
     factor: f64,
     jitter: f64,
-    rng: fastrand::Rng,
+    /// Not cryptographic, and need not be: seeded per wait, so a schedule can be replayed.
+    rng: SmallRng,
 }
 
 impl Backoff {
@@ -29,7 +33,7 @@ impl Backoff {
             max_ms: policy.max_delay.as_secs_f64() * 1000.0,
             factor: policy.backoff_factor,
             jitter: policy.jitter,
-            rng: fastrand::Rng::with_seed(seed),
+            rng: SmallRng::seed_from_u64(seed),
         }
     }
 
@@ -65,7 +69,7 @@ impl Backoff {
     /// A draw u in [0, 1) maps to that range with u = 0 giving the whole delay, so jitter
     /// only ever shortens: a maximum stays a maximum, and a hinted wake-up is never late.
     pub fn shorten(&mut self, delay: Duration) -> Duration {
-        let drawn_ms = delay.as_secs_f64() * 1000.0 * (1.0 - self.jitter * self.rng.f64());
+        let drawn_ms = delay.as_secs_f64() * 1000.0 * (1.0 - self.jitter * self.rng.random::<f64>());
         millis_duration(drawn_ms)
     }
 }

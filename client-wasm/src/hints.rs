@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::number_text::millis_duration;
+use crate::millis::millis_duration;
 
 /// The timing hints of one status answer. Every field is optional: the seeds' plain server
 /// sends none of them.

@@ -8,13 +8,12 @@
 //! | [`policy`] | [`PollPolicy`]: the schedule and the budgets, with documented defaults |
 //! | `backoff` (internal) | the jittered exponential gaps between polls |
 //! | [`hints`] | reading the server's timing headers (`Retry-After`) |
-//! | `number_text` (internal) | numbers in messages and timers, without float formatting or u128 math in the wasm |
-//! | `text` (internal) | messages joined without `core::fmt` (`text!`), which the wasm does without |
+//! | `millis` (internal) | milliseconds, as JS states times, to and from `Duration`, without panics |
 //! | [`poller`] | [`Poller`]: the sans-IO state machine of one wait: observations in, actions out |
 //! | [`answer`] | what the server's answers mean to the pollers |
 //! | [`retry`] | retrying `createJob` and `cancelJob`, which change something on the server |
 //! | [`watcher`] | [`Watcher`]: every wait of one client through as few requests as possible |
-//! | `wasm` (wasm32 only) | the JS API: `VideoTranslationClient`, `fetch`, timers, abort |
+//! | `wasm` (wasm32 only) | the JS API: `VideoTranslationClient`, and the I/O the core asks for: `fetch` through web-sys, gloo-timers, one `spawn_local` watch loop per client |
 //!
 //! The core (`policy`, `backoff`, `poller`) has no JS in it and is tested natively with
 //! `cargo test`; the wasm layer only carries out what the poller asks.
@@ -23,11 +22,10 @@
 pub mod answer;
 mod backoff;
 pub mod hints;
-mod number_text;
+mod millis;
 pub mod policy;
 pub mod poller;
 pub mod retry;
-mod text;
 pub mod watcher;
 
 #[cfg(target_arch = "wasm32")]

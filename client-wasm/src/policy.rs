@@ -7,16 +7,17 @@
 
 use std::time::Duration;
 
-use crate::number_text::{number_text, whole_millis};
-use crate::text::text;
+use crate::millis::{whole_millis, JsNumber};
 
 /// Why a [`PollPolicy`] was refused. Messages name the JS option, since that is where
 /// the values come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PolicyError {
     /// `initialDelayMs` must be at least 1 ms, or the client would poll in a busy loop.
+    #[error("initialDelayMs must be at least 1, got {0} ms")]
     InitialDelayTooShort(u64),
     /// `maxDelayMs` must not be shorter than `initialDelayMs`.
+    #[error("maxDelayMs ({max} ms) must be at least initialDelayMs ({initial} ms)")]
     MaxDelayBelowInitial {
         /// `initialDelayMs`.
         initial: u64,
@@ -24,57 +25,21 @@ pub enum PolicyError {
         max: u64,
     },
     /// `backoffFactor` must be a finite number, 1 or more.
-    BackoffFactor(String),
+    #[error("backoffFactor must be a finite number of at least 1, got {0}")]
+    BackoffFactor(JsNumber),
     /// `jitter` must lie in 0..=1.
-    Jitter(String),
+    #[error("jitter must be between 0 and 1, got {0}")]
+    Jitter(JsNumber),
     /// `maxAttempts` must allow at least one request.
+    #[error("maxAttempts must be at least 1")]
     NoAttempts,
     /// `requestTimeoutMs` must be at least 1 ms.
+    #[error("requestTimeoutMs must be at least 1, got {0} ms")]
     RequestTimeoutTooShort(u64),
     /// `etaTolerance` must lie in 0..=1.
-    EtaTolerance(String),
+    #[error("etaTolerance must be between 0 and 1, got {0}")]
+    EtaTolerance(JsNumber),
 }
-
-impl PolicyError {
-    /// What is wrong, for a person (also its `Display`). Built with `text!`, not `format!`:
-    /// the wasm module carries no `core::fmt` (see `text`).
-    pub fn message(&self) -> String {
-        match self {
-            PolicyError::InitialDelayTooShort(ms) => {
-                text!("initialDelayMs must be at least 1, got ", *ms, " ms")
-            }
-            PolicyError::MaxDelayBelowInitial { initial, max } => text!(
-                "maxDelayMs (",
-                *max,
-                " ms) must be at least initialDelayMs (",
-                *initial,
-                " ms)"
-            ),
-            PolicyError::BackoffFactor(factor) => {
-                text!(
-                    "backoffFactor must be a finite number of at least 1, got ",
-                    factor
-                )
-            }
-            PolicyError::Jitter(jitter) => text!("jitter must be between 0 and 1, got ", jitter),
-            PolicyError::NoAttempts => "maxAttempts must be at least 1".to_owned(),
-            PolicyError::RequestTimeoutTooShort(ms) => {
-                text!("requestTimeoutMs must be at least 1, got ", *ms, " ms")
-            }
-            PolicyError::EtaTolerance(tolerance) => {
-                text!("etaTolerance must be between 0 and 1, got ", tolerance)
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl std::error::Error for PolicyError {}
 
 /// When to poll and when to stop. Build one with [`PollPolicy::default`] and the `with_`
 /// methods, then check it with [`PollPolicy::validate`].
@@ -233,10 +198,10 @@ impl PollPolicy {
             return Err(PolicyError::MaxDelayBelowInitial { initial, max });
         }
         if !self.backoff_factor.is_finite() || self.backoff_factor < 1.0 {
-            return Err(PolicyError::BackoffFactor(number_text(self.backoff_factor)));
+            return Err(PolicyError::BackoffFactor(JsNumber(self.backoff_factor)));
         }
         if !(0.0..=1.0).contains(&self.jitter) {
-            return Err(PolicyError::Jitter(number_text(self.jitter)));
+            return Err(PolicyError::Jitter(JsNumber(self.jitter)));
         }
         if self.max_attempts == Some(0) {
             return Err(PolicyError::NoAttempts);
@@ -247,7 +212,7 @@ impl PollPolicy {
             )));
         }
         if !(0.0..=1.0).contains(&self.eta_tolerance) {
-            return Err(PolicyError::EtaTolerance(number_text(self.eta_tolerance)));
+            return Err(PolicyError::EtaTolerance(JsNumber(self.eta_tolerance)));
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ pub const ATTEMPTS: u32 = 3;
 
 /// How an attempt failed, as far as retrying cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub enum AttemptFailure {
     /// No answer: the network failed, or the request passed `requestTimeoutMs`.
     NoAnswer,
     /// An HTTP status other than 2xx, with the server's `Retry-After` if any.
@@ -46,11 +46,11 @@ impl Retry {
 
     /// After a failed attempt: how long to wait before the next one, or `None` to give up
     /// (the failure is not worth retrying, or the attempts are spent).
-    pub fn after(&mut self, failure: Failure) -> Option<Duration> {
+    pub fn after(&mut self, failure: AttemptFailure) -> Option<Duration> {
         let asked = match failure {
-            Failure::NoAnswer => None,
-            Failure::Status(status, retry_after) if is_transient_status(status) => retry_after,
-            Failure::Status(..) | Failure::NotTheContract => return None,
+            AttemptFailure::NoAnswer => None,
+            AttemptFailure::Status(status, retry_after) if is_transient_status(status) => retry_after,
+            AttemptFailure::Status(..) | AttemptFailure::NotTheContract => return None,
         };
         if self.attempts >= ATTEMPTS {
             return None;
@@ -77,13 +77,13 @@ mod tests {
     #[test]
     fn no_answer_and_server_errors_are_retried_with_backoff_until_the_attempts_run_out() {
         let mut retry = retry();
-        assert_eq!(retry.after(Failure::NoAnswer), Some(Duration::from_secs(1)));
+        assert_eq!(retry.after(AttemptFailure::NoAnswer), Some(Duration::from_secs(1)));
         assert_eq!(
-            retry.after(Failure::Status(503, None)),
+            retry.after(AttemptFailure::Status(503, None)),
             Some(Duration::from_millis(1500))
         );
         assert_eq!(
-            retry.after(Failure::NoAnswer),
+            retry.after(AttemptFailure::NoAnswer),
             None,
             "{ATTEMPTS} attempts in all"
         );
@@ -93,11 +93,11 @@ mod tests {
     fn timeouts_and_rate_limits_are_retried_and_retry_after_is_honoured_up_to_the_max_delay() {
         let mut retry = retry();
         assert_eq!(
-            retry.after(Failure::Status(429, Some(Duration::from_secs(5)))),
+            retry.after(AttemptFailure::Status(429, Some(Duration::from_secs(5)))),
             Some(Duration::from_secs(5))
         );
         assert_eq!(
-            retry.after(Failure::Status(408, Some(Duration::from_secs(3600)))),
+            retry.after(AttemptFailure::Status(408, Some(Duration::from_secs(3600)))),
             Some(PollPolicy::default().max_delay)
         );
     }
@@ -105,11 +105,11 @@ mod tests {
     #[test]
     fn client_errors_and_broken_answers_are_not_retried() {
         for failure in [
-            Failure::Status(400, None),
-            Failure::Status(404, None),
-            Failure::Status(409, None),
-            Failure::Status(422, None),
-            Failure::NotTheContract,
+            AttemptFailure::Status(400, None),
+            AttemptFailure::Status(404, None),
+            AttemptFailure::Status(409, None),
+            AttemptFailure::Status(422, None),
+            AttemptFailure::NotTheContract,
         ] {
             assert_eq!(retry().after(failure), None, "{failure:?}");
         }

@@ -25,13 +25,13 @@
 
 use std::time::Duration;
 
-use crate::answer::{failure_observation, same_id, status_observation, Answer, JobStatus};
+use crate::answer::{
+    failure_observation, same_id, status_observation, Answer, Invalid, ReplyHints,
+};
+use video_translation_protocol::{JobStatus, WatchAnswer};
 use crate::policy::PollPolicy;
 use crate::poller::{Action, Observation, Poller, WaitOutcome};
-use crate::text::text;
-
-/// The most ids one watch request carries (the server's limit).
-pub const MAX_IDS_PER_WATCH: usize = 1000;
+use video_translation_protocol::MAX_WATCHED_IDS;
 
 /// Against a server without watches, the most long-polls held at once by one client: a
 /// page keeps the rest of the browser's six connections per origin for everything else.
@@ -50,9 +50,9 @@ pub const JOIN_EVERY: Duration = Duration::from_millis(200);
 /// to running out, is asked for as this (a wait of 0 would mean a plain poll).
 const SHORTEST_WAIT: Duration = Duration::from_millis(1);
 
-/// A job the watcher watches.
+/// One wait the watcher watches (several waits may watch the same job).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JobKey(u32);
+pub struct WaitKey(u32);
 
 /// A request the watcher asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +103,7 @@ pub enum Event {
     /// A status was observed.
     Update {
         /// Whose.
-        key: JobKey,
+        key: WaitKey,
         /// What the server said.
         status: JobStatus,
         /// Where the wait stands.
@@ -112,7 +112,7 @@ pub enum Event {
     /// An attempt failed and will be retried.
     Retry {
         /// Whose.
-        key: JobKey,
+        key: WaitKey,
         /// What went wrong.
         error: String,
         /// Where the wait stands (`next_poll_in` is always set).
@@ -121,7 +121,7 @@ pub enum Event {
     /// The wait is over.
     Done {
         /// Whose.
-        key: JobKey,
+        key: WaitKey,
         /// How it ended.
         outcome: WaitOutcome,
         /// The `code` of the last error answer, for an HTTP failure.
@@ -169,7 +169,7 @@ enum State {
 
 #[derive(Debug)]
 struct Entry {
-    key: JobKey,
+    key: WaitKey,
     /// `None` for the server's default job.
     id: Option<String>,
     poller: Poller,
@@ -186,7 +186,10 @@ impl Entry {
 #[derive(Debug)]
 struct InFlight {
     id: RequestId,
-    jobs: Vec<JobKey>,
+    jobs: Vec<WaitKey>,
+    /// For a watch, the ids it listed: what its answer must name, even after a wait that
+    /// was in it has been aborted.
+    asked: Vec<String>,
     is_watch: bool,
     wait: Option<Duration>,
     sent_at: Duration,
@@ -228,8 +231,8 @@ impl Watcher {
         id: Option<String>,
         policy: PollPolicy,
         seed: u64,
-    ) -> JobKey {
-        let key = JobKey(self.next_key);
+    ) -> WaitKey {
+        let key = WaitKey(self.next_key);
         self.next_key = self.next_key.wrapping_add(1);
         let mut poller = Poller::new(policy, seed, now);
         let Action::Poll { wait, .. } = poller.start() else {
@@ -249,7 +252,7 @@ impl Watcher {
 
     /// Stops watching a job (its wait was aborted). Returns the request to cancel if it
     /// carried that job alone.
-    pub fn remove(&mut self, key: JobKey) -> Option<RequestId> {
+    pub fn remove(&mut self, key: WaitKey) -> Option<RequestId> {
         let at = self.jobs.iter().position(|entry| entry.key == key)?;
         let entry = self.jobs.swap_remove(at);
         let State::Carried { request, .. } = entry.state else {
@@ -390,7 +393,7 @@ impl Watcher {
                 quick.push(entry.key);
             }
         }
-        for chunk in quick.chunks(MAX_IDS_PER_WATCH) {
+        for chunk in quick.chunks(MAX_WATCHED_IDS) {
             let ids = self.ids(chunk);
             let id = self.start_request(chunk.to_vec(), true, None, None, now);
             plan.send.push((id, Request::Watch { ids, wait: None }));
@@ -426,7 +429,7 @@ impl Watcher {
         let mut keys = Vec::new();
         let mut first_end: Option<Duration> = None;
         for entry in &self.jobs {
-            if keys.len() == MAX_IDS_PER_WATCH {
+            if keys.len() == MAX_WATCHED_IDS {
                 break;
             }
             if let (
@@ -456,7 +459,7 @@ impl Watcher {
         None
     }
 
-    fn ids(&self, keys: &[JobKey]) -> Vec<String> {
+    fn ids(&self, keys: &[WaitKey]) -> Vec<String> {
         let mut ids = Vec::new();
         for key in keys {
             if let Some(id) = self.entry(*key).and_then(|entry| entry.id.clone()) {
@@ -468,7 +471,7 @@ impl Watcher {
 
     fn start_request(
         &mut self,
-        jobs: Vec<JobKey>,
+        jobs: Vec<WaitKey>,
         is_watch: bool,
         wait: Option<Duration>,
         hold_until: Option<Duration>,
@@ -484,9 +487,11 @@ impl Watcher {
                 };
             }
         }
+        let asked = if is_watch { self.ids(&jobs) } else { Vec::new() };
         self.in_flight.push(InFlight {
             id,
             jobs,
+            asked,
             is_watch,
             wait,
             sent_at: now,
@@ -497,7 +502,7 @@ impl Watcher {
     /// A held watch: each job keeps the end of its own wait.
     fn start_request_keeping_holds(
         &mut self,
-        jobs: Vec<JobKey>,
+        jobs: Vec<WaitKey>,
         wait: Duration,
         now: Duration,
     ) -> RequestId {
@@ -512,17 +517,19 @@ impl Watcher {
                 }
             }
         }
+        let asked = self.ids(&jobs);
         if let Some(flight) = self.in_flight.last_mut() {
             flight.jobs = jobs;
+            flight.asked = asked;
         }
         id
     }
 
-    fn entry(&self, key: JobKey) -> Option<&Entry> {
+    fn entry(&self, key: WaitKey) -> Option<&Entry> {
         self.jobs.iter().find(|entry| entry.key == key)
     }
 
-    fn entry_mut(&mut self, key: JobKey) -> Option<&mut Entry> {
+    fn entry_mut(&mut self, key: WaitKey) -> Option<&mut Entry> {
         self.jobs.iter_mut().find(|entry| entry.key == key)
     }
 
@@ -553,16 +560,40 @@ impl Watcher {
                     self.put_back(&flight.jobs);
                     return;
                 }
-                Answer::Watch(Ok(_), _) => self.transport = Transport::Watch,
+                Answer::Watch(Ok(body), _) => {
+                    self.transport = Transport::Watch;
+                    if !names_any(body, &flight.asked) {
+                        // Not an answer to this watch: every job it carried counts it as a
+                        // malformed answer (two in a row end the wait), so that no server
+                        // can keep the client re-sending at once.
+                        let invalid = Invalid::Malformed(
+                            "the watch answer names none of the jobs asked for".to_owned(),
+                        );
+                        let answer = Answer::Watch(Err(invalid), ReplyHints::default());
+                        return self.answer_each(now, flight.jobs, &answer, true, report);
+                    }
+                }
                 _ => {}
             }
         }
-        for key in flight.jobs {
+        self.answer_each(now, flight.jobs, &answer, flight.wait.is_none(), report);
+    }
+
+    /// Hands `answer` to each of the waits `jobs` that is still watched.
+    fn answer_each(
+        &mut self,
+        now: Duration,
+        jobs: Vec<WaitKey>,
+        answer: &Answer,
+        asked_at_once: bool,
+        report: &mut dyn FnMut(Event),
+    ) {
+        for key in jobs {
             let Some(at) = self.jobs.iter().position(|entry| entry.key == key) else {
                 continue;
             };
             let entry = &mut self.jobs[at];
-            match read_for(entry, &answer, flight.wait.is_none()) {
+            match read_for(entry, answer, asked_at_once) {
                 Some((observation, status)) => {
                     if observe(entry, now, observation, status, report) {
                         self.jobs.swap_remove(at);
@@ -574,7 +605,7 @@ impl Watcher {
     }
 
     /// Jobs whose request ended without news for them: due again, with the same wait.
-    fn put_back(&mut self, keys: &[JobKey]) {
+    fn put_back(&mut self, keys: &[WaitKey]) {
         for key in keys {
             if let Some(entry) = self.entry_mut(*key) {
                 if let State::Carried { hold_until, .. } = entry.state {
@@ -583,6 +614,17 @@ impl Watcher {
             }
         }
     }
+}
+
+/// Whether a watch answer names at least one of the ids asked for, as ended or missing. A
+/// held watch is answered when a job in it ends, or with every job when its wait runs out;
+/// one that names none of them answers nothing.
+fn names_any(body: &WatchAnswer, asked: &[String]) -> bool {
+    let asked_for = |id: &str| asked.iter().any(|asked| same_id(asked, id));
+    body.jobs
+        .iter()
+        .any(|status| status.id.as_deref().is_some_and(asked_for))
+        || body.missing.iter().any(|id| asked_for(id))
 }
 
 /// What `answer` says of `entry`'s job: the observation and the status it carried, or
@@ -606,13 +648,13 @@ fn read_for(
                     entry.error_code = Some("not_found".to_owned());
                     let observation = Observation::HttpStatus {
                         status: 404,
-                        message: text!("no job with id ", asked),
+                        message: format!("no job with id {asked}"),
                         retry_after: None,
                     };
                     return Some((observation, None));
                 }
                 None if asked_at_once => {
-                    let message = text!("the watch answer does not mention job ", asked);
+                    let message = format!("the watch answer does not mention job {asked}");
                     return Some((Observation::Malformed(message), None));
                 }
                 None => return None,
@@ -634,12 +676,7 @@ fn read_for(
     if let (Some(asked), Some(answered)) = (entry.id.as_deref(), status.id.as_deref()) {
         if !same_id(asked, answered) {
             // Never resolve a wait with another job's result.
-            let message = text!(
-                "asked for job ",
-                asked,
-                ", the answer is about job ",
-                answered
-            );
+            let message = format!("asked for job {asked}, the answer is about job {answered}");
             return Some((Observation::NotTheContract(message), None));
         }
     }

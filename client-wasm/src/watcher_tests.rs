@@ -8,7 +8,8 @@ use std::time::Duration;
 use video_translation_protocol::JobResult;
 
 use super::*;
-use crate::answer::{Invalid, ReplyHints, WatchBody};
+use crate::answer::{Invalid, ReplyHints};
+use video_translation_protocol::WatchAnswer;
 use crate::poller::{PollError, WaitOutcome};
 
 fn ms(n: u64) -> Duration {
@@ -56,7 +57,7 @@ impl SimServer {
                 JobResult::Pending
             },
             progress: Some(0.0),
-            eta_ms: Some(end.saturating_sub(now).as_secs_f64() * 1000.0),
+            eta_ms: Some(end.saturating_sub(now).as_millis() as u64),
             reason: None,
         })
     }
@@ -126,7 +127,7 @@ impl SimServer {
                 };
                 (
                     at,
-                    Answer::Watch(Ok(WatchBody { jobs, missing }), hints(*wait)),
+                    Answer::Watch(Ok(WatchAnswer { jobs, missing }), hints(*wait)),
                 )
             }
         }
@@ -177,7 +178,7 @@ fn feed(watcher: &mut Watcher, now: Duration, request: RequestId, answer: Answer
     events
 }
 
-fn done_at(events: &[(Duration, Event)], key: JobKey) -> Option<(Duration, WaitOutcome)> {
+fn done_at(events: &[(Duration, Event)], key: WaitKey) -> Option<(Duration, WaitOutcome)> {
     events.iter().find_map(|(at, event)| match event {
         Event::Done {
             key: done, outcome, ..
@@ -194,7 +195,7 @@ fn many_jobs_share_one_held_watch_and_each_end_is_seen_at_once() {
     let refs: Vec<(&str, u64)> = ends.iter().map(|(id, end)| (id.as_str(), *end)).collect();
     let mut server = SimServer::new(&refs);
     let mut watcher = Watcher::new();
-    let keys: Vec<JobKey> = ends
+    let keys: Vec<WaitKey> = ends
         .iter()
         .enumerate()
         .map(|(n, (id, _))| watcher.add(Duration::ZERO, Some(id.clone()), policy(), n as u64))
@@ -311,7 +312,7 @@ fn without_a_watch_route_each_job_polls_alone_with_at_most_two_held() {
     let mut server = SimServer::new(&refs);
     server.has_watch_route = false;
     let mut watcher = Watcher::new();
-    let keys: Vec<JobKey> = ends
+    let keys: Vec<WaitKey> = ends
         .iter()
         .map(|(id, _)| watcher.add(Duration::ZERO, Some(id.clone()), policy(), 5))
         .collect();
@@ -369,7 +370,7 @@ fn an_answer_about_another_job_never_settles_the_wait() {
         ms(5),
         plan.send[0].0,
         Answer::Watch(
-            Ok(WatchBody {
+            Ok(WatchAnswer {
                 jobs: vec![status.clone()],
                 missing: vec![],
             }),
@@ -378,7 +379,7 @@ fn an_answer_about_another_job_never_settles_the_wait() {
     );
     // A watch without a wait must list every job it was asked about.
     assert!(
-        matches!(&events[0], Event::Retry { error, .. } if error.contains("does not mention job aa"))
+        matches!(&events[0], Event::Retry { error, .. } if error.contains("names none of the jobs asked for"))
     );
 
     let mut watcher = Watcher::new();
@@ -571,4 +572,101 @@ fn newcomers_join_the_held_watch_together_at_most_every_join_period() {
         panic!("{plan:?}")
     };
     assert_eq!(ids.len(), 3, "both newcomers in one re-send");
+}
+
+/// A hostile server: every watch, held or not, is answered at once with `body`.
+fn answer_every_watch_at_once_with(body: &str) -> (usize, Vec<Event>) {
+    let parsed = serde_json::from_str::<WatchAnswer>(body)
+        .map_err(|error| Invalid::Malformed(error.to_string()));
+    let mut watcher = Watcher::new();
+    // Adaptive: the first request of each wait is a plain poll, later ones long-polls.
+    for id in ["aa", "bb"] {
+        watcher.add(Duration::ZERO, Some(id.into()), policy(), 1);
+    }
+    let (mut now, mut requests, mut events) = (Duration::ZERO, 0, Vec::new());
+    while !watcher.is_empty() && requests < 100 {
+        let plan = watcher.plan(now);
+        for (id, request) in plan.send {
+            assert!(matches!(request, Request::Watch { .. }), "{request:?}");
+            requests += 1;
+            let answer = Answer::Watch(parsed.clone(), ReplyHints::default());
+            watcher.on_answer(now, id, answer, &mut |event| events.push(event));
+        }
+        now += plan.wake_in.unwrap_or(ms(1));
+    }
+    (requests, events)
+}
+
+#[test]
+fn a_watch_answer_that_names_no_job_asked_for_counts_against_every_job_in_it() {
+    // Each shape, answered at once to every watch: none may keep the client re-sending.
+    for body in [r#"{"jobs":[],"missing":[]}"#, "{}", r#"{"jobs":[]}"#] {
+        let (requests, events) = answer_every_watch_at_once_with(body);
+        let failed = events
+            .iter()
+            .filter(|event| {
+                matches!(
+                    event,
+                    Event::Done {
+                        outcome: WaitOutcome::Failed(PollError::Protocol(_)),
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(failed, 2, "{body}: both waits end in a ProtocolError");
+        assert_eq!(
+            requests, 2,
+            "{body}: one retry after the first unreadable answer, then the error"
+        );
+    }
+}
+
+#[test]
+fn a_held_watch_answered_only_for_an_aborted_job_goes_on_for_the_rest() {
+    let mut watcher = Watcher::new();
+    let policy = policy().with_initial_delay(ms(10));
+    let stays = watcher.add(Duration::ZERO, Some("aa".into()), policy, 1);
+    let leaves = watcher.add(Duration::ZERO, Some("bb".into()), policy, 1);
+    // Both first polls, answered pending with an estimate close to the end: long-polls next.
+    let first = watcher.plan(Duration::ZERO);
+    let pending = |id: &str| JobStatus {
+        id: Some(id.into()),
+        result: JobResult::Pending,
+        progress: Some(0.9),
+        eta_ms: Some(10),
+        reason: None,
+    };
+    let body = WatchAnswer {
+        jobs: vec![pending("aa"), pending("bb")],
+        missing: vec![],
+    };
+    feed(
+        &mut watcher,
+        ms(1),
+        first.send[0].0,
+        Answer::Watch(Ok(body), ReplyHints::default()),
+    );
+    let held = watcher.plan(ms(1));
+    let [(held_id, Request::Watch { wait: Some(_), .. })] = held.send.as_slice() else {
+        panic!("one held watch for both: {held:?}")
+    };
+    assert_eq!(watcher.remove(leaves), None, "the watch still carries the other");
+    let mut ended = pending("bb");
+    ended.result = JobResult::Completed;
+    let answer = WatchAnswer {
+        jobs: vec![ended],
+        missing: vec![],
+    };
+    let events = feed(
+        &mut watcher,
+        ms(5),
+        *held_id,
+        Answer::Watch(Ok(answer), ReplyHints::default()),
+    );
+    assert!(events.is_empty(), "nothing happened to the wait left: {events:?}");
+    let again = watcher.plan(ms(5));
+    assert_eq!(again.send.len(), 1, "its watch is sent again: {again:?}");
+    assert_eq!(watcher.len(), 1);
+    let _ = stays;
 }

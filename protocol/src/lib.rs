@@ -106,23 +106,49 @@ impl From<Outcome> for JobResult {
     }
 }
 
-/// The status of one job, as the server reports it.
+/// The status of one job.
+///
+/// Our server always sends every field but `reason`. Reading is lenient, as the contract is
+/// (only `result` is required, since the seeds' plain `GET /status` sends nothing else):
+/// `id`, `progress` and `eta_ms` may be missing or `null`, and an `eta_ms` that is not a
+/// whole number of milliseconds, 0 or more, reads as no estimate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobStatus {
     /// The job's id; `"default"` for the job behind `GET /status`.
-    pub id: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true))]
+    pub id: Option<String>,
     /// Where the job is.
     pub result: JobResult,
     /// Fraction done, from 0 to 1.
-    pub progress: f64,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64, required = true))]
+    pub progress: Option<f64>,
     /// Milliseconds until the job is expected to leave `pending`; `0` once it has,
     /// `null` when the server cannot tell.
+    #[serde(default, deserialize_with = "estimate_millis")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub eta_ms: Option<u64>,
     /// Why the job ended, when it did not end by running its course: `"cancelled"` after
     /// `POST /jobs/{id}/cancel` (then `result` is `"error"`). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<EndReason>,
+}
+
+/// The longest estimate read from the wire, in milliseconds (about 31 years): larger ones
+/// are clamped to it.
+const MAX_ESTIMATE_MS: f64 = 1e12;
+
+/// `eta_ms` as any JSON number: rounded to whole milliseconds and clamped, or no estimate
+/// when negative (a client must not fail a job because a server's clock ran backwards).
+fn estimate_millis<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    let ms = Option::<f64>::deserialize(deserializer)?;
+    Ok(ms
+        .filter(|ms| *ms >= 0.0)
+        .map(|ms| ms.min(MAX_ESTIMATE_MS).round() as u64))
 }
 
 /// Why a job ended other than by running its course.
@@ -132,6 +158,10 @@ pub struct JobStatus {
 pub enum EndReason {
     /// Cancelled by `POST /jobs/{id}/cancel` while pending; the job's result is `error`.
     Cancelled,
+    /// A reason this version of the contract does not know (a newer server's): read as
+    /// this rather than refused, since the job's `result` is what a client acts on.
+    #[serde(other)]
+    Unknown,
 }
 
 /// Body of `POST /jobs`. Every field is optional; a missing one takes the server's default.
@@ -313,9 +343,9 @@ mod tests {
     #[test]
     fn job_status_serializes_snake_case_with_lowercase_result() {
         let status = JobStatus {
-            id: "abc".into(),
+            id: Some("abc".into()),
             result: JobResult::Pending,
-            progress: 0.25,
+            progress: Some(0.25),
             eta_ms: Some(1500),
             reason: None,
         };
@@ -329,9 +359,9 @@ mod tests {
     #[test]
     fn unknown_eta_serializes_as_null() {
         let status = JobStatus {
-            id: "x".into(),
+            id: Some("x".into()),
             result: JobResult::Completed,
-            progress: 1.0,
+            progress: Some(1.0),
             eta_ms: None,
             reason: None,
         };
@@ -342,9 +372,9 @@ mod tests {
     #[test]
     fn a_cancelled_job_says_why_and_the_reason_is_absent_otherwise() {
         let status = JobStatus {
-            id: "c".into(),
+            id: Some("c".into()),
             result: JobResult::Error,
-            progress: 0.5,
+            progress: Some(0.5),
             eta_ms: Some(0),
             reason: Some(EndReason::Cancelled),
         };
@@ -357,6 +387,30 @@ mod tests {
         let plain: JobStatus =
             serde_json::from_str(r#"{"id":"c","result":"error","progress":1,"eta_ms":0}"#).unwrap();
         assert_eq!(plain.reason, None);
+    }
+
+    #[test]
+    fn a_status_needs_only_a_result_and_a_bad_estimate_is_no_estimate() {
+        let bare: JobStatus = serde_json::from_str(r#"{"result": "pending"}"#).unwrap();
+        assert_eq!(
+            (bare.id, bare.progress, bare.eta_ms, bare.reason),
+            (None, None, None, None)
+        );
+        let nulls: JobStatus = serde_json::from_str(
+            r#"{"id": null, "result": "completed", "progress": null, "eta_ms": null}"#,
+        )
+        .unwrap();
+        assert_eq!((nulls.id, nulls.progress), (None, None));
+        for (eta, read) in [
+            ("1500.4", Some(1500)),
+            ("-1", None),
+            ("1e300", Some(1_000_000_000_000)),
+        ] {
+            let status: JobStatus =
+                serde_json::from_str(&format!(r#"{{"result": "pending", "eta_ms": {eta}}}"#))
+                    .unwrap();
+            assert_eq!(status.eta_ms, read, "{eta}");
+        }
     }
 
     #[test]
@@ -402,9 +456,9 @@ mod tests {
 
         let answer = WatchAnswer {
             jobs: vec![JobStatus {
-                id: "a".into(),
+                id: Some("a".into()),
                 result: JobResult::Completed,
-                progress: 1.0,
+                progress: Some(1.0),
                 eta_ms: Some(0),
                 reason: None,
             }],
