@@ -160,8 +160,7 @@ mod tests {
             retry_after: Some(Duration::from_secs(3)),
             long_polled: true,
         };
-        let Observation::Status { result, hints } =
-            status_observation(&status(Some(1500)), hints)
+        let Observation::Status { result, hints } = status_observation(&status(Some(1500)), hints)
         else {
             panic!()
         };

@@ -69,7 +69,8 @@ impl Backoff {
     /// A draw u in [0, 1) maps to that range with u = 0 giving the whole delay, so jitter
     /// only ever shortens: a maximum stays a maximum, and a hinted wake-up is never late.
     pub fn shorten(&mut self, delay: Duration) -> Duration {
-        let drawn_ms = delay.as_secs_f64() * 1000.0 * (1.0 - self.jitter * self.rng.random::<f64>());
+        let drawn_ms =
+            delay.as_secs_f64() * 1000.0 * (1.0 - self.jitter * self.rng.random::<f64>());
         millis_duration(drawn_ms)
     }
 }

@@ -420,9 +420,7 @@ fn simulate_seeded(
                 polls.push((now, wait));
                 assert!(polls.len() < 10_000, "runaway poller");
                 let held = match wait {
-                    Some(wait) if server.long_polls => {
-                        wait.min(server.ends_at.saturating_sub(now))
-                    }
+                    Some(wait) if server.long_polls => wait.min(server.ends_at.saturating_sub(now)),
                     _ => Duration::ZERO,
                 };
                 now += held;
@@ -433,9 +431,9 @@ fn simulate_seeded(
                         eta: server
                             .eta_hints
                             .then(|| server.estimate.saturating_sub(now)),
-                        progress: server.eta_hints.then(|| {
-                            (now.as_secs_f64() / server.estimate.as_secs_f64()).min(0.99)
-                        }),
+                        progress: server
+                            .eta_hints
+                            .then(|| (now.as_secs_f64() / server.estimate.as_secs_f64()).min(0.99)),
                         retry_after: None,
                         long_polled: wait.is_some() && server.long_polls,
                     };
@@ -533,11 +531,7 @@ fn far_from_the_end_no_gap_is_longer_than_plain_backoff_would_leave() {
 }
 
 /// Detection lateness and requests of `runs` simulated waits with different seeds.
-fn lateness_and_requests(
-    policy: PollPolicy,
-    server: SimServer,
-    runs: u64,
-) -> (Vec<Duration>, f64) {
+fn lateness_and_requests(policy: PollPolicy, server: SimServer, runs: u64) -> (Vec<Duration>, f64) {
     let mut lateness = Vec::new();
     let mut requests = 0;
     for seed in 0..runs {

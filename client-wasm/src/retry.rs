@@ -49,7 +49,9 @@ impl Retry {
     pub fn after(&mut self, failure: AttemptFailure) -> Option<Duration> {
         let asked = match failure {
             AttemptFailure::NoAnswer => None,
-            AttemptFailure::Status(status, retry_after) if is_transient_status(status) => retry_after,
+            AttemptFailure::Status(status, retry_after) if is_transient_status(status) => {
+                retry_after
+            }
             AttemptFailure::Status(..) | AttemptFailure::NotTheContract => return None,
         };
         if self.attempts >= ATTEMPTS {
@@ -77,7 +79,10 @@ mod tests {
     #[test]
     fn no_answer_and_server_errors_are_retried_with_backoff_until_the_attempts_run_out() {
         let mut retry = retry();
-        assert_eq!(retry.after(AttemptFailure::NoAnswer), Some(Duration::from_secs(1)));
+        assert_eq!(
+            retry.after(AttemptFailure::NoAnswer),
+            Some(Duration::from_secs(1))
+        );
         assert_eq!(
             retry.after(AttemptFailure::Status(503, None)),
             Some(Duration::from_millis(1500))

@@ -28,10 +28,10 @@ use std::time::Duration;
 use crate::answer::{
     failure_observation, same_id, status_observation, Answer, Invalid, ReplyHints,
 };
-use video_translation_protocol::{JobStatus, WatchAnswer};
 use crate::policy::PollPolicy;
 use crate::poller::{Action, Observation, Poller, WaitOutcome};
 use video_translation_protocol::MAX_WATCHED_IDS;
+use video_translation_protocol::{JobStatus, WatchAnswer};
 
 /// Against a server without watches, the most long-polls held at once by one client: a
 /// page keeps the rest of the browser's six connections per origin for everything else.
@@ -487,7 +487,11 @@ impl Watcher {
                 };
             }
         }
-        let asked = if is_watch { self.ids(&jobs) } else { Vec::new() };
+        let asked = if is_watch {
+            self.ids(&jobs)
+        } else {
+            Vec::new()
+        };
         self.in_flight.push(InFlight {
             id,
             jobs,

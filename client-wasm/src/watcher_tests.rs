@@ -9,8 +9,8 @@ use video_translation_protocol::JobResult;
 
 use super::*;
 use crate::answer::{Invalid, ReplyHints};
-use video_translation_protocol::WatchAnswer;
 use crate::poller::{PollError, WaitOutcome};
+use video_translation_protocol::WatchAnswer;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -651,7 +651,11 @@ fn a_held_watch_answered_only_for_an_aborted_job_goes_on_for_the_rest() {
     let [(held_id, Request::Watch { wait: Some(_), .. })] = held.send.as_slice() else {
         panic!("one held watch for both: {held:?}")
     };
-    assert_eq!(watcher.remove(leaves), None, "the watch still carries the other");
+    assert_eq!(
+        watcher.remove(leaves),
+        None,
+        "the watch still carries the other"
+    );
     let mut ended = pending("bb");
     ended.result = JobResult::Completed;
     let answer = WatchAnswer {
@@ -664,7 +668,10 @@ fn a_held_watch_answered_only_for_an_aborted_job_goes_on_for_the_rest() {
         *held_id,
         Answer::Watch(Ok(answer), ReplyHints::default()),
     );
-    assert!(events.is_empty(), "nothing happened to the wait left: {events:?}");
+    assert!(
+        events.is_empty(),
+        "nothing happened to the wait left: {events:?}"
+    );
     let again = watcher.plan(ms(5));
     assert_eq!(again.send.len(), 1, "its watch is sent again: {again:?}");
     assert_eq!(watcher.len(), 1);

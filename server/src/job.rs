@@ -92,9 +92,11 @@ impl Job {
         if self.is_cancelled_at(now) {
             let at = self.cancelled_at.unwrap_or(now);
             return JobStatus {
-                id,
+                id: Some(id),
                 result: JobResult::Error,
-                progress: self.pending_progress(at.saturating_duration_since(self.created_at)),
+                progress: Some(
+                    self.pending_progress(at.saturating_duration_since(self.created_at)),
+                ),
                 eta_ms: Some(0),
                 reason: Some(EndReason::Cancelled),
             };
@@ -110,9 +112,9 @@ impl Job {
             )
         };
         JobStatus {
-            id,
+            id: Some(id),
             result,
-            progress,
+            progress: Some(progress),
             eta_ms: Some(eta_ms),
             reason: None,
         }
@@ -164,9 +166,13 @@ mod tests {
     fn pending_until_its_duration_has_passed() {
         let (job, start) = job(10_000, Outcome::Completed);
         let status = job.status_at("a".into(), start + Duration::from_millis(2_500));
-        assert_eq!(status.id, "a");
+        assert_eq!(status.id.as_deref(), Some("a"));
         assert_eq!(status.result, JobResult::Pending);
-        assert!((status.progress - 0.25).abs() < 1e-9, "{}", status.progress);
+        assert!(
+            (status.progress.unwrap() - 0.25).abs() < 1e-9,
+            "{}",
+            status.progress.unwrap()
+        );
         assert_eq!(status.eta_ms, Some(7_500));
         assert!(!job.is_final_at(start + Duration::from_millis(2_500)));
     }
@@ -184,7 +190,7 @@ mod tests {
 
         let at_end = job.status_at("a".into(), start + Duration::from_millis(10_000));
         assert_eq!(at_end.result, JobResult::Error);
-        assert_eq!(at_end.progress, 1.0);
+        assert_eq!(at_end.progress.unwrap(), 1.0);
         assert_eq!(at_end.eta_ms, Some(0));
         assert_eq!(job.ends_at(), start + Duration::from_millis(10_000));
         assert!(job.is_final_at(job.ends_at()));
@@ -195,7 +201,7 @@ mod tests {
         let (job, start) = job(1_000, Outcome::Completed);
         let later = job.status_at("a".into(), start + Duration::from_secs(3_600));
         assert_eq!(later.result, JobResult::Completed);
-        assert_eq!(later.progress, 1.0);
+        assert_eq!(later.progress.unwrap(), 1.0);
     }
 
     #[test]
@@ -213,7 +219,7 @@ mod tests {
         let earlier = start.checked_sub(Duration::from_millis(5)).unwrap_or(start);
         let status = job.status_at("a".into(), earlier);
         assert_eq!(status.result, JobResult::Pending);
-        assert_eq!(status.progress, 0.0);
+        assert_eq!(status.progress.unwrap(), 0.0);
         assert_eq!(status.eta_ms, Some(1_000));
     }
 
@@ -222,7 +228,7 @@ mod tests {
         // Truly 12 s, estimated 10 s: at 5 s the server believes it is half done.
         let (job, start) = estimated_job(12_000, 10_000, Outcome::Completed);
         let status = job.status_at("a".into(), start + Duration::from_secs(5));
-        assert!((status.progress - 0.5).abs() < 1e-9);
+        assert!((status.progress.unwrap() - 0.5).abs() < 1e-9);
         assert_eq!(status.eta_ms, Some(5_000));
     }
 
@@ -232,7 +238,7 @@ mod tests {
         let late = job.status_at("a".into(), start + Duration::from_secs(11));
         assert_eq!(late.result, JobResult::Pending);
         assert_eq!(late.eta_ms, Some(0));
-        assert_eq!(late.progress, PENDING_PROGRESS_CAP);
+        assert_eq!(late.progress.unwrap(), PENDING_PROGRESS_CAP);
     }
 
     #[test]
@@ -240,7 +246,7 @@ mod tests {
         let (job, start) = estimated_job(8_000, 10_000, Outcome::Completed);
         let status = job.status_at("a".into(), start + Duration::from_secs(8));
         assert_eq!(status.result, JobResult::Completed);
-        assert_eq!(status.progress, 1.0);
+        assert_eq!(status.progress.unwrap(), 1.0);
     }
 
     #[test]
@@ -253,7 +259,11 @@ mod tests {
         let status = job.status_at("a".into(), at + Duration::from_secs(60));
         assert_eq!(status.result, JobResult::Error);
         assert_eq!(status.reason, Some(EndReason::Cancelled));
-        assert!((status.progress - 0.4).abs() < 1e-9, "{}", status.progress);
+        assert!(
+            (status.progress.unwrap() - 0.4).abs() < 1e-9,
+            "{}",
+            status.progress.unwrap()
+        );
         assert_eq!(status.eta_ms, Some(0));
         assert_eq!(job.cancel(at + SECOND), CancelOutcome::AlreadyCancelled);
         assert_eq!(job.cancelled_at, Some(at), "the first cancel stands");

@@ -118,9 +118,11 @@ async fn a_created_job_is_found_by_its_id(backend: Backend) {
     let store = backend.open(StoreLimits::default()).await;
     let created = create(&store, lasting(Duration::from_secs(5))).await;
     assert_eq!(created.result, JobResult::Pending);
-    assert_eq!(created.progress, 0.0);
+    assert_eq!(created.progress, Some(0.0));
     assert_eq!(created.eta_ms, Some(5_000));
-    let found = status_of(&store, &created.id).await.expect("found");
+    let found = status_of(&store, created.id.as_deref().unwrap())
+        .await
+        .expect("found");
     assert_eq!(found.id, created.id);
     assert_eq!(found.result, JobResult::Pending);
     assert!(found.eta_ms.unwrap() <= 5_000);
@@ -166,9 +168,14 @@ async fn a_job_is_forgotten_its_ttl_after_its_end(backend: Backend) {
         })
         .await;
     let created = create(&store, lasting(Duration::ZERO)).await;
-    assert!(status_of(&store, &created.id).await.is_some());
+    assert!(status_of(&store, created.id.as_deref().unwrap())
+        .await
+        .is_some());
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(status_of(&store, &created.id).await, None);
+    assert_eq!(
+        status_of(&store, created.id.as_deref().unwrap()).await,
+        None
+    );
     // Room again under `max_jobs: 1`: the expired job no longer counts.
     create(&store, lasting(Duration::ZERO)).await;
 }
@@ -176,14 +183,24 @@ async fn a_job_is_forgotten_its_ttl_after_its_end(backend: Backend) {
 async fn a_cancel_ends_a_pending_job_once(backend: Backend) {
     let store = backend.open(StoreLimits::default()).await;
     let created = create(&store, lasting(Duration::from_secs(60))).await;
-    let (outcome, status) = store.cancel(&created.id).await.unwrap().expect("found");
+    let (outcome, status) = store
+        .cancel(created.id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("found");
     assert_eq!(outcome, CancelOutcome::Cancelled);
     assert_eq!(status.result, JobResult::Error);
     assert_eq!(status.reason, Some(EndReason::Cancelled));
-    let (again, status) = store.cancel(&created.id).await.unwrap().expect("found");
+    let (again, status) = store
+        .cancel(created.id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("found");
     assert_eq!(again, CancelOutcome::AlreadyCancelled);
     assert_eq!(status.reason, Some(EndReason::Cancelled));
-    let read = status_of(&store, &created.id).await.expect("found");
+    let read = status_of(&store, created.id.as_deref().unwrap())
+        .await
+        .expect("found");
     assert_eq!(read.result, JobResult::Error);
     assert_eq!(read.reason, Some(EndReason::Cancelled));
 }
@@ -191,7 +208,11 @@ async fn a_cancel_ends_a_pending_job_once(backend: Backend) {
 async fn a_job_that_ended_by_itself_cannot_be_cancelled(backend: Backend) {
     let store = backend.open(StoreLimits::default()).await;
     let created = create(&store, lasting(Duration::ZERO)).await;
-    let (outcome, status) = store.cancel(&created.id).await.unwrap().expect("found");
+    let (outcome, status) = store
+        .cancel(created.id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("found");
     assert_eq!(outcome, CancelOutcome::AlreadyEnded);
     assert_eq!(status.result, JobResult::Completed);
     assert_eq!(status.reason, None);
@@ -200,12 +221,20 @@ async fn a_job_that_ended_by_itself_cannot_be_cancelled(backend: Backend) {
 async fn a_cancel_wakes_a_held_long_poll_at_once(backend: Backend) {
     let store = backend.open(StoreLimits::default()).await;
     let created = create(&store, lasting(Duration::from_secs(60))).await;
-    let key = store.find(&created.id).await.unwrap().expect("found");
+    let key = store
+        .find(created.id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("found");
     let held = store.status_after(key, Duration::from_secs(30));
     let cancel = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let cancelled_at = Instant::now();
-        store.cancel(&created.id).await.unwrap().expect("found");
+        store
+            .cancel(created.id.as_deref().unwrap())
+            .await
+            .unwrap()
+            .expect("found");
         cancelled_at
     };
     let (answer, cancelled_at) = tokio::join!(held, cancel);
@@ -218,7 +247,11 @@ async fn a_cancel_wakes_a_held_long_poll_at_once(backend: Backend) {
 async fn a_long_poll_answers_when_the_job_ends(backend: Backend) {
     let store = backend.open(StoreLimits::default()).await;
     let created = create(&store, lasting(Duration::from_millis(200))).await;
-    let key = store.find(&created.id).await.unwrap().expect("found");
+    let key = store
+        .find(created.id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("found");
     let started = Instant::now();
     let status = store
         .status_after(key, Duration::from_secs(10))
@@ -292,16 +325,20 @@ async fn a_watch_answers_ended_and_missing_jobs_at_once(backend: Backend) {
     let running = create(&store, lasting(Duration::from_secs(60))).await;
     let unknown = "f".repeat(32);
     let ids = [
-        running.id.clone(),
+        running.id.clone().unwrap(),
         unknown.clone(),
-        ended.id.clone(),
+        ended.id.clone().unwrap(),
         "nope".into(),
     ];
     let started = Instant::now();
     let answer = store.watch(&ids, Duration::from_secs(30)).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(1));
-    let listed: Vec<&str> = answer.jobs.iter().map(|job| job.id.as_str()).collect();
-    assert_eq!(listed, [ended.id.as_str()]);
+    let listed: Vec<&str> = answer
+        .jobs
+        .iter()
+        .map(|job| job.id.as_deref().unwrap())
+        .collect();
+    assert_eq!(listed, [ended.id.as_deref().unwrap()]);
     assert_eq!(answer.missing, [unknown, "nope".to_owned()]);
     let now = store.watch_now(&ids).await.unwrap();
     assert_eq!(now.jobs.len(), 2, "every known job's status");
@@ -311,11 +348,15 @@ async fn a_held_watch_wakes_at_the_first_cancel(backend: Backend) {
     let store = backend.open(StoreLimits::default()).await;
     let first = create(&store, lasting(Duration::from_secs(60))).await;
     let second = create(&store, lasting(Duration::from_secs(60))).await;
-    let ids = [first.id.clone(), second.id.clone()];
+    let ids = [first.id.clone().unwrap(), second.id.clone().unwrap()];
     let held = store.watch(&ids, Duration::from_secs(30));
     let cancel = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        store.cancel(&second.id).await.unwrap().expect("found");
+        store
+            .cancel(second.id.as_deref().unwrap())
+            .await
+            .unwrap()
+            .expect("found");
         Instant::now()
     };
     let (answer, cancelled_at) = tokio::join!(held, cancel);
@@ -330,7 +371,10 @@ async fn jobs_are_counted_by_state(backend: Backend) {
     let store = backend.open(StoreLimits::default()).await;
     create(&store, lasting(Duration::from_secs(60))).await;
     let cancelled = create(&store, lasting(Duration::from_secs(60))).await;
-    store.cancel(&cancelled.id).await.unwrap();
+    store
+        .cancel(cancelled.id.as_deref().unwrap())
+        .await
+        .unwrap();
     create(&store, lasting(Duration::ZERO)).await;
     create(&store, lasting(Duration::ZERO)).await;
     let counts = store.jobs_by_state().await.unwrap();
@@ -345,15 +389,28 @@ async fn a_cancelled_job_is_forgotten_its_ttl_after_its_cancel(backend: Backend)
         })
         .await;
     let created = create(&store, lasting(Duration::from_secs(60))).await;
-    store.cancel(&created.id).await.unwrap().expect("found");
+    store
+        .cancel(created.id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .expect("found");
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(
-        status_of(&store, &created.id).await.is_some(),
+        status_of(&store, created.id.as_deref().unwrap())
+            .await
+            .is_some(),
         "kept a while"
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(status_of(&store, &created.id).await, None, "not kept 60 s");
-    assert_eq!(store.cancel(&created.id).await.unwrap(), None);
+    assert_eq!(
+        status_of(&store, created.id.as_deref().unwrap()).await,
+        None,
+        "not kept 60 s"
+    );
+    assert_eq!(
+        store.cancel(created.id.as_deref().unwrap()).await.unwrap(),
+        None
+    );
 }
 
 async fn a_key_whose_job_has_expired_replays_no_job(backend: Backend) {

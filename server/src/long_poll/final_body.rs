@@ -55,13 +55,13 @@ mod tests {
 
     fn status(id: &str, result: JobResult) -> JobStatus {
         JobStatus {
-            id: id.to_owned(),
+            id: Some(id.to_owned()),
             result,
-            progress: if result == JobResult::Pending {
+            progress: Some(if result == JobResult::Pending {
                 0.5
             } else {
                 1.0
-            },
+            }),
             eta_ms: Some(if result == JobResult::Pending { 500 } else { 0 }),
             reason: None,
         }

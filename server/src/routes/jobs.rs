@@ -106,7 +106,10 @@ fn new_job(request: &CreateJob) -> Result<NewJob, ApiError> {
 /// An answer naming the job's place: `Location: /jobs/{id}`, body its status.
 fn located(mut response: actix_web::HttpResponseBuilder, status: JobStatus) -> HttpResponse {
     response
-        .insert_header((header::LOCATION, format!("{JOBS_PATH}/{}", status.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("{JOBS_PATH}/{}", status.id.as_deref().unwrap_or_default()),
+        ))
         .json(status)
 }
 
