@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, checking first: cheap to run every time.
-#   scripts/install-tools.sh            build tools (wasm target, rust-src, wasm-pack, wasm-bindgen CLI, npm deps)
+#   scripts/install-tools.sh            build tools (wasm target, wasm-pack, wasm-bindgen CLI, npm deps)
 #   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, for the browser tests
 #   scripts/install-tools.sh --bench    also wrk and valgrind, for make bench
 #   scripts/install-tools.sh --cluster  also nginx, for make cluster
@@ -28,11 +28,6 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# The package's build rebuilds std with panics that abort without a message (build-pkg.sh).
-if ! rustup component list --installed | grep -q '^rust-src'; then
-  say "adding the rust-src component"
-  rustup component add rust-src
-fi
 
 if ! wasm-pack --version 2>/dev/null | grep -qF "$WASM_PACK_VERSION"; then
   say "installing wasm-pack $WASM_PACK_VERSION (about 2 minutes)"

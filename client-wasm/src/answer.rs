@@ -13,16 +13,20 @@ use crate::hints::StatusHints;
 use crate::poller::Observation;
 
 /// Why an exchange brought no answer to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExchangeError {
     /// Refused, reset, DNS, CORS, or a `headers` function that threw; the message says how.
+    #[error("{0}")]
     Network(String),
     /// No complete answer within the time limit; the request was cancelled.
+    #[error("no answer within requestTimeoutMs")]
     TimedOut,
     /// The answer could not be read: its body is larger than the client reads.
+    #[error("{0}")]
     Unreadable(String),
     /// The answer breaks the contract before its body: a redirect loop, or to another
     /// origin.
+    #[error("{0}")]
     Violation(String),
 }
 

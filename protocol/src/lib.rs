@@ -274,32 +274,12 @@ const MAX_WIRE_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 /// A wait as the wire writes it, in `?wait=` and `Preference-Applied`: seconds with at most
 /// millisecond precision and no trailing zeros (`30`, `2.5`, `0.125`).
 pub fn format_wait(wait: Duration) -> String {
-    // Digits by hand, in u64: float formatting would add ~10 KB to the client's wasm, u128
-    // formatting (`as_millis()`) about 2 KB, and any `format!` Rust's formatting machinery,
-    // which the client's wasm does without (its `text!`).
-    let mut text = String::new();
-    push_decimal(&mut text, wait.as_secs());
-    let millis = wait.subsec_millis();
-    if millis > 0 {
-        // 1000 more gives the three digits with their leading zeros, after a "1".
-        let mut fraction = String::new();
-        push_decimal(&mut fraction, u64::from(millis) + 1000);
-        // Up to the last digit that is not a zero; bytes, since these are all ASCII digits.
-        let last = fraction
-            .bytes()
-            .rposition(|digit| digit != b'0')
-            .unwrap_or(0);
-        text.push('.');
-        text.push_str(fraction.get(1..=last).unwrap_or_default());
+    let (seconds, millis) = (wait.as_secs(), wait.subsec_millis());
+    if millis == 0 {
+        return seconds.to_string();
     }
-    text
-}
-
-fn push_decimal(text: &mut String, number: u64) {
-    if number >= 10 {
-        push_decimal(text, number / 10);
-    }
-    text.push(char::from(b'0' + (number % 10) as u8));
+    let fraction = format!("{millis:03}");
+    format!("{seconds}.{}", fraction.trim_end_matches('0'))
 }
 
 /// A wait in seconds as the wire writes it: finite and not negative (fractions allowed).
@@ -319,6 +299,9 @@ pub fn wait_preference(header_value: &str) -> Option<Duration> {
             .then(|| parse_wait(value))?
     })
 }
+
+/// The seeds' status route, for the server's default job: `GET /status`.
+pub const STATUS_PATH: &str = "/status";
 
 /// Path prefix of a job resource: a job lives at `/jobs/{id}`.
 pub const JOBS_PATH: &str = "/jobs";

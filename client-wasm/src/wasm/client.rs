@@ -1,25 +1,26 @@
-//! `VideoTranslationClient`: the exported class. Arguments are checked here; every request
-//! goes through the client's watch loop (`watching`).
+//! `VideoTranslationClient`: the exported class. Arguments are checked here; waits go
+//! through the client's watch loop ([`super::watch_loop`]), single requests are async
+//! functions of their own ([`super::single`]).
 
 use std::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
 
+use super::bodies::quoted;
 use super::errors;
-use super::io::promise_with_resolvers;
-use super::io::Io;
-use super::js::{quoted, Fields};
-use super::options::{client_options_from_js, create_job_from_js, WaitOptions};
-use super::single::Outgoing;
+use super::fetch::Outgoing;
+use super::options::{client_options, create_job, WaitOptions};
+use super::random::idempotency_key;
+use super::single::{self, Kind};
 use super::typescript::{
     optional, ClientOptionsArg, CreateJobArg, JobIdArg, JobIdsArg, WaitOptionsArg,
 };
 use super::urls::{cancel_url, jobs_url, status_url};
-use super::watching::{Group, Hub, Member, WaitHandles};
-use crate::text::text;
-use video_translation_protocol::{CreateJob, DEFAULT_JOB_ID};
+use super::watch_loop::{json, Group, Hub};
+use video_translation_protocol::DEFAULT_JOB_ID;
 
 /// A client for one status server. Cheap to share: its methods take `&self`. Every wait of
 /// one client is watched through one shared loop, with at most one held request at a time.
@@ -40,9 +41,9 @@ impl VideoTranslationClient {
         options: Option<ClientOptionsArg>,
     ) -> Result<VideoTranslationClient, JsValue> {
         let base_url = normalize_base_url(&base_url)?;
-        let (policy, transport) = client_options_from_js(&optional(options))?;
+        let (policy, setup) = client_options(&optional(options))?;
         Ok(VideoTranslationClient {
-            hub: Rc::new(Hub::new(base_url, policy, transport)),
+            hub: Rc::new(Hub::new(base_url, policy, setup)),
         })
     }
 
@@ -64,38 +65,28 @@ impl VideoTranslationClient {
     /// (three attempts in all) without ever making two jobs.
     #[wasm_bindgen(js_name = createJob, unchecked_return_type = "Promise<CreatedJob>")]
     pub fn create_job(&self, request: Option<CreateJobArg>) -> Promise {
-        let json = create_job_from_js(&optional(request))
-            .and_then(|body| js_sys::JSON::stringify(&wire_request(&body)));
-        match json {
-            Ok(json) => {
-                let outgoing = Outgoing {
-                    method: "POST",
-                    url: jobs_url(self.hub.base_url()),
-                    json_body: Some(json.into()),
-                    idempotency_key: Some(Io::idempotency_key()),
-                };
-                self.hub.send_single(outgoing, true, true)
-            }
-            // Bad arguments reject, as an async function's would.
-            Err(error) => Promise::reject(&error),
-        }
+        let outgoing = create_job(&optional(request)).and_then(|body| {
+            let idempotency_key = idempotency_key().map_err(|message| errors::network(&message))?;
+            Ok(Outgoing {
+                method: "POST",
+                url: jobs_url(self.hub.base_url()),
+                json_body: Some(json(&body)),
+                idempotency_key: Some(idempotency_key),
+            })
+        });
+        self.single(outgoing, Kind::Created)
     }
 
     /// One status request: `GET /jobs/{jobId}`, or `GET /status` without an id.
     #[wasm_bindgen(js_name = getStatus, unchecked_return_type = "Promise<JobStatus>")]
     pub fn get_status(&self, #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>) -> Promise {
-        match job_id_of(&optional(job_id)) {
-            Ok(id) => {
-                let outgoing = Outgoing {
-                    method: "GET",
-                    url: status_url(self.hub.base_url(), id.as_deref(), None),
-                    json_body: None,
-                    idempotency_key: None,
-                };
-                self.hub.send_single(outgoing, false, false)
-            }
-            Err(error) => Promise::reject(&error),
-        }
+        let outgoing = job_id_of(&optional(job_id)).map(|id| Outgoing {
+            method: "GET",
+            url: status_url(self.hub.base_url(), id.as_deref(), None),
+            json_body: None,
+            idempotency_key: None,
+        });
+        self.single(outgoing, Kind::Once)
     }
 
     /// Cancels a pending job (`POST /jobs/{jobId}/cancel`): resolves its status, which says
@@ -104,18 +95,19 @@ impl VideoTranslationClient {
     /// with an `HttpError` 409 (`code: "conflict"`).
     #[wasm_bindgen(js_name = cancelJob, unchecked_return_type = "Promise<JobStatus>")]
     pub fn cancel_job(&self, #[wasm_bindgen(js_name = jobId)] job_id: JobIdArg) -> Promise {
-        match job_id_of(&job_id.into()) {
-            Ok(Some(id)) => {
-                let (promise, resolve, reject) = promise_with_resolvers();
-                let url = cancel_url(self.hub.base_url(), &id);
-                self.hub.send_cancel(url, Some((resolve, reject)));
-                promise
-            }
-            Ok(None) => Promise::reject(&errors::type_error(
+        let outgoing = match job_id_of(&job_id.into()) {
+            Ok(Some(id)) => Ok(Outgoing {
+                method: "POST",
+                url: cancel_url(self.hub.base_url(), &id),
+                json_body: None,
+                idempotency_key: None,
+            }),
+            Ok(None) => Err(errors::type_error(
                 "jobId must be the id of a job made by createJob; the default job cannot be cancelled",
             )),
-            Err(error) => Promise::reject(&error),
-        }
+            Err(error) => Err(error),
+        };
+        self.single(outgoing, Kind::Retried)
     }
 
     /// Watches the job until it is `completed` or `error`, calling `onUpdate` with each
@@ -126,16 +118,13 @@ impl VideoTranslationClient {
         #[wasm_bindgen(js_name = jobId)] job_id: Option<JobIdArg>,
         options: Option<WaitOptionsArg>,
     ) -> Promise {
-        let (promise, resolve, reject) = promise_with_resolvers();
-        let started = job_id_of(&optional(job_id)).and_then(|id| {
-            let options = WaitOptions::from_js(&optional(options))?;
-            Ok((id, options))
-        });
+        let started = job_id_of(&optional(job_id))
+            .and_then(|id| Ok((id, WaitOptions::from_js(&optional(options))?)));
         match started {
-            Ok((id, options)) => self.hub.add(id, handles(resolve, reject, options, None)),
-            Err(error) => drop(reject.call1(&JsValue::NULL, &error)),
+            Ok((id, options)) => self.hub.add(id, options, None),
+            // Bad arguments reject, as an async function's would.
+            Err(error) => Promise::reject(&error),
         }
-        promise
     }
 
     /// Watches every job in `jobIds` at once, through the same shared requests. Settles like
@@ -149,10 +138,9 @@ impl VideoTranslationClient {
         options: Option<WaitOptionsArg>,
     ) -> Result<Promise, JsValue> {
         let ids: JsValue = job_ids.into();
-        if !js_sys::Array::is_array(&ids) {
+        let Some(ids) = ids.dyn_ref::<js_sys::Array>() else {
             return Err(errors::type_error("jobIds must be an array of job ids"));
-        }
-        let ids: js_sys::Array = ids.unchecked_into();
+        };
         let options = WaitOptions::from_js(&optional(options))?;
         // Every id is checked before any wait starts: a bad one starts none.
         let mut checked = Vec::new();
@@ -166,53 +154,32 @@ impl VideoTranslationClient {
             total: checked.len() as u32,
             settled: Default::default(),
         });
-        let waits = js_sys::Array::new();
-        for (index, id) in checked.into_iter().enumerate() {
-            let (promise, resolve, reject) = promise_with_resolvers();
-            let member = (Rc::clone(&group), index as u32);
-            self.hub.add(
-                Some(id),
-                handles(resolve, reject, options.clone(), Some(member)),
-            );
-            waits.push(&promise);
-        }
+        let waits: js_sys::Array = checked
+            .into_iter()
+            .enumerate()
+            .map(|(index, id)| {
+                let member = (Rc::clone(&group), index as u32);
+                JsValue::from(self.hub.add(Some(id), options.clone(), Some(member)))
+            })
+            .collect();
         Ok(Promise::all_settled(&waits))
     }
 }
 
-fn handles(
-    resolve: js_sys::Function,
-    reject: js_sys::Function,
-    options: WaitOptions,
-    group: Option<Member>,
-) -> WaitHandles {
-    WaitHandles {
-        resolve,
-        reject,
-        on_update: options.on_update,
-        on_retry: options.on_retry,
-        signal: options.signal,
-        cancel_on_abort: options.cancel_on_abort,
-        group,
-    }
-}
-
-/// `POST /jobs`'s body on the wire (snake_case), with only the fields given.
-fn wire_request(request: &CreateJob) -> JsValue {
-    let mut fields = Fields::new();
-    if let Some(ms) = request.duration_ms {
-        fields = fields.set("duration_ms", ms as f64);
-    }
-    if let Some(outcome) = request.outcome {
-        fields = fields.set(
-            "outcome",
-            video_translation_protocol::JobResult::from(outcome).as_str(),
+impl VideoTranslationClient {
+    /// A promise of one request's status; arguments that failed their check reject it.
+    fn single(&self, outgoing: Result<Outgoing, JsValue>, kind: Kind) -> Promise {
+        let outgoing = match outgoing {
+            Ok(outgoing) => outgoing,
+            Err(error) => return Promise::reject(&error),
+        };
+        let (setup, policy, seed) = (
+            self.hub.setup().clone(),
+            *self.hub.policy(),
+            self.hub.seed(),
         );
+        future_to_promise(async move { single::send(outgoing, &setup, &policy, seed, kind).await })
     }
-    if let Some(ms) = request.estimate_ms {
-        fields = fields.set("estimate_ms", ms as f64);
-    }
-    fields.into_value()
 }
 
 /// A job id argument: `None` (undefined, null or "default") for the server's default job.
@@ -230,36 +197,27 @@ fn job_id_of(job_id: &JsValue) -> Result<Option<String>, JsValue> {
 }
 
 fn normalize_base_url(base_url: &JsValue) -> Result<String, JsValue> {
-    let Some(url_text) = base_url.as_string() else {
+    let Some(text) = base_url.as_string() else {
         return Err(errors::type_error(
             "baseUrl must be a string like \"http://127.0.0.1:8080\"",
         ));
     };
-    let url = web_sys::Url::new(&url_text).map_err(|_| {
-        errors::type_error(&text!(
-            "baseUrl ",
-            quoted(&url_text),
-            " is not an absolute URL like \"http://127.0.0.1:8080\""
+    let url = web_sys::Url::new(&text).map_err(|_| {
+        errors::type_error(&format!(
+            "baseUrl {} is not an absolute URL like \"http://127.0.0.1:8080\"",
+            quoted(&text)
         ))
     })?;
-    // Checked on the normalized href alone (scheme lower-cased, "?" and "#" only as
-    // delimiters): one binding instead of four getters, which the package's size budget counts.
-    let href = url.href();
-    if !href.starts_with("http://") && !href.starts_with("https://") {
-        return Err(errors::type_error(&text!(
-            "baseUrl must use http or https: ",
-            quoted(&url_text)
-        )));
+    if !matches!(url.protocol().as_str(), "http:" | "https:") {
+        let message = format!("baseUrl must use http or https: {}", quoted(&text));
+        return Err(errors::type_error(&message));
     }
-    if href.bytes().any(|byte| byte == b'?' || byte == b'#') {
-        return Err(errors::type_error(&text!(
-            "baseUrl must not have a query or fragment: ",
-            quoted(&url_text)
-        )));
+    if !url.search().is_empty() || !url.hash().is_empty() || url.href().contains(['?', '#']) {
+        let message = format!(
+            "baseUrl must not have a query or fragment: {}",
+            quoted(&text)
+        );
+        return Err(errors::type_error(&message));
     }
-    let mut base = href;
-    while base.ends_with('/') {
-        base.pop();
-    }
-    Ok(base)
+    Ok(url.href().trim_end_matches('/').to_owned())
 }

@@ -15,62 +15,68 @@ use web_sys::AbortSignal;
 
 use super::globals::js_millis;
 use crate::poller::{http_text, PollError};
-use crate::text::text;
 
-fn named(name: &str, message: &str) -> js_sys::Error {
+/// An `Error` named `name`, with extra fields.
+fn named(name: &str, message: &str, fields: &[(&str, JsValue)]) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name(name);
-    error
-}
-
-fn with(error: js_sys::Error, key: &str, value: &JsValue) -> js_sys::Error {
-    // Setting a data property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&error, &JsValue::from_str(key), value);
-    error
+    for (key, value) in fields {
+        // Setting a data property on a fresh Error object cannot fail.
+        let _ = js_sys::Reflect::set(&error, &JsValue::from_str(key), value);
+    }
+    error.into()
 }
 
 /// `TimeoutError`.
 pub fn timeout(message: &str, attempts: u32, elapsed: Duration) -> JsValue {
-    let error = with(named("TimeoutError", message), "attempts", &attempts.into());
-    with(error, "elapsedMs", &js_millis(elapsed)).into()
+    let elapsed_ms = js_millis(elapsed) as f64;
+    named(
+        "TimeoutError",
+        message,
+        &[
+            ("attempts", attempts.into()),
+            ("elapsedMs", elapsed_ms.into()),
+        ],
+    )
 }
 
 /// `AbortError`, carrying the signal's reason as `cause`.
 pub fn aborted(signal: Option<&AbortSignal>) -> JsValue {
-    let error = named("AbortError", "the wait was aborted by its AbortSignal");
-    match signal {
-        Some(signal) => with(error, "cause", &signal.reason()).into(),
-        None => error.into(),
-    }
+    let cause = signal.map(AbortSignal::reason);
+    let fields: &[(&str, JsValue)] = match &cause {
+        Some(reason) => &[("cause", reason.clone())],
+        None => &[],
+    };
+    named(
+        "AbortError",
+        "the wait was aborted by its AbortSignal",
+        fields,
+    )
 }
 
 /// `HttpError`.
 pub fn http(status: u16, code: Option<&str>, message: &str) -> JsValue {
-    let error = with(
-        named("HttpError", &http_text(status, message)),
-        "status",
-        &status.into(),
-    );
-    with(
-        error,
-        "code",
-        &code.map_or(JsValue::NULL, JsValue::from_str),
+    let code = code.map_or(JsValue::NULL, JsValue::from_str);
+    named(
+        "HttpError",
+        &http_text(status, message),
+        &[("status", status.into()), ("code", code)],
     )
-    .into()
 }
 
 /// `ProtocolError`.
 pub fn protocol(message: &str) -> JsValue {
-    named(
-        "ProtocolError",
-        &text!("the server's answer is not the contract: ", message),
-    )
-    .into()
+    let message = format!("the server's answer is not the contract: {message}");
+    named("ProtocolError", &message, &[])
 }
 
 /// `NetworkError`.
 pub fn network(message: &str) -> JsValue {
-    named("NetworkError", &text!("the request failed: ", message)).into()
+    named(
+        "NetworkError",
+        &format!("the request failed: {message}"),
+        &[],
+    )
 }
 
 /// A `TypeError` for an argument of the wrong kind.

@@ -1,35 +1,41 @@
-//! The JS API over the pure poller: `VideoTranslationClient` and its helpers.
+//! The JS API over the sans-IO core, and the I/O the core asks for: requests through the
+//! global `fetch` (web-sys, awaited as `JsFuture`s), time from gloo-timers, and one watch
+//! loop per client, a Rust future run by `wasm_bindgen_futures::spawn_local`.
 //!
 //! | module | concern |
 //! |---|---|
 //! | [`client`] | the exported class: arguments in, promises out |
-//! | [`watching`] | the watch loop: carries out the watcher's plans (and `report`s to each wait) |
-//! | [`single`] | one request whose answer settles one promise (`createJob`, `getStatus`, `cancelJob`), retried where safe |
-//! | [`options`] | JS option objects in (their shape checked by `js/io.js`), validated Rust values out |
-//! | [`status`] | parsing status, watch and error bodies into the core's types |
-//! | [`io`] | the loop's turns, requests and answers, carried out by `js/io.js` |
+//! | [`watch_loop`] | the future that drives a client's [`crate::Watcher`]: requests, timers, wake-ups |
+//! | [`report`] | the watcher's events handed to each wait's callbacks and promise |
+//! | [`single`] | `createJob`, `getStatus`, `cancelJob`: one request, retried where that is safe |
+//! | [`fetch`] | one HTTP exchange: headers, redirects, a time limit, abort on drop |
+//! | [`body`] | a response body read from its stream, never past the bound |
+//! | [`abort`] | an `AbortController` that aborts on drop; listening to an `AbortSignal` |
+//! | [`wakeups`] | coming back online, or to the page: look at every job now |
+//! | [`options`] | option objects into serde structs, checked, with errors that name the option |
+//! | [`bodies`] | response bodies into the protocol's types |
+//! | [`values`] | statuses, updates and results out to JS, through serde |
 //! | [`errors`] | the `Error` objects JS callers receive |
-//! | [`js`] | plain JS objects: fields read, objects built field by field, strings quoted |
-//! | [`globals`] | the global `performance.now` (window, worker and Node alike) |
+//! | [`globals`] | `performance.now`, `navigator.onLine`, `document.visibilityState` |
+//! | [`random`] | jitter seeds and `Idempotency-Key`s from the platform's CSPRNG |
 //! | [`urls`] | the status API's URLs |
 //! | [`typescript`] | the `.d.ts` interfaces for options, results and errors |
 
+mod abort;
+mod bodies;
+mod body;
 mod client;
 mod errors;
+mod fetch;
 mod globals;
-mod io;
-mod js;
 mod options;
+mod random;
+mod report;
 mod single;
-mod status;
 mod typescript;
 mod urls;
-mod watching;
+mod values;
+mod wakeups;
+mod watch_loop;
 
 pub use client::VideoTranslationClient;
-
-// Talc in place of Rust's default dlmalloc: the same job in a few KB less of the module that
-// every page using the client downloads (`make bench`, package size). The module is
-// single-threaded (no `atomics`), which the dynamic allocator requires.
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -1,133 +1,60 @@
-//! JS option objects in, validated Rust values out. Every rejection names the option.
-//!
-//! The shape comes first, in `js/io.js` (`checkOptions`): which keys each options object
-//! may have (a typo such as `maxDelay` is an error) and the type of each, with messages that
-//! name them; JS says that in a few lines where Rust's reflection took kilobytes of the
-//! package. The values are judged here: ranges, units, and the policy as a whole.
+//! JS option objects into serde structs (`#[serde(rename_all = "camelCase")]`, unknown keys
+//! refused), then into the validated Rust values the client runs on. Every rejection is a
+//! `TypeError` (wrong key or type) or a `RangeError` (out of bounds) that names the option.
+
+mod given;
 
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::errors;
-use super::io::Io;
-use super::js::{field, quoted};
-use crate::number_text::{millis_duration, number_text};
+use super::fetch::RequestSetup;
+use crate::millis::{millis_duration, JsNumber};
 use crate::policy::PollPolicy;
-use crate::text::text;
+use given::{describe, FetchFunction, Given, HeadersValue};
 use video_translation_protocol::{CreateJob, Outcome};
 
-/// The options object called `what` (as `js/io.js` knows it), its shape checked; `None`
-/// when it was left out (`undefined` or `null`: all defaults).
-fn checked(value: &JsValue, what: &str) -> Result<Option<js_sys::Object>, JsValue> {
-    Io::check_options(value, what)
+/// `ClientOptions` in the `.d.ts`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClientOptions {
+    headers: Option<Given<HeadersValue>>,
+    fetch: Option<Given<FetchFunction>>,
+    initial_delay_ms: Option<Given<f64>>,
+    max_delay_ms: Option<Given<f64>>,
+    backoff_factor: Option<Given<f64>>,
+    jitter: Option<Given<f64>>,
+    max_attempts: Option<Given<f64>>,
+    max_wait_ms: Option<Given<f64>>,
+    request_timeout_ms: Option<Given<f64>>,
+    adaptive: Option<Given<bool>>,
+    long_poll_wait_ms: Option<Given<f64>>,
+    eta_tolerance: Option<Given<f64>>,
 }
 
-/// A field the check has typed as a number.
-fn number(object: &js_sys::Object, key: &str) -> Option<f64> {
-    field(object, key).and_then(|value| value.as_f64())
+/// `CreateJobOptions` in the `.d.ts`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateJobOptions {
+    duration_ms: Option<Given<f64>>,
+    outcome: Option<Given<String>>,
+    estimate_ms: Option<Given<f64>>,
 }
 
-const CLIENT_OPTIONS: &str = "options";
-
-/// Reads the constructor's options: the policy, checked (in JS units: `undefined` or `null`
-/// keeps a default, `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits), and the
-/// `{ headers, fetch }` object `js/io.js` takes for every request.
-pub fn client_options_from_js(options: &JsValue) -> Result<(PollPolicy, JsValue), JsValue> {
-    let defaults = PollPolicy::DEFAULT;
-    let Some(object) = checked(options, CLIENT_OPTIONS)? else {
-        return Ok((defaults, JsValue::UNDEFINED));
-    };
-    let number = |key| number(&object, key);
-    let duration_or = |key, default| match number(key) {
-        None => Ok(default),
-        Some(ms) => duration(ms, key),
-    };
-    let policy = PollPolicy {
-        initial_delay: duration_or("initialDelayMs", defaults.initial_delay)?,
-        max_delay: duration_or("maxDelayMs", defaults.max_delay)?,
-        backoff_factor: number("backoffFactor").unwrap_or(defaults.backoff_factor),
-        jitter: number("jitter").unwrap_or(defaults.jitter),
-        max_attempts: match number("maxAttempts") {
-            None => defaults.max_attempts,
-            Some(n) if n == f64::INFINITY => None,
-            Some(n) if n.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&n) => {
-                Some(n as u32)
-            }
-            Some(n) => {
-                return Err(errors::range_error(&text!(
-                    "maxAttempts must be a whole number of at least 1 (or Infinity), got ",
-                    number_text(n)
-                )))
-            }
-        },
-        max_wait: match number("maxWaitMs") {
-            None => defaults.max_wait,
-            Some(ms) if ms == f64::INFINITY => None,
-            Some(ms) => Some(duration(ms, "maxWaitMs")?),
-        },
-        request_timeout: duration_or("requestTimeoutMs", defaults.request_timeout)?,
-        adaptive: field(&object, "adaptive")
-            .and_then(|adaptive| adaptive.as_bool())
-            .unwrap_or(defaults.adaptive),
-        long_poll_wait: duration_or("longPollWaitMs", defaults.long_poll_wait)?,
-        eta_tolerance: number("etaTolerance").unwrap_or(defaults.eta_tolerance),
-    };
-    policy
-        .validate()
-        .map_err(|error| errors::range_error(&error.message()))?;
-    let transport = super::js::Fields::new()
-        .set(
-            "headers",
-            field(&object, "headers").unwrap_or(JsValue::NULL),
-        )
-        .set("fetch", field(&object, "fetch").unwrap_or(JsValue::NULL))
-        .into_value();
-    Ok((policy, transport))
+/// `WaitOptions` in the `.d.ts`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WaitOptionsInput {
+    on_update: Option<Given<js_sys::Function>>,
+    on_retry: Option<Given<js_sys::Function>>,
+    signal: Option<Given<web_sys::AbortSignal>>,
+    cancel_on_abort: Option<Given<bool>>,
 }
 
-/// Reads `createJob`'s argument into the wire request.
-pub fn create_job_from_js(request: &JsValue) -> Result<CreateJob, JsValue> {
-    const WHAT: &str = "createJob's request";
-    let Some(object) = checked(request, WHAT)? else {
-        return Ok(CreateJob::default());
-    };
-    let outcome = match field(&object, "outcome").and_then(|outcome| outcome.as_string()) {
-        None => None,
-        Some(outcome) if outcome == "completed" => Some(Outcome::Completed),
-        Some(outcome) if outcome == "error" => Some(Outcome::Error),
-        Some(other) => {
-            return Err(errors::type_error(&text!(
-                WHAT,
-                ": outcome must be \"completed\" or \"error\", got string ",
-                quoted(&other)
-            )))
-        }
-    };
-    Ok(CreateJob {
-        duration_ms: millis_argument(number(&object, "durationMs"), "durationMs")?,
-        outcome,
-        estimate_ms: millis_argument(number(&object, "estimateMs"), "estimateMs")?,
-    })
-}
-
-/// A whole number of milliseconds given as a JS number, checked.
-fn millis_argument(ms: Option<f64>, name: &str) -> Result<Option<u64>, JsValue> {
-    match ms {
-        None => Ok(None),
-        Some(ms) if ms.is_finite() && ms >= 0.0 && ms.fract() == 0.0 && ms <= 2f64.powi(53) => {
-            Ok(Some(ms as u64))
-        }
-        Some(ms) => Err(errors::range_error(&text!(
-            name,
-            " must be a whole number of milliseconds, 0 or more, got ",
-            number_text(ms)
-        ))),
-    }
-}
-
-/// `waitForCompletion`'s options: callbacks and a signal.
+/// A wait's callbacks and signal, checked.
 #[derive(Debug, Default, Clone)]
 pub struct WaitOptions {
     /// Called with each status observed.
@@ -140,20 +67,170 @@ pub struct WaitOptions {
     pub cancel_on_abort: bool,
 }
 
+/// The options object called `what`, read into `T`; `None` when it was left out
+/// (`undefined` or `null`: all defaults).
+fn read<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<Option<T>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        let message = format!("{what} must be an object, got {}", describe(value));
+        return Err(errors::type_error(&message));
+    }
+    serde_wasm_bindgen::from_value(value.clone())
+        .map(Some)
+        .map_err(|error| {
+            let message = message_of(error);
+            errors::type_error(&match unknown_key(&message) {
+                Some((key, expected)) => format!("unknown key \"{key}\" in {what}; {expected}"),
+                None => format!("{what}: {message}"),
+            })
+        })
+}
+
+/// The key and the list of known ones in serde's message for an unknown field, ``unknown
+/// field `maxDelay`, expected one of `headers`, ...``: a typo is named as a key, which is
+/// what JS calls it.
+fn unknown_key(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (key, expected) = rest.split_once("`, ")?;
+    Some((key, expected))
+}
+
+fn message_of(error: serde_wasm_bindgen::Error) -> String {
+    let error = JsValue::from(error);
+    match wasm_bindgen::JsCast::dyn_ref::<js_sys::Error>(&error) {
+        Some(error) => error.message().into(),
+        None => describe(&error),
+    }
+}
+
+/// Reads the constructor's options: the policy, checked (in JS units: `undefined` or `null`
+/// keeps a default, `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits), and how
+/// requests are made.
+pub fn client_options(options: &JsValue) -> Result<(PollPolicy, RequestSetup), JsValue> {
+    let defaults = PollPolicy::DEFAULT;
+    let Some(options) = read::<ClientOptions>(options, "options")? else {
+        return Ok((defaults, RequestSetup::default()));
+    };
+    const WHAT: &str = "options";
+    let number = |value, name| Given::named(value, WHAT, name);
+    let duration_or = |value, name, default| match number(value, name)? {
+        None => Ok(default),
+        Some(ms) => duration(ms, name),
+    };
+    let policy = PollPolicy {
+        initial_delay: duration_or(
+            options.initial_delay_ms,
+            "initialDelayMs",
+            defaults.initial_delay,
+        )?,
+        max_delay: duration_or(options.max_delay_ms, "maxDelayMs", defaults.max_delay)?,
+        backoff_factor: number(options.backoff_factor, "backoffFactor")?
+            .unwrap_or(defaults.backoff_factor),
+        jitter: number(options.jitter, "jitter")?.unwrap_or(defaults.jitter),
+        max_attempts: match number(options.max_attempts, "maxAttempts")? {
+            None => defaults.max_attempts,
+            Some(n) if n == f64::INFINITY => None,
+            Some(n) if n.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(&n) => {
+                Some(n as u32)
+            }
+            Some(n) => {
+                return Err(errors::range_error(&format!(
+                    "maxAttempts must be a whole number of at least 1 (or Infinity), got {}",
+                    JsNumber(n)
+                )))
+            }
+        },
+        max_wait: match number(options.max_wait_ms, "maxWaitMs")? {
+            None => defaults.max_wait,
+            Some(ms) if ms == f64::INFINITY => None,
+            Some(ms) => Some(duration(ms, "maxWaitMs")?),
+        },
+        request_timeout: duration_or(
+            options.request_timeout_ms,
+            "requestTimeoutMs",
+            defaults.request_timeout,
+        )?,
+        adaptive: Given::named(options.adaptive, WHAT, "adaptive")?.unwrap_or(defaults.adaptive),
+        long_poll_wait: duration_or(
+            options.long_poll_wait_ms,
+            "longPollWaitMs",
+            defaults.long_poll_wait,
+        )?,
+        eta_tolerance: number(options.eta_tolerance, "etaTolerance")?
+            .unwrap_or(defaults.eta_tolerance),
+    };
+    policy
+        .validate()
+        .map_err(|error| errors::range_error(&error.to_string()))?;
+    let setup = RequestSetup {
+        headers: Given::named(options.headers, WHAT, "headers")?
+            .map(|HeadersValue(headers)| headers),
+        fetch: Given::named(options.fetch, WHAT, "fetch")?.map(|FetchFunction(fetch)| fetch),
+    };
+    Ok((policy, setup))
+}
+
+/// Reads `createJob`'s argument into the wire request.
+pub fn create_job(request: &JsValue) -> Result<CreateJob, JsValue> {
+    const WHAT: &str = "createJob's request";
+    let Some(request) = read::<CreateJobOptions>(request, WHAT)? else {
+        return Ok(CreateJob::default());
+    };
+    let outcome = match Given::named(request.outcome, WHAT, "outcome")? {
+        None => None,
+        Some(outcome) if outcome == "completed" => Some(Outcome::Completed),
+        Some(outcome) if outcome == "error" => Some(Outcome::Error),
+        Some(other) => {
+            return Err(errors::type_error(&format!(
+                "{WHAT}: outcome must be \"completed\" or \"error\", got {}",
+                describe(&JsValue::from_str(&other))
+            )))
+        }
+    };
+    Ok(CreateJob {
+        duration_ms: whole_millis(
+            Given::named(request.duration_ms, WHAT, "durationMs")?,
+            "durationMs",
+        )?,
+        outcome,
+        estimate_ms: whole_millis(
+            Given::named(request.estimate_ms, WHAT, "estimateMs")?,
+            "estimateMs",
+        )?,
+    })
+}
+
 impl WaitOptions {
     /// Reads `{ onUpdate, onRetry, signal, cancelOnAbort }`; `undefined` or `null` means
     /// none of them.
     pub fn from_js(options: &JsValue) -> Result<Self, JsValue> {
-        let Some(object) = checked(options, "waitForCompletion's options")? else {
+        const WHAT: &str = "waitForCompletion's options";
+        let Some(options) = read::<WaitOptionsInput>(options, WHAT)? else {
             return Ok(WaitOptions::default());
         };
-        let typed = |key| field(&object, key).map(JsCast::unchecked_into);
         Ok(WaitOptions {
-            on_update: typed("onUpdate"),
-            on_retry: typed("onRetry"),
-            signal: field(&object, "signal").map(JsCast::unchecked_into),
-            cancel_on_abort: field(&object, "cancelOnAbort").is_some_and(|on| on.is_truthy()),
+            on_update: Given::named(options.on_update, WHAT, "onUpdate")?,
+            on_retry: Given::named(options.on_retry, WHAT, "onRetry")?,
+            signal: Given::named(options.signal, WHAT, "signal")?,
+            cancel_on_abort: Given::named(options.cancel_on_abort, WHAT, "cancelOnAbort")?
+                .unwrap_or(false),
         })
+    }
+}
+
+/// A whole number of milliseconds given as a JS number, checked.
+fn whole_millis(ms: Option<f64>, name: &str) -> Result<Option<u64>, JsValue> {
+    match ms {
+        None => Ok(None),
+        Some(ms) if ms.is_finite() && ms >= 0.0 && ms.fract() == 0.0 && ms <= 2f64.powi(53) => {
+            Ok(Some(ms as u64))
+        }
+        Some(ms) => Err(errors::range_error(&format!(
+            "{name} must be a whole number of milliseconds, 0 or more, got {}",
+            JsNumber(ms)
+        ))),
     }
 }
 
@@ -161,12 +238,9 @@ fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
     // A year is far beyond any sensible setting; larger values are surely unit mistakes.
     const MAX_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
     if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
-        return Err(errors::range_error(&text!(
-            name,
-            " must be a number of milliseconds from 0 to ",
-            number_text(MAX_MS),
-            ", got ",
-            number_text(ms)
+        return Err(errors::range_error(&format!(
+            "{name} must be a number of milliseconds from 0 to {MAX_MS}, got {}",
+            JsNumber(ms)
         )));
     }
     // In whole microseconds: exact enough, and without from_secs_f64's panicking checks.
@@ -175,6 +249,7 @@ fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
 
 #[cfg(test)]
 mod tests {
+    use wasm_bindgen::JsCast;
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
@@ -193,16 +268,18 @@ mod tests {
 
     #[test]
     fn no_options_are_the_documented_defaults() {
-        let (policy, transport) = client_options_from_js(&JsValue::UNDEFINED).unwrap();
+        let (policy, setup) = client_options(&JsValue::UNDEFINED).unwrap();
         assert_eq!(policy, PollPolicy::DEFAULT);
-        assert!(transport.is_undefined());
-        let (policy, _) = client_options_from_js(&JsValue::NULL).unwrap();
+        assert!(setup.headers.is_none() && setup.fetch.is_none());
+        let (policy, _) = client_options(&JsValue::NULL).unwrap();
         assert_eq!(policy, PollPolicy::DEFAULT);
+        let (policy, _) = client_options(&options(&[("jitter", JsValue::NULL)])).unwrap();
+        assert_eq!(policy, PollPolicy::DEFAULT, "null keeps a default");
     }
 
     #[test]
     fn each_option_lands_in_the_policy_and_infinity_lifts_a_limit() {
-        let (policy, _) = client_options_from_js(&options(&[
+        let (policy, _) = client_options(&options(&[
             ("initialDelayMs", 250.into()),
             ("maxAttempts", f64::INFINITY.into()),
             ("maxWaitMs", 60_000.into()),
@@ -217,28 +294,45 @@ mod tests {
 
     #[test]
     fn a_misspelt_or_mistyped_option_is_named() {
-        let error = client_options_from_js(&options(&[("initialDelay", 5.into())])).unwrap_err();
-        assert!(message(error).contains("unknown key \"initialDelay\""));
-        let error = client_options_from_js(&options(&[("maxDelayMs", "5".into())])).unwrap_err();
-        assert!(message(error).contains("maxDelayMs must be a number"));
-        let error = client_options_from_js(&options(&[("maxAttempts", 0.into())])).unwrap_err();
+        let error = client_options(&options(&[("initialDelay", 5.into())])).unwrap_err();
+        assert!(message(error).contains("unknown key \"initialDelay\" in options"));
+        let error = client_options(&options(&[("maxDelayMs", "5".into())])).unwrap_err();
+        assert_eq!(
+            message(error),
+            "options: maxDelayMs must be a number, got string \"5\""
+        );
+        let error = client_options(&options(&[("maxAttempts", 0.into())])).unwrap_err();
         assert!(message(error).contains("maxAttempts"));
+        let error = client_options(&JsValue::from_str("fast")).unwrap_err();
+        assert_eq!(
+            message(error),
+            "options must be an object, got string \"fast\""
+        );
     }
 
     #[test]
     fn headers_are_an_object_or_a_function_and_fetch_a_function() {
         let function: JsValue = js_sys::Function::new_no_args("return {}").into();
-        let (_, transport) = client_options_from_js(&options(&[
+        let (_, setup) = client_options(&options(&[
             ("headers", function.clone()),
             ("fetch", function),
         ]))
         .unwrap();
-        assert!(js_sys::Reflect::get(&transport, &"fetch".into())
-            .unwrap()
-            .is_function());
-        let error = client_options_from_js(&options(&[("headers", 42.into())])).unwrap_err();
+        assert!(setup.fetch.is_some() && setup.headers.is_some());
+        let error = client_options(&options(&[("headers", 42.into())])).unwrap_err();
         assert!(message(error).contains("headers must be an object or a function"));
-        let error = client_options_from_js(&options(&[("fetch", "fetch".into())])).unwrap_err();
+        let error = client_options(&options(&[("fetch", "fetch".into())])).unwrap_err();
         assert!(message(error).contains("fetch must be a function"));
+    }
+
+    #[test]
+    fn wait_options_check_callbacks_and_the_signal() {
+        let error = WaitOptions::from_js(&options(&[("onUpdate", 5.into())])).unwrap_err();
+        assert!(message(error).contains("onUpdate must be a function, got number 5"));
+        let error = WaitOptions::from_js(&options(&[("signal", js_sys::Object::new().into())]))
+            .unwrap_err();
+        assert!(message(error).contains("signal must be an AbortSignal"));
+        let error = WaitOptions::from_js(&options(&[("cancelOnAbort", "yes".into())])).unwrap_err();
+        assert!(message(error).contains("cancelOnAbort must be a boolean"));
     }
 }

@@ -1,111 +1,111 @@
-//! A single request (`createJob`, `getStatus`, `cancelJob`): its answer settles one promise.
-//! `getStatus` fails at once on any failure; `createJob` and `cancelJob`, which change
-//! something, are retried a few times where that is safe ([`crate::retry`]).
+//! A single request (`createJob`, `getStatus`, `cancelJob`): one async function whose result
+//! settles one promise. `getStatus` fails at once on any failure; `createJob` and
+//! `cancelJob`, which change something, are retried a few times where that is safe
+//! ([`crate::retry`]), and not while the environment says it is offline.
 
 use std::time::Duration;
 
-use js_sys::Function;
+use futures_channel::oneshot;
+use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::prelude::*;
 
+use super::bodies::{parse_error_body, parse_status};
 use super::errors;
-use super::globals::now;
-use super::io::Reply;
-use super::status::{parse_error_body, parse_status, status_to_js};
-use crate::answer::{Failure, Invalid};
+use super::fetch::{exchange, timer_ms, Outgoing, Reply, RequestSetup};
+use super::globals::{now, offline};
+use super::values;
+use super::wakeups::Wakeups;
+use crate::answer::{ExchangeError, Invalid};
+use crate::policy::PollPolicy;
 use crate::poller::request_timeout_text;
-use crate::retry::{self, Retry};
+use crate::retry::{AttemptFailure, Retry};
 
-/// What to send, as often as it is sent.
-#[derive(Debug)]
-pub struct Outgoing {
-    /// `GET` or `POST`.
-    pub method: &'static str,
-    /// Absolute URL.
-    pub url: String,
-    /// A JSON body.
-    pub json_body: Option<String>,
-    /// The `Idempotency-Key` that makes a repeated `POST /jobs` safe.
-    pub idempotency_key: Option<String>,
+/// What the answer must be, and whether a failure is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Any status; no retry (`getStatus`).
+    Once,
+    /// Any status; retried (`cancelJob`).
+    Retried,
+    /// A new job's status, which must carry its id; retried (`createJob`, made safe by its
+    /// `Idempotency-Key`).
+    Created,
 }
 
-/// A single request, and how to settle its promise.
-#[derive(Debug)]
-pub struct SingleRequest {
-    /// What is sent.
-    pub outgoing: Outgoing,
-    /// Resolves and rejects the promise; `None` when nobody waits for the answer (the
-    /// cancel sent when an aborted wait asked for it).
-    pub settle: Option<(Function, Function)>,
-    /// The status must carry an id (a created job's).
-    pub needs_id: bool,
-    /// A request's time limit.
-    pub timeout: Duration,
-    /// When the current attempt was sent.
-    pub sent_at: Duration,
-    /// The retries left, for a request that may be repeated.
-    pub retry: Option<Retry>,
-}
-
-impl SingleRequest {
-    /// Settles the promise with what came back, or says how long to wait before trying
-    /// again.
-    pub fn on_answer(&mut self, answer: Result<Reply, Failure>) -> Option<Duration> {
-        let settled = match self.status_of(answer) {
-            Ok(status) => Ok(status),
-            Err((error, failure)) => {
-                if let Some(gap) = self.retry.as_mut().and_then(|retry| retry.after(failure)) {
-                    return Some(gap);
-                }
-                Err(error)
-            }
+/// Sends `outgoing` until it succeeds or may not be tried again: the status as a JS value,
+/// or the error to reject with.
+pub async fn send(
+    outgoing: Outgoing,
+    setup: &RequestSetup,
+    policy: &PollPolicy,
+    seed: u64,
+    kind: Kind,
+) -> Result<JsValue, JsValue> {
+    let mut retry = (kind != Kind::Once).then(|| Retry::new(policy, seed));
+    loop {
+        let sent_at = now();
+        let answer = exchange(&outgoing, setup, policy.request_timeout).await;
+        let elapsed = now().saturating_sub(sent_at);
+        let (error, failure) = match status_of(answer, kind, policy.request_timeout, elapsed) {
+            Ok(status) => return Ok(status),
+            Err(failed) => failed,
         };
-        if let Some((resolve, reject)) = &self.settle {
-            let _ = match settled {
-                Ok(status) => resolve.call1(&JsValue::NULL, &status),
-                Err(error) => reject.call1(&JsValue::NULL, &error),
-            };
-        }
-        None
+        let Some(gap) = retry.as_mut().and_then(|retry| retry.after(failure)) else {
+            return Err(error);
+        };
+        TimeoutFuture::new(timer_ms(gap)).await;
+        online().await;
     }
+}
 
-    /// A success body that is a status (with an id, if `needs_id`), or the error to throw
-    /// and what kind of failure it was.
-    fn status_of(
-        &self,
-        answer: Result<Reply, Failure>,
-    ) -> Result<JsValue, (JsValue, retry::Failure)> {
-        let reply = answer.map_err(|failure| match failure {
-            Failure::Network(message) => (errors::network(&message), retry::Failure::NoAnswer),
-            Failure::TimedOut => (
-                errors::timeout(
-                    &request_timeout_text(self.timeout),
-                    1,
-                    now().saturating_sub(self.sent_at),
-                ),
-                retry::Failure::NoAnswer,
-            ),
-            Failure::Unreadable(message) | Failure::Violation(message) => {
-                (errors::protocol(&message), retry::Failure::NotTheContract)
-            }
-        })?;
-        if !(200..300).contains(&reply.status) {
-            let (code, message) = parse_error_body(&reply.body);
-            let error = errors::http(reply.status, code.as_deref(), &message);
-            return Err((
-                error,
-                retry::Failure::Status(reply.status, reply.retry_after),
-            ));
-        }
-        let not_the_contract =
-            |message: &str| (errors::protocol(message), retry::Failure::NotTheContract);
-        let status = parse_status(&reply.body).map_err(|invalid| match invalid {
-            Invalid::Malformed(message) | Invalid::UnknownResult(message) => {
-                not_the_contract(&message)
-            }
-        })?;
-        if self.needs_id && status.id.is_none() {
-            return Err(not_the_contract("the new job's status has no id"));
-        }
-        Ok(status_to_js(&status))
+/// Resolves once the environment is not offline (at once where it never says so).
+async fn online() {
+    if !offline() {
+        return;
     }
+    let (back, is_back) = oneshot::channel::<()>();
+    let mut back = Some(back);
+    let _listening = Wakeups::listen(move || {
+        if let Some(back) = back.take() {
+            let _ = back.send(());
+        }
+    });
+    let _ = is_back.await;
+}
+
+/// A success body that is a status (with an id, for a created job), or the error to throw
+/// and what kind of failure it was.
+fn status_of(
+    answer: Result<Reply, ExchangeError>,
+    kind: Kind,
+    timeout: Duration,
+    elapsed: Duration,
+) -> Result<JsValue, (JsValue, AttemptFailure)> {
+    let reply = answer.map_err(|error| match error {
+        ExchangeError::Network(message) => (errors::network(&message), AttemptFailure::NoAnswer),
+        ExchangeError::TimedOut => (
+            errors::timeout(&request_timeout_text(timeout), 1, elapsed),
+            AttemptFailure::NoAnswer,
+        ),
+        ExchangeError::Unreadable(message) | ExchangeError::Violation(message) => {
+            (errors::protocol(&message), AttemptFailure::NotTheContract)
+        }
+    })?;
+    if !(200..300).contains(&reply.status) {
+        let (code, message) = parse_error_body(&reply.body);
+        let error = errors::http(reply.status, code.as_deref(), &message);
+        return Err((
+            error,
+            AttemptFailure::Status(reply.status, reply.retry_after),
+        ));
+    }
+    let not_the_contract =
+        |message: &str| (errors::protocol(message), AttemptFailure::NotTheContract);
+    let status = parse_status(&reply.body).map_err(|invalid| match invalid {
+        Invalid::Malformed(message) | Invalid::UnknownResult(message) => not_the_contract(&message),
+    })?;
+    if kind == Kind::Created && status.id.is_none() {
+        return Err(not_the_contract("the new job's status has no id"));
+    }
+    Ok(values::status(&status))
 }

@@ -4,41 +4,42 @@
 
 use std::time::Duration;
 
-use crate::text::text;
-use video_translation_protocol::{format_wait, CANCEL_SUFFIX, JOBS_PATH, WAIT_PARAM, WATCH_PATH};
+use video_translation_protocol::{
+    format_wait, CANCEL_SUFFIX, JOBS_PATH, STATUS_PATH, WAIT_PARAM, WATCH_PATH,
+};
 
 /// `POST /jobs`.
 pub fn jobs_url(base_url: &str) -> String {
-    text!(base_url, JOBS_PATH)
+    format!("{base_url}{JOBS_PATH}")
 }
 
 /// `GET /jobs/{id}`, or `GET /status` for the server's default job (`None`).
 pub fn status_url(base_url: &str, id: Option<&str>, wait: Option<Duration>) -> String {
-    let path = match id {
-        Some(id) => text!(
-            JOBS_PATH,
-            "/",
-            String::from(js_sys::encode_uri_component(id))
-        ),
-        None => "/status".to_owned(),
-    };
-    text!(base_url, path, wait_query(wait))
+    let wait = wait_query(wait);
+    match id {
+        Some(id) => format!("{base_url}{JOBS_PATH}/{}{wait}", encoded(id)),
+        None => format!("{base_url}{STATUS_PATH}{wait}"),
+    }
 }
 
 /// `POST /jobs/{id}/cancel`.
 pub fn cancel_url(base_url: &str, id: &str) -> String {
-    let id = String::from(js_sys::encode_uri_component(id));
-    text!(base_url, JOBS_PATH, "/", id, CANCEL_SUFFIX)
+    format!("{base_url}{JOBS_PATH}/{}{CANCEL_SUFFIX}", encoded(id))
 }
 
 /// `POST /jobs/watch`.
 pub fn watch_url(base_url: &str, wait: Option<Duration>) -> String {
-    text!(base_url, WATCH_PATH, wait_query(wait))
+    format!("{base_url}{WATCH_PATH}{}", wait_query(wait))
+}
+
+/// An id as one path segment.
+fn encoded(id: &str) -> String {
+    js_sys::encode_uri_component(id).into()
 }
 
 fn wait_query(wait: Option<Duration>) -> String {
     match wait {
-        Some(wait) => text!("?", WAIT_PARAM, "=", format_wait(wait)),
+        Some(wait) => format!("?{WAIT_PARAM}={}", format_wait(wait)),
         None => String::new(),
     }
 }
