@@ -40,8 +40,6 @@ const manifest = {
     "video_translation_client.js",
     "video_translation_client.d.ts",
     "video_translation_client_bg.wasm",
-    // wasm-bindgen puts js/io.js here; the module imports it.
-    "snippets/",
     "bin/",
     "cli/",
     "README.md",

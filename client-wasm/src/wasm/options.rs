@@ -3,18 +3,21 @@
 //! `TypeError` (wrong key or type) or a `RangeError` (out of bounds) that names the option.
 
 mod given;
+mod keys;
 
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::errors;
 use super::fetch::RequestSetup;
 use crate::millis::{millis_duration, JsNumber};
 use crate::policy::PollPolicy;
 use given::{describe, FetchFunction, Given, HeadersValue};
+use keys::keys_of;
 use video_translation_protocol::{CreateJob, Outcome};
 
 /// `ClientOptions` in the `.d.ts`.
@@ -77,29 +80,26 @@ fn read<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<Option<T>, J
         let message = format!("{what} must be an object, got {}", describe(value));
         return Err(errors::type_error(&message));
     }
+    let known = keys_of::<T>();
+    if let Some(unknown) = js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>())
+        .iter()
+        .filter_map(|key| key.as_string())
+        .find(|key| !known.contains(&key.as_str()))
+    {
+        let message = format!(
+            "unknown key \"{unknown}\" in {what}; expected any of: {}",
+            known.join(", ")
+        );
+        return Err(errors::type_error(&message));
+    }
     serde_wasm_bindgen::from_value(value.clone())
         .map(Some)
-        .map_err(|error| {
-            let message = message_of(error);
-            errors::type_error(&match unknown_key(&message) {
-                Some((key, expected)) => format!("unknown key \"{key}\" in {what}; {expected}"),
-                None => format!("{what}: {message}"),
-            })
-        })
-}
-
-/// The key and the list of known ones in serde's message for an unknown field, ``unknown
-/// field `maxDelay`, expected one of `headers`, ...``: a typo is named as a key, which is
-/// what JS calls it.
-fn unknown_key(message: &str) -> Option<(&str, &str)> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let (key, expected) = rest.split_once("`, ")?;
-    Some((key, expected))
+        .map_err(|error| errors::type_error(&format!("{what}: {}", message_of(error))))
 }
 
 fn message_of(error: serde_wasm_bindgen::Error) -> String {
     let error = JsValue::from(error);
-    match wasm_bindgen::JsCast::dyn_ref::<js_sys::Error>(&error) {
+    match error.dyn_ref::<js_sys::Error>() {
         Some(error) => error.message().into(),
         None => describe(&error),
     }
@@ -249,7 +249,6 @@ fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
 
 #[cfg(test)]
 mod tests {
-    use wasm_bindgen::JsCast;
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
