@@ -180,6 +180,36 @@ describe("waitForCompletion", () => {
   });
 });
 
+describe("a hostile watch route", () => {
+  // A server whose held POST /jobs/watch answers 200 at once, naming none of the jobs asked
+  // for: each such answer counts against every job in it (two unreadable answers in a row are
+  // a ProtocolError), so the client stops within a few requests instead of re-sending in a loop
+  // that starves every other timer of the process (as it did: 300 to 4,000 requests in two
+  // seconds, and a wait that never settled). Its first,
+  // plain watch answers as the contract says, pending and near the end, so that the client
+  // long-polls next.
+  for (const body of ['{"jobs":[],"missing":[]}', "{}", '{"jobs":[]}']) {
+    test(`a held watch answered ${body} ends each wait in a ProtocolError, without spinning`, async () => {
+      const sent = [];
+      const fetch = async (url, init) => {
+        const held = url.includes("wait=");
+        sent.push(held ? "held" : "plain");
+        const answer = held ? body : JSON.stringify({ jobs: JSON.parse(init.body).ids.map((id) => ({ id, result: "pending", progress: 0.99, eta_ms: 10 })), missing: [] });
+        return new Response(answer, { status: 200, headers: { "content-type": "application/json", "preference-applied": "wait=30" } });
+      };
+      const client = new VideoTranslationClient("http://127.0.0.1:9", { fetch, initialDelayMs: 1, jitter: 0 });
+      const settled = await client.waitForAll(["aa", "bb"]);
+      for (const { status, reason } of settled) {
+        assert.equal(status, "rejected");
+        assert.equal(reason.name, "ProtocolError");
+        assert.match(reason.message, /names none of the jobs asked for|not a watch answer/);
+      }
+      assert.deepEqual(sent.slice(0, 2), ["plain", "held"], "the jobs long-polled");
+      assert.ok(sent.length <= 4, `${sent.length} requests: ${sent.join(", ")}`);
+    });
+  }
+});
+
 describe("adaptive mode (the default) against a server that hints and long-polls", () => {
   const adaptiveClient = (options = {}) => new VideoTranslationClient(server.url, options);
 
