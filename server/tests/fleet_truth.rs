@@ -306,4 +306,17 @@ async fn a_damaged_record_is_that_jobs_problem_and_the_others_are_answered() {
             assert_no_internal_text(&json);
         }
     }
+
+    // The same for the default job's and a key's records: they are replaced.
+    for key in ["{vts}:default", "{vts}:key:taken-by-garbage"] {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg("a string")
+            .query(&mut redis.connection())
+            .unwrap();
+    }
+    let (status, _, json) = call(&app, test::TestRequest::get().uri("/status")).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let (status, _, json) = call(&app, keyed_post("taken-by-garbage", "{}")).await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
 }
