@@ -203,6 +203,10 @@ impl RedisBackend {
         let bounded = tokio::time::timeout(timeout, call(self.connection.clone()));
         let failure = match self.io.spawn(bounded).await {
             Ok(Ok(Ok(value))) => return Ok(value),
+            // Never sent: nothing to learn afterwards.
+            Ok(Ok(Err(error))) if error.is_connection_refusal() => {
+                Failure::Refused(error.to_string())
+            }
             Ok(Ok(Err(error)))
                 if error.is_timeout() || error.is_io_error() || error.is_connection_dropped() =>
             {
