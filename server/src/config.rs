@@ -120,7 +120,7 @@ pub struct Settings {
     /// every replica given the same URL: each serves every job, and jobs outlive replicas.
     /// --job-ttl and --max-jobs then hold fleet-wide; --max-waiters per replica.
     // hide_env_values: a Redis URL may carry a password.
-    #[arg(long, value_name = "memory|redis://HOST:PORT[/DB]", env = "VTS_STORE", default_value = "memory", value_parser = parse_store, hide_env_values = true)]
+    #[arg(long, value_name = "memory|redis://HOST:PORT[/DB]", env = "VTS_STORE", default_value = "memory", value_parser = StoreParser, hide_env_values = true)]
     pub store: StoreKind,
 }
 
@@ -149,8 +149,30 @@ impl Settings {
     }
 }
 
-fn parse_store(text: &str) -> Result<StoreKind, String> {
-    text.parse()
+/// `--store`'s parser: clap's own error for a refused value would quote it, and a Redis URL
+/// may hold a password, so this one says why without the value.
+#[derive(Debug, Clone, Copy)]
+struct StoreParser;
+
+impl clap::builder::TypedValueParser for StoreParser {
+    type Value = StoreKind;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<StoreKind, clap::Error> {
+        let refused = |reason: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for --store: {reason}\n"),
+            )
+            .with_cmd(command)
+        };
+        let text = value.to_str().ok_or_else(|| refused("it is not UTF-8"))?;
+        text.parse().map_err(|reason: String| refused(&reason))
+    }
 }
 
 fn parse_delay(text: &str) -> Result<Duration, String> {
@@ -263,6 +285,16 @@ mod tests {
         );
         let err = parse(&["--store", "mysql://db"]).unwrap_err().to_string();
         assert!(err.contains("--store"), "{err}");
+        for bad in [
+            "redis://admin:secret@cache:notaport",
+            "mysql://admin:secret@db",
+        ] {
+            let err = parse(&["--store", bad]).unwrap_err().to_string();
+            assert!(
+                err.contains("--store") && !err.contains("secret"),
+                "the password is not quoted: {err}"
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! | `vts_held_requests` | gauge, at scrape time | `kind`: `long_poll`, `watch` |
 //! | `vts_wake_fanout` | histogram: held requests woken per fired notification | |
 //! | `vts_store_operations_total` | counter | `operation`: `create`, `read`, `watch`, `cancel` |
-//! | `vts_store_round_trips_total` | counter: requests sent to Redis (none with `--store memory`) | `operation`: `insert`, `get` (a poll), `get_many` (a watch), `cancel`, `count` (a scrape), `ping` (`/readyz`), `default` (a replica's first read of the default job) |
+//! | `vts_store_round_trips_total` | counter: requests sent to Redis (none with `--store memory`) | `operation`: `insert`, `get` (a poll, or a create's check after no answer), `get_many` (a watch), `cancel`, `count` (a scrape), `ping` (`/readyz`), `default` (a replica's first read of the default job) |
 //! | `vts_store_errors_total` | counter: round trips that failed or timed out | `operation`, as above |
 //!
 //! Round trips divided by polls is what the local cache saves: 0 for a job this replica

@@ -6,7 +6,14 @@
 //! without this guard an unlisted page could still cancel jobs, only without reading the
 //! answer (creating them takes JSON, which needs a preflight: see `routes/json_body.rs`). Requests without an
 //! `Origin` (curl, servers, same-origin `GET`s) are not browsers acting for a foreign page, and
-//! pass; the page the server serves itself (the demo) is always allowed.
+//! pass; the page the server serves itself (the demo) is allowed when the server is reached
+//! by an IP address or `localhost`.
+//!
+//! Not by any name: `Origin` matching `Host` is also what a DNS-rebinding attack looks like.
+//! A page at `http://evil.example:8080`, its name then pointed at this server's address,
+//! sends `Host: evil.example:8080` and `Origin: http://evil.example:8080`. Its name is the
+//! attacker's, an address is not: a page served from an address came from that server.
+//! A server reached by a name of its own lists its origin in `--cors-origin`.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -42,13 +49,27 @@ impl AllowedOrigins {
             .iter()
             .any(|allowed| allowed.eq_ignore_ascii_case(origin));
         // Same origin: the page came from this server (as the client reached it), so its
-        // authority is the Host the browser sent. The browser, not the page, sets both.
+        // authority is the Host the browser sent. The browser, not the page, sets both; but
+        // only an address or localhost proves the page is this server's (see above).
         let own = match (origin.split_once("://"), host) {
-            (Some((_, authority)), Some(host)) => authority.eq_ignore_ascii_case(host),
+            (Some((_, authority)), Some(host)) => {
+                authority.eq_ignore_ascii_case(host) && names_no_domain(host)
+            }
             _ => false,
         };
         listed || own
     }
+}
+
+/// Whether `host` (a `Host` header: a name or address, and maybe a port) is an IP address or
+/// `localhost`, which no attacker's DNS can point elsewhere.
+fn names_no_domain(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        // An IPv6 address is written in brackets, a port after them.
+        Some(rest) => rest.split_once(']').map_or(rest, |(address, _)| address),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.parse::<std::net::IpAddr>().is_ok() || name.eq_ignore_ascii_case("localhost")
 }
 
 /// Middleware (`actix_web::middleware::from_fn`): answers 403 to a request whose `Origin` the
@@ -114,8 +135,26 @@ mod tests {
     #[test]
     fn the_servers_own_pages_are_allowed() {
         assert!(allowed().allows("http://127.0.0.1:8080", Some("127.0.0.1:8080")));
+        assert!(allowed().allows("http://localhost:8080", Some("localhost:8080")));
+        assert!(allowed().allows("http://[::1]:8080", Some("[::1]:8080")));
+        assert!(allowed().allows("http://10.0.0.7", Some("10.0.0.7")));
         assert!(!allowed().allows("http://127.0.0.1:8080", Some("127.0.0.1:8081")));
         assert!(!allowed().allows("http://127.0.0.1:8080", None));
+    }
+
+    #[test]
+    fn an_origin_that_matches_a_host_name_is_not_trusted_for_it() {
+        // DNS rebinding: the attacker's name, pointed at this server.
+        for name in [
+            "evil.example:8080",
+            "evil.example",
+            "localhost.evil.example:80",
+        ] {
+            assert!(
+                !allowed().allows(&format!("http://{name}"), Some(name)),
+                "{name}"
+            );
+        }
     }
 
     #[test]

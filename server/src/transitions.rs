@@ -6,10 +6,10 @@
 //! on one job cost one entry here and one wake-up call.
 //!
 //! A cancel is the one event that ends a job before its time: [`Transitions::fire`] wakes
-//! that job's waiters at once, through the same notification the thread would have fired.
+//! that job's waiters at once, through the same notification the thread would have fired,
+//! and forgets the job's turn: nothing of a fired job stays here until its original end.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -39,10 +39,11 @@ impl<K> std::fmt::Debug for Shared<K> {
 
 #[derive(Debug)]
 struct State<K> {
-    /// The one notification of each job somebody waits on.
-    watched: HashMap<K, Arc<Notify>>,
-    /// When each watched job ends, earliest first.
-    due: BinaryHeap<Reverse<(Instant, K)>>,
+    /// The one notification of each job somebody waits on, and when that job ends.
+    watched: HashMap<K, (Instant, Arc<Notify>)>,
+    /// When each watched job ends, earliest first. A set rather than a heap, so that a job
+    /// fired early (a cancelled one-day job) leaves it at once instead of at its old end.
+    due: BTreeSet<(Instant, K)>,
     stopping: bool,
 }
 
@@ -58,7 +59,7 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 watched: HashMap::new(),
-                due: BinaryHeap::new(),
+                due: BTreeSet::new(),
                 stopping: false,
             }),
             changed: Condvar::new(),
@@ -107,7 +108,8 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
     /// it before its time. The thread's later turn for it finds nothing to fire.
     pub fn fire(&self, key: K) {
         let mut state = self.shared.lock();
-        if let Some(notify) = state.watched.remove(&key) {
+        if let Some((ends_at, notify)) = state.watched.remove(&key) {
+            state.due.remove(&(ends_at, key));
             self.shared.wake(&notify);
         }
     }
@@ -117,12 +119,18 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
         self.shared.lock().watched.len()
     }
 
+    /// How many turns the thread has planned: one per watched job, none for fired ones.
+    #[cfg(test)]
+    fn planned_turns(&self) -> usize {
+        self.shared.lock().due.len()
+    }
+
     /// Wakes every waiter now (they answer with the job's current status) and stops the
     /// thread. Later `watch` calls still return notifications, which are never fired.
     pub fn wake_all_and_stop(&self) {
         let mut state = self.shared.lock();
         state.stopping = true;
-        for (_, notify) in state.watched.drain() {
+        for (_, (_, notify)) in state.watched.drain() {
             notify.notify_waiters();
         }
         state.due.clear();
@@ -134,7 +142,8 @@ impl<K: Copy + Ord + Hash + Send + 'static> Transitions<K> {
     /// thread's later turns for these jobs find nothing to fire.
     pub fn wake_all(&self) {
         let mut state = self.shared.lock();
-        for (_, notify) in state.watched.drain() {
+        state.due.clear();
+        for (_, (_, notify)) in state.watched.drain() {
             self.shared.wake(&notify);
         }
     }
@@ -150,13 +159,13 @@ impl<K: Copy + Ord + Hash> State<K> {
     /// Job `key`'s notification, and whether the thread must wake sooner than it planned
     /// because the job ends before every other watched one.
     fn watch(&mut self, key: K, ends_at: Instant) -> (Arc<Notify>, bool) {
-        if let Some(notify) = self.watched.get(&key) {
+        if let Some((_, notify)) = self.watched.get(&key) {
             return (Arc::clone(notify), false);
         }
         let notify = Arc::new(Notify::new());
-        self.watched.insert(key, Arc::clone(&notify));
-        let was_earliest = self.due.peek().map(|Reverse((at, _))| *at);
-        self.due.push(Reverse((ends_at, key)));
+        self.watched.insert(key, (ends_at, Arc::clone(&notify)));
+        let was_earliest = self.due.first().map(|(at, _)| *at);
+        self.due.insert((ends_at, key));
         (
             notify,
             was_earliest.is_none_or(|earliest| ends_at < earliest),
@@ -186,11 +195,11 @@ impl<K: Copy + Ord + Hash> Shared<K> {
                 return;
             }
             let now = Instant::now();
-            let next = state.due.peek().map(|Reverse((at, key))| (*at, *key));
+            let next = state.due.first().copied();
             state = match next {
                 Some((at, key)) if at <= now => {
-                    state.due.pop();
-                    if let Some(notify) = state.watched.remove(&key) {
+                    state.due.pop_first();
+                    if let Some((_, notify)) = state.watched.remove(&key) {
                         self.wake(&notify);
                     }
                     state
@@ -316,6 +325,11 @@ mod tests {
             .expect("both woken at once, an hour before the job's end");
         });
         assert_eq!(transitions.watched_jobs(), 0, "a fired job is forgotten");
+        assert_eq!(
+            transitions.planned_turns(),
+            0,
+            "and so is its turn at its end, an hour away"
+        );
         assert_eq!(woken.load(std::sync::atomic::Ordering::Relaxed), 2);
         transitions.fire(1);
         assert_eq!(
@@ -336,6 +350,7 @@ mod tests {
         two_waits.as_mut().enable();
         transitions.wake_all();
         assert_eq!(transitions.watched_jobs(), 0);
+        assert_eq!(transitions.planned_turns(), 0, "no turn kept for them");
         block_on(async {
             tokio::time::timeout(Duration::from_millis(100), async {
                 one_waits.await;

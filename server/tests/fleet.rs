@@ -11,39 +11,14 @@ use std::time::{Duration, Instant};
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use common::redis_server::RedisServer;
+use common::replica::{replica, replica_with};
 use common::{assert_error, call, header_text, post_jobs, post_watch, watch_body, TestApp};
 use video_translation_server::config::Settings;
-use video_translation_server::startup::{build_app, AppState};
-use video_translation_server::store::backend::StoreKind;
+use video_translation_server::startup::AppState;
 use video_translation_server::store::redis::{COMMAND_TIMEOUT, HEARTBEAT};
 
 /// How soon a request held on one replica must answer a cancel made through another.
 const ACROSS_THE_FLEET: Duration = Duration::from_millis(50);
-
-/// A replica on the Redis at `url`, once ready (Redis answers, cancels are heard).
-async fn replica(url: &str) -> (AppState, impl TestApp) {
-    replica_with(url, Settings::for_tests(Duration::from_secs(60))).await
-}
-
-/// [`replica`] with other `settings`.
-async fn replica_with(url: &str, settings: Settings) -> (AppState, impl TestApp) {
-    let settings = Settings {
-        store: StoreKind::Redis(url.to_owned()),
-        ..settings
-    };
-    let state = AppState::new(&settings).expect("the app state builds");
-    let app = test::init_service(build_app(&state)).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, _, _) = call(&app, test::TestRequest::get().uri("/readyz")).await;
-        if status == StatusCode::OK {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the replica never became ready");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    (state, app)
-}
 
 async fn create(app: &impl TestApp, body: &str) -> String {
     let (status, _, json) = call(app, post_jobs(body)).await;

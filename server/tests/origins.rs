@@ -84,6 +84,29 @@ fn a_cancel_from_an_unlisted_origin_is_403_and_the_job_runs_on() {
 }
 
 #[test]
+fn a_cancel_from_a_rebound_name_whose_origin_matches_host_is_403() {
+    // DNS rebinding (issue 20, point 6): the attacker's page at evil.example:8080, its name
+    // pointed at this server, sends Host and Origin that agree.
+    let address = server();
+    let created = send(
+        address,
+        "POST /jobs HTTP/1.1\r\nContent-Type: application/json",
+        r#"{"duration_ms": 60000}"#,
+    );
+    let id = raw_body(&created)["id"].as_str().unwrap().to_owned();
+    let request = format!(
+        "POST /jobs/{id}/cancel HTTP/1.1\r\nHost: evil.example:8080\r\n\
+         Origin: http://evil.example:8080\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let answer = raw_exchange(address, request.as_bytes(), Duration::from_secs(5));
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert_error(&raw_body(&answer), "forbidden");
+
+    let answer = send(address, &format!("GET /jobs/{id} HTTP/1.1"), "");
+    assert_eq!(raw_body(&answer)["result"], "pending", "{answer}");
+}
+
+#[test]
 fn listed_origins_own_pages_and_callers_without_origin_are_served() {
     let address = server();
     let answer = send(

@@ -36,8 +36,10 @@ pub const MAX_CANCEL_BODY_BYTES: usize = 1024;
         (status = 413, description = "The body is over 1 KiB.", body = ErrorBody),
         (status = 429, description = "Over the per-client rate limit.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
-        (status = 503, description = "The job store (Redis) does not answer; nothing was \
-            cancelled.", body = ErrorBody,
+        (status = 503, description = "The job store (Redis) does not answer; the job was not \
+            cancelled. The one exception is Redis going away in the instant after it acted, the \
+            answer lost: a cancel is safe to send again, and then answers `200` (cancelled) or \
+            `409` (it ended by itself).", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before asking again"))),
     ),
 )]

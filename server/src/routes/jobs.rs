@@ -57,7 +57,10 @@ const CREATE_BODY: JsonBody = JsonBody {
         (status = 429, description = "Over the per-client rate limit (`--rate-limit`).", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until a request may pass"))),
         (status = 503, description = "The fleet keeps its maximum of jobs (`--max-jobs`), or \
-            the job store (Redis) does not answer.", body = ErrorBody,
+            the job store (Redis) does not answer, or is full. No job was created: the server \
+            learns that before answering. The one exception is Redis going away in the instant \
+            after it acted, the answer lost: sent again with the same `Idempotency-Key`, the \
+            request then answers `200` with that job.", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until the oldest job expires, \
                 or until the store may answer again"))),
     ),

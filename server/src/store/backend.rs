@@ -12,8 +12,9 @@ use super::{
 use crate::idempotency::Keyed;
 use crate::metrics::StoreMetrics;
 
-/// Where jobs live: `memory` or a `redis://HOST:PORT[/DB]` URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where jobs live: `memory` or a `redis://HOST:PORT[/DB]` URL. Shown (`Display` and
+/// `Debug` alike) without any credential the URL may hold.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreKind {
     /// In this process only (`--store memory`).
     Memory,
@@ -25,36 +26,59 @@ impl std::str::FromStr for StoreKind {
     type Err = String;
 
     /// `memory`, or a `redis://` (TCP) or `redis+unix://` (socket) URL, checked now without
-    /// connecting: a replica may start before its Redis.
+    /// connecting: a replica may start before its Redis. The error never quotes the text,
+    /// which may hold a password.
     fn from_str(text: &str) -> Result<Self, String> {
         let text = text.trim();
         if text == "memory" {
             return Ok(StoreKind::Memory);
         }
         if !(text.starts_with("redis://") || text.starts_with("redis+unix://")) {
-            return Err(format!(
-                "{text:?} is neither `memory` nor a redis://HOST:PORT[/DB] URL"
-            ));
+            return Err(
+                "it is neither `memory` nor a redis://HOST:PORT[/DB] or redis+unix://PATH URL"
+                    .to_owned(),
+            );
         }
-        let kind = StoreKind::Redis(text.to_owned());
         match ::redis::Client::open(text) {
-            Ok(_) => Ok(kind),
-            // Shown as `Display` shows it, without a password the URL may hold.
-            Err(error) => Err(format!("{kind} is not a Redis URL: {error}")),
+            Ok(_) => Ok(StoreKind::Redis(text.to_owned())),
+            // redis-rs's reasons are fixed texts ("Invalid database number"), never the URL.
+            Err(error) => Err(format!("it is not a Redis URL: {error}")),
         }
     }
 }
 
 impl std::fmt::Display for StoreKind {
-    /// The kind as logs may show it: a Redis URL without its password.
+    /// The kind as logs may show it: for Redis, the address and database only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreKind::Memory => f.write_str("memory"),
-            StoreKind::Redis(url) => match url.split_once('@') {
-                Some((_, host)) => write!(f, "redis://…@{host}"),
-                None => f.write_str(url),
-            },
+            StoreKind::Redis(url) => f.write_str(&redacted(url)),
         }
+    }
+}
+
+impl std::fmt::Debug for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreKind::Memory => f.write_str("Memory"),
+            StoreKind::Redis(url) => f.debug_tuple("Redis").field(&redacted(url)).finish(),
+        }
+    }
+}
+
+/// `url` rebuilt from what redis-rs reads of it, address and database: a password may sit
+/// in the user-info (with `@` in it, so no split of the text is safe), in `?pass=`, or in a
+/// `redis+unix://` URL's query, and none of those places is copied.
+fn redacted(url: &str) -> String {
+    use ::redis::ConnectionAddr;
+    let Ok(client) = ::redis::Client::open(url) else {
+        return "redis://(a URL that does not parse)".to_owned();
+    };
+    let info = client.get_connection_info();
+    let db = info.redis_settings().db();
+    match info.addr() {
+        ConnectionAddr::Unix(path) => format!("redis+unix://{}?db={db}", path.display()),
+        address => format!("redis://{address}/{db}"),
     }
 }
 
@@ -182,8 +206,41 @@ mod tests {
     }
 
     #[test]
-    fn a_redis_url_is_shown_without_its_password() {
-        let kind = StoreKind::Redis("redis://:secret@cache:6379".into());
-        assert_eq!(kind.to_string(), "redis://…@cache:6379");
+    fn a_redis_url_is_shown_without_any_credential_wherever_it_sits() {
+        for (url, shown) in [
+            ("redis://:secret@cache:6379", "redis://cache:6379/0"),
+            ("redis://admin:secret@cache:6379/2", "redis://cache:6379/2"),
+            ("redis://:se@cr@et@cache:6379", "redis://cache:6379/0"),
+            ("redis://cache:6379/1?pass=secret", "redis://cache:6379/1"),
+            (
+                "redis+unix:///run/redis.sock?db=3&pass=secret",
+                "redis+unix:///run/redis.sock?db=3",
+            ),
+            (
+                "redis+unix:///run/redis.sock?pass=secret",
+                "redis+unix:///run/redis.sock?db=0",
+            ),
+        ] {
+            let kind: StoreKind = url.parse().unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(kind.to_string(), shown, "{url}");
+            let debug = format!("{kind:?}");
+            assert!(
+                !debug.contains("secret") && !debug.contains("et@"),
+                "{debug}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_store_is_refused_without_quoting_it() {
+        for bad in [
+            "redis://admin:secret@cache:notaport",
+            "redis://:secret@cache:6379/notadb",
+            "rediss://admin:secret@cache:6379",
+            "secret",
+        ] {
+            let error = bad.parse::<StoreKind>().unwrap_err();
+            assert!(!error.contains("secret"), "{bad}: {error}");
+        }
     }
 }

@@ -214,7 +214,11 @@ impl JobStore {
             // ended (see `status_after`). Other replicas hear of it from the backend.
             self.transitions.fire(JobKey::Created(id));
         }
-        Ok(Some((outcome, job.status_at(id.to_hex(), now))))
+        // Whatever the outcome, the job has ended: it is told as ended, though the backend
+        // may have judged it after `now` (Redis runs a cancel at its own time, see
+        // `redis/cancel.lua`).
+        let ended = Instant::now().max(job.ends_at());
+        Ok(Some((outcome, job.status_at(id.to_hex(), ended))))
     }
 
     /// How many kept jobs are in each state now (a pass over every job: for a scrape, not

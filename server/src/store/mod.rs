@@ -71,9 +71,12 @@ pub enum StoreError {
         /// When to ask again.
         retry_after: Duration,
     },
-    /// The backend did not answer in time, or answered with an error: Redis is down, slow
-    /// or refusing. Nothing was decided; asking again later may succeed.
-    #[error("the job store is unavailable: {0}")]
+    /// The backend did not answer in time, or answered with an error: Redis is down, slow,
+    /// full or refusing. Nothing was done; asking again later may succeed. The text is the
+    /// detail for the log (made by [`StoreError::unavailable`], which logs it); the error
+    /// shows only the contract's short message, so no Redis error, script hash or address
+    /// reaches an answer.
+    #[error("the job store cannot serve this request now; ask again after Retry-After")]
     Unavailable(String),
     /// An `Idempotency-Key` used before with another request.
     #[error("the Idempotency-Key {0:?} was used with another body; use a new key for another job")]
@@ -84,6 +87,13 @@ impl StoreError {
     /// How long a caller should wait before retrying a request refused with `Unavailable`:
     /// long enough for a restarted Redis to come back, short enough not to lose a poller.
     pub const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+    /// `Unavailable` with `detail`, which is logged here, the one place it is seen.
+    pub fn unavailable(operation: &'static str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        tracing::warn!(operation, error = %detail, "the job store failed");
+        StoreError::Unavailable(detail)
+    }
 }
 
 /// How many kept jobs are in each state.

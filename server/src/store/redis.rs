@@ -19,8 +19,14 @@
 //! operation fails with [`StoreError::Unavailable`] (a 503 with `Retry-After`), and the
 //! connection manager reconnects on the next call. The Redis I/O runs on a small runtime of
 //! the backend's own, so that it does not depend on which worker thread made the connection.
+//!
+//! A failed write did nothing, and the replica knows it before answering: each write script
+//! carries a deadline ([`WRITE_DEADLINE`] after it is sent) and, run by Redis after it, changes
+//! nothing; a create whose answer never came is looked up by its id before the 503 (see
+//! [`RedisBackend::insert`]).
 
 mod cache;
+mod damaged;
 mod events;
 pub mod record;
 mod scripts;
@@ -35,8 +41,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::RedisResult;
 
 use self::cache::SeenJobs;
+use self::damaged::DamagedRecords;
 use self::record::Record;
-use self::scripts::{InsertAt, CANCELS, EXPIRIES};
+use self::scripts::{Cancelled, InsertAt, Late, CANCELS, EXPIRIES};
 use super::backend::EventSink;
 use super::memory::MemoryBackend;
 use super::wall_clock::WallClock;
@@ -49,6 +56,12 @@ use crate::metrics::StoreMetrics;
 /// The longest a round trip may take, connecting included, before the request it serves
 /// answers 503: well under any client's timeout, well over a healthy Redis's milliseconds.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long after it is sent a write script may still act. Half the command timeout: a
+/// script Redis runs in time has the other half for its answer to arrive before the replica
+/// gives up and answers 503, and one run later does nothing (by Redis's clock, so replicas'
+/// and Redis's clocks must agree within that half: keep NTP on).
+pub const WRITE_DEADLINE: Duration = Duration::from_millis(500);
 
 /// How many jobs a scrape's count reads per round trip.
 const COUNT_BATCH: usize = 1_000;
@@ -67,6 +80,27 @@ pub struct RedisBackend {
     /// changes only by a cancel, and the default job cannot be cancelled. A plain lock, held
     /// for no round trip: while Redis is away, each request waits on its own round trip only.
     default_job: std::sync::Mutex<Option<Job>>,
+    damaged: DamagedRecords,
+}
+
+/// Why a round trip failed.
+#[derive(Debug)]
+enum Failure {
+    /// Redis answered with an error (it refused: full, wrong type, script error): the
+    /// command did nothing.
+    Refused(String),
+    /// No answer came (timeout, connection lost): the command may have run, or may still.
+    Silent(String),
+}
+
+impl Failure {
+    fn into_error(self, operation: &'static str) -> StoreError {
+        match self {
+            Failure::Refused(detail) | Failure::Silent(detail) => {
+                StoreError::unavailable(operation, detail)
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -134,6 +168,7 @@ impl RedisBackend {
             limits,
             metrics,
             default_job: std::sync::Mutex::default(),
+            damaged: DamagedRecords::default(),
         })
     }
 
@@ -148,17 +183,41 @@ impl RedisBackend {
         T: Send + 'static,
         F: Future<Output = RedisResult<T>> + Send + 'static,
     {
+        self.try_round_trip(operation, COMMAND_TIMEOUT, call)
+            .await
+            .map_err(|failure| failure.into_error(operation))
+    }
+
+    /// [`RedisBackend::round_trip`] bounded by `timeout`, telling a refusal from a silence.
+    async fn try_round_trip<T, F>(
+        &self,
+        operation: &'static str,
+        timeout: Duration,
+        call: impl FnOnce(ConnectionManager) -> F,
+    ) -> Result<T, Failure>
+    where
+        T: Send + 'static,
+        F: Future<Output = RedisResult<T>> + Send + 'static,
+    {
         self.metrics.round_trip(operation);
-        let bounded = tokio::time::timeout(COMMAND_TIMEOUT, call(self.connection.clone()));
+        let bounded = tokio::time::timeout(timeout, call(self.connection.clone()));
         let failure = match self.io.spawn(bounded).await {
             Ok(Ok(Ok(value))) => return Ok(value),
-            Ok(Ok(Err(error))) => error.to_string(),
-            Ok(Err(_)) => format!("Redis did not answer within {COMMAND_TIMEOUT:?}"),
-            Err(_) => "the Redis I/O thread has stopped".to_owned(),
+            // Never sent: nothing to learn afterwards.
+            Ok(Ok(Err(error))) if error.is_connection_refusal() => {
+                Failure::Refused(error.to_string())
+            }
+            Ok(Ok(Err(error)))
+                if error.is_timeout() || error.is_io_error() || error.is_connection_dropped() =>
+            {
+                Failure::Silent(error.to_string())
+            }
+            Ok(Ok(Err(error))) => Failure::Refused(error.to_string()),
+            Ok(Err(_)) => Failure::Silent(format!("Redis did not answer within {timeout:?}")),
+            Err(_) => Failure::Refused("the Redis I/O thread has stopped".to_owned()),
         };
         self.metrics.store_error(operation);
-        tracing::warn!(operation, error = %failure, "store round trip failed");
-        Err(StoreError::Unavailable(failure))
+        Err(failure)
     }
 
     /// The jobs `ids` name, the unseen ones read in one pipelined round trip counted as
@@ -184,16 +243,26 @@ impl RedisBackend {
         }
         let since = self.cache.epoch();
         let mut pipeline = redis::pipe();
+        // Each read answers for itself: a key of another type (WRONGTYPE) is that job's
+        // problem, not the whole watch's.
+        pipeline.ignore_errors();
         for (_, id) in &unseen {
             pipeline.add_command(scripts::hmget(*id));
         }
-        let answers: Vec<Vec<Option<String>>> = self
+        let answers: Vec<RedisResult<Vec<Option<String>>>> = self
             .round_trip(operation, move |mut connection| async move {
                 pipeline.query_async(&mut connection).await
             })
             .await?;
-        for ((i, id), fields) in unseen.into_iter().zip(answers) {
-            let job = self.job_of(&fields)?.and_then(|job| self.kept(job, now));
+        for ((i, id), answer) in unseen.into_iter().zip(answers) {
+            let job = answer
+                .map_err(|error| error.to_string())
+                .and_then(|fields| self.job_of(&fields))
+                .unwrap_or_else(|reason| {
+                    self.damaged.report(id, &reason);
+                    None
+                })
+                .and_then(|job| self.kept(job, now));
             if let (Some(job), Fill::Yes) = (job, fill) {
                 self.cache.fill(id, job, since, now);
             }
@@ -202,10 +271,71 @@ impl RedisBackend {
         Ok(jobs)
     }
 
-    fn job_of(&self, fields: &[Option<String>]) -> Result<Option<Job>, StoreError> {
+    /// The job in an `HMGET`'s `fields`: `None` if there is none, an error (the reason) if
+    /// the record is there but unreadable.
+    fn job_of(&self, fields: &[Option<String>]) -> Result<Option<Job>, String> {
         Record::from_fields(fields)
             .and_then(|record| record.map(|record| record.to_job(&self.clock)).transpose())
-            .map_err(StoreError::Unavailable)
+    }
+
+    /// A write's deadline, [`WRITE_DEADLINE`] from now, and the same in Unix microseconds.
+    fn write_deadline(&self) -> (Instant, u64) {
+        let deadline = Instant::now() + WRITE_DEADLINE;
+        (deadline, self.clock.unix_micros_of(deadline))
+    }
+
+    /// The error of a write Redis ran too late to act: logged with how late, since a
+    /// replica whose clock is behind Redis's by more than [`WRITE_DEADLINE`] sees only these.
+    fn late(&self, operation: &'static str, late: Late, deadline_us: u64) -> StoreError {
+        StoreError::unavailable(
+            operation,
+            format!(
+                "Redis ran the {operation} {} ms past its deadline, so it did nothing \
+                 (Redis slow or paused, or its clock ahead of this replica's)",
+                late.redis_now_us.saturating_sub(deadline_us) / 1_000
+            ),
+        )
+    }
+
+    /// After a create whose answer never came: whether it happened, read by its id (drawn
+    /// here, so nobody else made it) once its `deadline` has passed. Found: it was created,
+    /// and is answered so. Not found: it was not, and never will be, being past its
+    /// deadline. This read failing too is the one case left unknown (the script ran in time
+    /// and its answer was lost); a keyed create's replay tells the caller which.
+    async fn learn_insert(
+        &self,
+        id: JobId,
+        job: Job,
+        now: Instant,
+        deadline: Instant,
+        detail: String,
+    ) -> Result<Inserted, StoreError> {
+        tracing::warn!(error = %detail, job = %id, "no answer to a create; reading whether it happened");
+        tokio::time::sleep_until(deadline.into()).await;
+        let command = scripts::hmget(id);
+        // Bounded by the deadline's length, not the command timeout's: a create waits for
+        // Redis at most the two together.
+        let fields: Vec<Option<String>> = self
+            .try_round_trip("get", WRITE_DEADLINE, move |mut connection| async move {
+                command.query_async(&mut connection).await
+            })
+            .await
+            .map_err(|_| {
+                StoreError::unavailable(
+                    "insert",
+                    format!("whether job {id} was created is unknown: {detail}"),
+                )
+            })?;
+        match self.job_of(&fields) {
+            Ok(Some(_)) => {
+                self.cache.fill(id, job, self.cache.epoch(), now);
+                Ok(Inserted::New)
+            }
+            _ => Err(StoreError::unavailable(
+                "insert",
+                format!("job {id} was not created: {detail}"),
+            )),
+        }
     }
 
     fn kept(&self, job: Job, now: Instant) -> Option<Job> {
@@ -240,23 +370,36 @@ impl JobBackend for RedisBackend {
             Some(keyed) => Some((
                 keyed.key,
                 serde_json::to_string(keyed.request)
-                    .map_err(|error| StoreError::Unavailable(error.to_string()))?,
+                    .map_err(|error| StoreError::unavailable("insert", error.to_string()))?,
             )),
             None => None,
         };
+        let (deadline, deadline_us) = self.write_deadline();
         let at = InsertAt {
             now_ms: self.unix_millis(now),
             expires_ms: self.unix_millis(job.ends_at()) + self.ttl_millis(),
             max_jobs: self.limits.max_jobs,
             key_ttl_ms: u64::try_from(KEY_TTL.as_millis()).unwrap_or(u64::MAX),
+            deadline_us,
         };
         let call = scripts::insert(id, Record::of(&job, &self.clock), at, keyed);
-        let answer: Vec<String> = self
-            .round_trip("insert", move |mut connection| async move {
-                call.run(&mut connection).await
-            })
-            .await?;
-        match scripts::inserted(&answer).map_err(StoreError::Unavailable)? {
+        let answer: Vec<String> = match self
+            .try_round_trip(
+                "insert",
+                COMMAND_TIMEOUT,
+                move |mut connection| async move { call.run(&mut connection).await },
+            )
+            .await
+        {
+            Ok(answer) => answer,
+            Err(Failure::Silent(detail)) => {
+                return self.learn_insert(id, job, now, deadline, detail).await
+            }
+            Err(refused) => return Err(refused.into_error("insert")),
+        };
+        match scripts::inserted(&answer)
+            .map_err(|detail| StoreError::unavailable("insert", detail))?
+        {
             scripts::Inserted::New => {
                 self.cache.fill(id, job, self.cache.epoch(), now);
                 Ok(Inserted::New)
@@ -268,24 +411,16 @@ impl JobBackend for RedisBackend {
             scripts::Inserted::Replayed { request, job_id } => {
                 Ok(Inserted::Replayed { request, job_id })
             }
+            scripts::Inserted::Late(late) => Err(self.late("insert", late, at.deadline_us)),
         }
     }
 
     async fn get(&self, id: JobId, now: Instant) -> Result<Option<Job>, StoreError> {
-        if let Some(job) = self.cache.get(id, now) {
-            return Ok(Some(job));
-        }
-        let since = self.cache.epoch();
-        let command = scripts::hmget(id);
-        let fields: Vec<Option<String>> = self
-            .round_trip("get", move |mut connection| async move {
-                command.query_async(&mut connection).await
-            })
-            .await?;
-        let job = self.job_of(&fields)?.and_then(|job| self.kept(job, now));
-        if let Some(job) = job {
-            self.cache.fill(id, job, since, now);
-        }
+        let [job] = self
+            .read_many(&[id], now, "get", Fill::Yes)
+            .await?
+            .try_into()
+            .unwrap_or([None]);
         Ok(job)
     }
 
@@ -298,20 +433,30 @@ impl JobBackend for RedisBackend {
         id: JobId,
         now: Instant,
     ) -> Result<Option<(CancelOutcome, Job)>, StoreError> {
+        let (_, deadline_us) = self.write_deadline();
         let call = scripts::cancel(
             id,
             self.clock.unix_micros_of(now),
-            self.unix_millis(now) + self.ttl_millis(),
+            deadline_us,
+            self.ttl_millis(),
         );
         let answer: Option<Vec<String>> = self
             .round_trip("cancel", move |mut connection| async move {
                 call.run(&mut connection).await
             })
             .await?;
-        let Some((changed, fields)) = scripts::cancelled(answer) else {
-            return Ok(None);
+        let (changed, fields) = match scripts::cancelled(answer)
+            .map_err(|detail| StoreError::unavailable("cancel", detail))?
+        {
+            Cancelled::Missing => return Ok(None),
+            Cancelled::Late(late) => return Err(self.late("cancel", late, deadline_us)),
+            Cancelled::Job { changed, fields } => (changed, fields),
         };
-        let Some(job) = self.job_of(&fields)?.and_then(|job| self.kept(job, now)) else {
+        let job = self.job_of(&fields).unwrap_or_else(|reason| {
+            self.damaged.report(id, &reason);
+            None
+        });
+        let Some(job) = job.and_then(|job| self.kept(job, now)) else {
             return Ok(None);
         };
         let outcome = if changed {
@@ -361,8 +506,9 @@ impl JobBackend for RedisBackend {
         })
         .await?;
         if !self.cache.is_trusted() {
-            return Err(StoreError::Unavailable(
-                "not yet subscribed to the cancels channel".to_owned(),
+            return Err(StoreError::unavailable(
+                "ping",
+                "not yet subscribed to the cancels channel",
             ));
         }
         Ok(())
@@ -392,10 +538,9 @@ impl JobBackend for RedisBackend {
             })
             .await?;
         let job = self
-            .job_of(&fields)?
-            .ok_or_else(|| StoreError::Unavailable("the default job's hash is empty".to_owned()));
-        let job =
-            job.inspect_err(|error| tracing::warn!(%error, "the default job is unreadable"))?;
+            .job_of(&fields)
+            .and_then(|job| job.ok_or_else(|| "the default job's hash is empty".to_owned()))
+            .map_err(|detail| StoreError::unavailable("default", detail))?;
         *self
             .default_job
             .lock()

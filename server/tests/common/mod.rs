@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod redis_server;
+pub mod replica;
 
 use std::time::Duration;
 

@@ -51,6 +51,14 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// A plain connection of the test's own, to look at or tamper with what the fleet keeps.
+    /// Blocking: send it nothing Redis would hold (a write while writes are paused).
+    pub fn connection(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .and_then(|client| client.get_connection())
+            .expect("a connection to the test's redis-server")
+    }
+
     /// Stops it at once (SIGKILL): what a crash looks like to the replicas.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

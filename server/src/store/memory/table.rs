@@ -2,8 +2,7 @@
 //! ends, and past a cap on how many are kept, new ones are refused until the oldest expire.
 //! A flood of `POST /jobs` therefore costs a bounded amount of memory.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasherDefault;
 use std::time::{Duration, Instant};
 
@@ -14,8 +13,9 @@ use crate::store::id::{JobId, RandomIdHasher};
 #[derive(Debug)]
 pub struct JobTable {
     by_id: HashMap<JobId, Job, BuildHasherDefault<RandomIdHasher>>,
-    /// When each job is forgotten, earliest first.
-    expiries: BinaryHeap<Reverse<(Instant, JobId)>>,
+    /// When each job is forgotten, earliest first: one entry per job, moved when a cancel
+    /// makes it expire sooner, so nothing of it stays once it has expired.
+    expiries: BTreeSet<(Instant, JobId)>,
     ttl: Duration,
     capacity: usize,
 }
@@ -32,7 +32,7 @@ impl JobTable {
     pub fn new(ttl: Duration, capacity: usize) -> Self {
         JobTable {
             by_id: HashMap::default(),
-            expiries: BinaryHeap::new(),
+            expiries: BTreeSet::new(),
             ttl,
             capacity,
         }
@@ -42,13 +42,13 @@ impl JobTable {
     pub fn insert(&mut self, id: JobId, job: Job, now: Instant) -> Result<(), TableFull> {
         self.forget_expired(now);
         if self.by_id.len() >= self.capacity {
-            let earliest = self.expiries.peek().map_or(now, |Reverse((at, _))| *at);
+            let earliest = self.expiries.first().map_or(now, |(at, _)| *at);
             return Err(TableFull {
                 retry_after: earliest.saturating_duration_since(now),
             });
         }
         self.by_id.insert(id, job);
-        self.expiries.push(Reverse((self.expires_at(&job), id)));
+        self.expiries.insert((self.expires_at(&job), id));
         Ok(())
     }
 
@@ -68,13 +68,13 @@ impl JobTable {
             .by_id
             .get_mut(&id)
             .filter(|job| job.ends_at() + ttl > now)?;
+        let before = *job;
         let outcome = job.cancel(now);
         let job = *job;
         if outcome == CancelOutcome::Cancelled {
-            // It ended early, so it expires early: this earlier entry removes it. The one for
-            // its natural end stays in the heap and later removes nothing (ids are never
-            // reused): one extra entry per cancel, swept in its time.
-            self.expiries.push(Reverse((self.expires_at(&job), id)));
+            // It ended early, so it expires early.
+            self.expiries.remove(&(self.expires_at(&before), id));
+            self.expiries.insert((self.expires_at(&job), id));
         }
         Some((outcome, job))
     }
@@ -102,13 +102,13 @@ impl JobTable {
         job.ends_at() + self.ttl
     }
 
-    /// Each job leaves the heap once, so sweeping costs O(log n) per job over its life.
+    /// Each job leaves the set once, so sweeping costs O(log n) per job over its life.
     fn forget_expired(&mut self, now: Instant) {
-        while let Some(Reverse((at, id))) = self.expiries.peek().copied() {
+        while let Some((at, id)) = self.expiries.first().copied() {
             if at > now {
                 break;
             }
-            self.expiries.pop();
+            self.expiries.pop_first();
             self.by_id.remove(&id);
         }
     }
@@ -188,6 +188,10 @@ mod tests {
         assert!(table.cancel(id(1), start + 11 * SECOND).is_none());
         assert!(table.cancel(id(2), start).is_none(), "unknown");
         table.forget_expired(start + 11 * SECOND);
-        assert!(table.is_empty(), "swept by its earlier entry");
+        assert!(table.is_empty(), "swept at its cancel's expiry");
+        assert!(
+            table.expiries.is_empty(),
+            "nothing of it is kept until its original end"
+        );
     }
 }

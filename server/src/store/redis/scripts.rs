@@ -62,6 +62,8 @@ pub struct InsertAt {
     pub max_jobs: usize,
     /// How long a key is kept.
     pub key_ttl_ms: u64,
+    /// Past this Unix microsecond, by Redis's clock, the script changes nothing.
+    pub deadline_us: u64,
 }
 
 /// `insert.lua` for job `id` with `record`, and the key with its request (as JSON) if any.
@@ -96,6 +98,7 @@ pub fn insert(id: JobId, record: Record, at: InsertAt, keyed: Option<(&str, Stri
             at.key_ttl_ms.to_string(),
             KEY_PREFIX.to_owned(),
             key,
+            at.deadline_us.to_string(),
         ],
     }
 }
@@ -117,6 +120,26 @@ pub enum Inserted {
         /// The job it made.
         job_id: JobId,
     },
+    /// Redis ran the script past its deadline, so it did nothing.
+    Late(Late),
+}
+
+/// A script that Redis ran past its deadline, and so did nothing: Redis's clock then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Late {
+    /// When Redis ran it, in Unix microseconds by Redis's clock.
+    pub redis_now_us: u64,
+}
+
+impl Late {
+    /// Reads a script's `{'late', seconds, microseconds}` (after its `'late'`).
+    fn read(seconds: &str, micros: &str) -> Option<Self> {
+        let seconds: u64 = seconds.parse().ok()?;
+        let micros: u64 = micros.parse().ok()?;
+        Some(Late {
+            redis_now_us: seconds.checked_mul(1_000_000)?.checked_add(micros)?,
+        })
+    }
 }
 
 /// Reads `insert.lua`'s answer.
@@ -133,13 +156,16 @@ pub fn inserted(answer: &[String]) -> Result<Inserted, String> {
                 _ => Err("an Idempotency-Key record in Redis is garbled".to_owned()),
             }
         }
+        [late, seconds, micros] if late == "late" => Late::read(seconds, micros)
+            .map(Inserted::Late)
+            .ok_or_else(|| format!("the create script answered late at {seconds:?} {micros:?}")),
         other => Err(format!("the create script answered {other:?}")),
     }
 }
 
-/// `cancel.lua` for job `id` at `now_us` (Unix microseconds); a cancelled job expires at
-/// `expires_ms`.
-pub fn cancel(id: JobId, now_us: u64, expires_ms: u64) -> Call {
+/// `cancel.lua` for job `id` at `now_us` (Unix microseconds), unless Redis runs it past
+/// `deadline_us`; a cancelled job expires `ttl_ms` after its cancel.
+pub fn cancel(id: JobId, now_us: u64, deadline_us: u64, ttl_ms: u64) -> Call {
     static SCRIPT: OnceLock<Arc<Script>> = OnceLock::new();
     Call {
         script: Arc::clone(
@@ -149,22 +175,48 @@ pub fn cancel(id: JobId, now_us: u64, expires_ms: u64) -> Call {
         args: vec![
             id.to_hex(),
             now_us.to_string(),
-            expires_ms.to_string(),
+            deadline_us.to_string(),
+            ttl_ms.to_string(),
             CANCELS.to_owned(),
         ],
     }
 }
 
-/// Reads `cancel.lua`'s answer (`None`: no such job): whether this call cancelled the job,
-/// and the job's fields as they are now.
-pub fn cancelled(answer: Option<Vec<String>>) -> Option<(bool, Vec<Option<String>>)> {
-    let mut answer = answer?.into_iter();
-    let changed = answer.next()? == "1";
-    // The script writes an absent field as "".
-    let fields = answer
-        .map(|field| Some(field).filter(|text| !text.is_empty()))
-        .collect();
-    Some((changed, fields))
+/// What `cancel.lua` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancelled {
+    /// No such job (or none readable).
+    Missing,
+    /// Redis ran it past its deadline, so it did nothing.
+    Late(Late),
+    /// The job's fields as they are now, and whether this call cancelled it.
+    Job {
+        /// This call cancelled it.
+        changed: bool,
+        /// In [`FIELDS`] order.
+        fields: Vec<Option<String>>,
+    },
+}
+
+/// Reads `cancel.lua`'s answer.
+pub fn cancelled(answer: Option<Vec<String>>) -> Result<Cancelled, String> {
+    let Some(answer) = answer else {
+        return Ok(Cancelled::Missing);
+    };
+    match answer.as_slice() {
+        [late, seconds, micros] if late == "late" => Late::read(seconds, micros)
+            .map(Cancelled::Late)
+            .ok_or_else(|| format!("the cancel script answered {answer:?}")),
+        [changed, fields @ ..] if fields.len() == FIELDS.len() => Ok(Cancelled::Job {
+            changed: changed == "1",
+            // The script writes an absent field as "".
+            fields: fields
+                .iter()
+                .map(|field| Some(field.clone()).filter(|text| !text.is_empty()))
+                .collect(),
+        }),
+        _ => Err(format!("the cancel script answered {answer:?}")),
+    }
 }
 
 /// `default.lua`: the fleet's default job, `candidate` (expiring at `expires_ms`, Unix
@@ -217,9 +269,16 @@ mod tests {
                 job_id: JobId::parse(id).unwrap(),
             })
         );
+        assert_eq!(
+            inserted(&strings(&["late", "1700000000", "000123"])),
+            Ok(Inserted::Late(Late {
+                redis_now_us: 1_700_000_000_000_123
+            }))
+        );
         for bad in [
             &[][..],
             &["maybe"],
+            &["late", "soon", "1"],
             &["replayed", "x", "{}"],
             &["replayed", id, "{"],
         ] {
@@ -229,14 +288,25 @@ mod tests {
 
     #[test]
     fn the_cancel_scripts_answer_says_who_cancelled_and_the_fields_now() {
-        assert_eq!(cancelled(None), None);
+        assert_eq!(cancelled(None), Ok(Cancelled::Missing));
         let answer = strings(&["1", "10", "20", "20", "completed", "15"]);
-        let (changed, fields) = cancelled(Some(answer)).unwrap();
+        let Ok(Cancelled::Job { changed, fields }) = cancelled(Some(answer)) else {
+            panic!("a job");
+        };
         assert!(changed);
         assert_eq!(fields[4].as_deref(), Some("15"));
         let answer = strings(&["0", "10", "20", "20", "completed", ""]);
-        let (changed, fields) = cancelled(Some(answer)).unwrap();
+        let Ok(Cancelled::Job { changed, fields }) = cancelled(Some(answer)) else {
+            panic!("a job");
+        };
         assert!(!changed);
         assert_eq!(fields[4], None, "never cancelled");
+        assert_eq!(
+            cancelled(Some(strings(&["late", "2", "5"]))),
+            Ok(Cancelled::Late(Late {
+                redis_now_us: 2_000_005
+            }))
+        );
+        assert!(cancelled(Some(strings(&["1", "10"]))).is_err());
     }
 }

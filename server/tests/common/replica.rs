@@ -1,0 +1,36 @@
+//! A replica of the fleet (`--store redis://...`) as an in-process app, once ready.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::test;
+use video_translation_server::config::Settings;
+use video_translation_server::startup::{build_app, AppState};
+use video_translation_server::store::backend::StoreKind;
+
+use super::{call, TestApp};
+
+/// A replica on the Redis at `url`, once ready (Redis answers, cancels are heard).
+pub async fn replica(url: &str) -> (AppState, impl TestApp) {
+    replica_with(url, Settings::for_tests(Duration::from_secs(60))).await
+}
+
+/// [`replica`] with other `settings`.
+pub async fn replica_with(url: &str, settings: Settings) -> (AppState, impl TestApp) {
+    let settings = Settings {
+        store: StoreKind::Redis(url.to_owned()),
+        ..settings
+    };
+    let state = AppState::new(&settings).expect("the app state builds");
+    let app = test::init_service(build_app(&state)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, _, _) = call(&app, test::TestRequest::get().uri("/readyz")).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the replica never became ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (state, app)
+}
