@@ -2,7 +2,7 @@
 # Installs what the build and the tests need, checking first: cheap to run every time.
 #   scripts/install-tools.sh            build tools (wasm target, wasm-pack, wasm-bindgen CLI, npm deps)
 #   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, for the browser tests
-#   scripts/install-tools.sh --bench    also wrk and valgrind, for make bench
+#   scripts/install-tools.sh --bench    also wrk, valgrind and twiggy, for make bench
 #   scripts/install-tools.sh --cluster  also nginx, for make cluster
 # redis-server is always checked: `cargo test` runs the fleet's tests on Redis servers of
 # its own (with CI set, a missing redis-server fails them rather than skipping them).
@@ -62,6 +62,11 @@ if [ "${1:-}" = "--bench" ] && ! { have wrk && have valgrind; }; then
   say "installing wrk and valgrind (callgrind counts instructions per request)"
   as_root apt-get update
   as_root apt-get install -y wrk valgrind
+fi
+
+if [ "${1:-}" = "--bench" ] && ! have twiggy; then
+  say "installing twiggy (what each item of the client's wasm costs, about 1 minute)"
+  cargo install twiggy --version 0.8.0 --locked
 fi
 
 if [ "${1:-}" = "--browser" ] && ! { have chromium && have chromedriver; }; then
