@@ -70,7 +70,9 @@ test-docs: tools ## cargo doc for every crate (and the wasm API), warnings as er
 test-wasm: tools browser-tools ## wasm-pack test in headless Chromium and Firefox against a real server
 	cargo build -p video-translation-server
 	scripts/with-server.sh wasm-pack test --headless --chrome --mode no-install client-wasm
-	scripts/with-server.sh wasm-pack test --headless --firefox --mode no-install client-wasm
+	# Firefox's preferences keep it off the network but for loopback (the fixture says how).
+	WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/tests/fixtures/firefox-webdriver.json \
+	  scripts/with-server.sh wasm-pack test --headless --firefox --mode no-install client-wasm
 
 test-e2e: browser-tools cluster-tools schemathesis-tools pkg ## node:test suites: real server binary, real package, Node, Deno, Bun, bundlers, TypeScript, Chromium, Firefox, a fleet behind nginx, Schemathesis
 	cargo build -p video-translation-server

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { startServer, until } from "./helpers.mjs";
+import { REPO, startServer, until } from "./helpers.mjs";
 
 const FIREFOX = process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr";
 
@@ -24,30 +24,16 @@ function geckodriver() {
 /**
  * Headless Firefox with a fresh profile that sends nothing but to loopback: every other
  * address goes to a proxy at 127.0.0.1:9, where nothing listens (loopback itself bypasses
- * proxies), and the background services that would call out are off.
+ * proxies), and the background services that would call out are off. The preferences are
+ * tests/fixtures/firefox-webdriver.json's, which `make test-wasm` hands wasm-pack's Firefox too.
  */
 async function launchFirefox() {
   const { Builder } = await import("selenium-webdriver");
   const firefox = await import("selenium-webdriver/firefox.js");
   assert.ok(fs.existsSync(FIREFOX), `no Firefox at ${FIREFOX}: run scripts/install-tools.sh --browser`);
   const options = new firefox.Options().setBinary(FIREFOX).addArguments("-headless").windowSize({ width: 1000, height: 900 });
-  for (const [name, value] of Object.entries({
-    "network.proxy.type": 1,
-    "network.proxy.http": "127.0.0.1",
-    "network.proxy.http_port": 9,
-    "network.proxy.ssl": "127.0.0.1",
-    "network.proxy.ssl_port": 9,
-    "network.proxy.allow_hijacking_localhost": false,
-    "network.captive-portal-service.enabled": false,
-    "network.connectivity-service.enabled": false,
-    "browser.safebrowsing.update.enabled": false,
-    "datareporting.policy.dataSubmissionEnabled": false,
-    "toolkit.telemetry.enabled": false,
-    "app.update.enabled": false,
-    "extensions.update.enabled": false,
-  })) {
-    options.setPreference(name, value);
-  }
+  const capabilities = JSON.parse(fs.readFileSync(path.join(REPO, "tests", "fixtures", "firefox-webdriver.json"), "utf8"));
+  for (const [name, value] of Object.entries(capabilities["moz:firefoxOptions"].prefs)) options.setPreference(name, value);
   const service = new firefox.ServiceBuilder(geckodriver());
   return new Builder().forBrowser("firefox").setFirefoxOptions(options).setFirefoxService(service).build();
 }
