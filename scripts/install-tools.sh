@@ -85,9 +85,10 @@ if [ "${1:-}" = "--browser" ] && ! geckodriver --version 2>/dev/null | grep -qF 
   cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked
 fi
 
-# Schemathesis, pinned, in a venv of its own. It wants Python 3.12 or newer (on 3.11 one of
-# its checks crashed on this API's document: "AST constructor recursion depth mismatch"):
-# python3.13/python3.12 on PATH, else one that pyenv keeps, else the system's python3.
+# Schemathesis, pinned, in a venv of its own, on Python 3.12 or newer where there is one:
+# python3.13/python3.12 on PATH, else one that pyenv keeps, else the system's python3. (On
+# 3.11 one of its checks was seen to crash on an earlier document of this API, "AST
+# constructor recursion depth mismatch"; 3.11.7 passes the current one.)
 if [ "${1:-}" = "--schemathesis" ] && ! .venv/bin/schemathesis --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
   python=""
   for candidate in python3.13 python3.12 \
