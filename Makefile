@@ -8,7 +8,7 @@ DEMO_BIND ?= 127.0.0.1:8080
 SERVER_DEBUG := target/debug/video-translation-server
 SERVER_RELEASE := target/release/video-translation-server
 
-.PHONY: help demo cluster test lint bench tools browser-tools bench-tools cluster-tools pkg test-rust test-docs test-wasm test-e2e clean
+.PHONY: help demo cluster test lint bench tools browser-tools bench-tools cluster-tools schemathesis-tools pkg test-rust test-docs test-wasm test-e2e test-everywhere clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ cluster: tools cluster-tools pkg ## Redis, three replicas and nginx on http://12
 	cargo build --release -p video-translation-server
 	scripts/cluster.sh
 
-test: lint browser-tools cluster-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test (lint first)
+test: lint browser-tools cluster-tools schemathesis-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test (lint first)
 	@echo "All test suites passed."
 
 lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), ESLint
@@ -46,8 +46,11 @@ bench: tools bench-tools pkg ## Benchmarks (about 50 min): package size, polling
 tools: ## Install the build tools that are missing
 	scripts/install-tools.sh
 
-browser-tools: ## Install Chromium and ChromeDriver if missing
+browser-tools: ## Install Chromium and ChromeDriver, Firefox ESR and geckodriver if missing
 	scripts/install-tools.sh --browser
+
+schemathesis-tools: ## Install Schemathesis (pinned) into .venv if missing
+	scripts/install-tools.sh --schemathesis
 
 cluster-tools: ## Install redis-server and nginx if missing
 	scripts/install-tools.sh --cluster
@@ -65,15 +68,22 @@ test-docs: tools ## cargo doc for every crate (and the wasm API), warnings as er
 	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 	RUSTDOCFLAGS="-D warnings" cargo doc -p video-translation-client --no-deps --target wasm32-unknown-unknown
 
-test-wasm: tools browser-tools ## wasm-pack test in headless Chromium against a real server
+test-wasm: tools browser-tools ## wasm-pack test in headless Chromium and Firefox against a real server
 	cargo build -p video-translation-server
 	scripts/with-server.sh wasm-pack test --headless --chrome --mode no-install client-wasm
+	# Firefox's preferences keep it off the network but for loopback (the fixture says how).
+	WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/tests/fixtures/firefox-webdriver.json \
+	  scripts/with-server.sh wasm-pack test --headless --firefox --mode no-install client-wasm
 
-test-e2e: browser-tools cluster-tools pkg ## node:test suites: real server binary, real package, Node and Chromium, a fleet behind nginx
+test-e2e: browser-tools cluster-tools schemathesis-tools pkg ## node:test suites: real server binary, real package, Node, Deno, Bun, bundlers, TypeScript, Chromium, Firefox, a fleet behind nginx, Schemathesis
 	cargo build -p video-translation-server
 	# The files by name: Node 21 and later read a directory argument differently (nodejs/node#50219).
 	node --test --test-concurrency=1 tests/*.test.mjs
 
+test-everywhere: browser-tools schemathesis-tools pkg ## Only the suites of where it runs: runtimes, bundlers, TypeScript, Firefox, Schemathesis
+	cargo build -p video-translation-server
+	node --test --test-concurrency=1 tests/runtimes.test.mjs tests/bundlers.test.mjs tests/typescript.test.mjs tests/firefox-page.test.mjs tests/schemathesis.test.mjs
+
 clean: ## Remove build output
 	cargo clean
-	rm -rf client-wasm/pkg node_modules tests/.artifacts
+	rm -rf client-wasm/pkg node_modules tests/.artifacts .venv

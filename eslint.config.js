@@ -6,7 +6,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["client-wasm/pkg/**", "node_modules/**", "target/**", "tests/.artifacts/**", "vendor/**"] },
+  { ignores: [".venv/**", "client-wasm/pkg/**", "node_modules/**", "target/**", "tests/.artifacts/**", "vendor/**"] },
   js.configs.recommended,
   {
     languageOptions: { ecmaVersion: 2024, sourceType: "module" },

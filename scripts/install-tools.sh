@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, checking first: cheap to run every time.
 #   scripts/install-tools.sh            build tools (wasm target, wasm-pack, wasm-bindgen CLI, npm deps)
-#   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, for the browser tests
+#   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, Firefox ESR and geckodriver, for the browser tests
+#   scripts/install-tools.sh --schemathesis  also a Python venv (.venv) with Schemathesis, for the API document's test
 #   scripts/install-tools.sh --bench    also wrk, valgrind and twiggy, for make bench
 #   scripts/install-tools.sh --cluster  also nginx, for make cluster
 # redis-server is always checked: `cargo test` runs the fleet's tests on Redis servers of
@@ -10,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_PACK_VERSION=0.15.1
+GECKODRIVER_VERSION=0.37.1
+SCHEMATHESIS_VERSION=4.32.5
 # The CLI must match the crate exactly; the crate's pin in Cargo.toml is the one source.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 
@@ -69,8 +72,39 @@ if [ "${1:-}" = "--bench" ] && ! have twiggy; then
   cargo install twiggy --version 0.8.0 --locked
 fi
 
-if [ "${1:-}" = "--browser" ] && ! { have chromium && have chromedriver; }; then
-  say "installing Chromium and ChromeDriver"
+if [ "${1:-}" = "--browser" ] && ! { have chromium && have chromedriver && have firefox-esr; }; then
+  say "installing Chromium and ChromeDriver, Firefox ESR"
   as_root apt-get update
-  as_root apt-get install -y chromium chromium-driver
+  as_root apt-get install -y chromium chromium-driver firefox-esr
+fi
+
+# Mozilla's WebDriver server: wasm-pack test --firefox and tests/firefox-page.test.mjs drive
+# Firefox through it. Built from crates.io (its prebuilt binaries are downloads).
+if [ "${1:-}" = "--browser" ] && ! geckodriver --version 2>/dev/null | grep -qF "$GECKODRIVER_VERSION"; then
+  say "installing geckodriver $GECKODRIVER_VERSION (about 3 minutes)"
+  cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked
+fi
+
+# Schemathesis, pinned, in a venv of its own, on Python 3.12 or newer where there is one:
+# python3.13/python3.12 on PATH, else one that pyenv keeps, else the system's python3. (On
+# 3.11 one of its checks was seen to crash on an earlier document of this API, "AST
+# constructor recursion depth mismatch"; 3.11.7 passes the current one.)
+if [ "${1:-}" = "--schemathesis" ] && ! .venv/bin/schemathesis --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+  python=""
+  for candidate in python3.13 python3.12 \
+    "$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3 "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3; do
+    if "$candidate" -c 'import sys, venv; assert sys.version_info >= (3, 12)' 2>/dev/null; then
+      python=$candidate
+      break
+    fi
+  done
+  if [ -z "$python" ]; then
+    echo "warning: no Python 3.12 or newer found; Schemathesis gets the system's python3 ($(python3 --version 2>&1))" >&2
+    python=python3
+    "$python" -c 'import venv, ensurepip' 2>/dev/null || { as_root apt-get update && as_root apt-get install -y python3-venv; }
+  fi
+  say "installing Schemathesis $SCHEMATHESIS_VERSION into .venv ($("$python" --version))"
+  rm -rf .venv
+  "$python" -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi

@@ -4,7 +4,7 @@
 // is the client section of the repository's README (between its npm-readme markers). One
 // source for each, so the package and the repository never disagree.
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,20 +25,23 @@ const manifest = {
   type: "module",
   // One build for every place: browsers and bundlers call init(), Node and Workers may call
   // initSync() with the bytes. The .wasm is exported too, for bundlers that take it as a URL.
+  // The types are client-wasm/types/index.d.ts: wasm-bindgen's declarations re-exported, with
+  // what they need from the DOM library declared for programs without it (a Node service).
   exports: {
     ".": {
-      types: "./video_translation_client.d.ts",
+      types: "./index.d.ts",
       default: "./video_translation_client.js",
     },
     "./video_translation_client_bg.wasm": "./video_translation_client_bg.wasm",
     "./package.json": "./package.json",
   },
   main: "./video_translation_client.js",
-  types: "./video_translation_client.d.ts",
+  types: "./index.d.ts",
   bin: { "video-translation-status": "bin/video-translation-status.js" },
   files: [
     "video_translation_client.js",
     "video_translation_client.d.ts",
+    "index.d.ts",
     "video_translation_client_bg.wasm",
     "bin/",
     "cli/",
@@ -49,6 +52,7 @@ const manifest = {
   engines: { node: ">=20" },
 };
 writeFileSync(path.join(pkgDir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+copyFileSync(path.join(REPO, "client-wasm", "types", "index.d.ts"), path.join(pkgDir, "index.d.ts"));
 
 const readme = readFileSync(path.join(REPO, "README.md"), "utf8");
 const section = readme.match(/<!-- npm-readme:start[^>]*-->\n([\s\S]*?)<!-- npm-readme:end -->/);

@@ -127,6 +127,7 @@ test("the tarball holds the module, its types, the wasm, the command-line tool a
     "package/README.md",
     "package/bin/video-translation-status.js",
     "package/cli/display.js",
+    "package/index.d.ts",
     "package/package.json",
     "package/video_translation_client.d.ts",
     "package/video_translation_client.js",
@@ -149,9 +150,9 @@ test("package.json says what npm and bundlers need, with Cargo's name, version a
   assert.equal(manifest.description, cargo.description);
   assert.match(manifest.repository.url, /^git\+https:\/\/.+\.git$/);
   assert.equal(manifest.type, "module");
-  assert.deepEqual(manifest.exports["."], { types: "./video_translation_client.d.ts", default: "./video_translation_client.js" });
+  assert.deepEqual(manifest.exports["."], { types: "./index.d.ts", default: "./video_translation_client.js" });
   assert.equal(manifest.exports["./video_translation_client_bg.wasm"], "./video_translation_client_bg.wasm");
-  assert.equal(manifest.types, "./video_translation_client.d.ts");
+  assert.equal(manifest.types, "./index.d.ts");
   assert.equal(manifest.sideEffects, false);
   assert.deepEqual(manifest.bin, { "video-translation-status": "bin/video-translation-status.js" });
   assert.ok(manifest.files.includes("README.md"));

@@ -169,17 +169,73 @@ pub enum EndReason {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateJob {
-    /// How long the simulated job stays `pending`, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How long the simulated job stays `pending`, in milliseconds: at most a day.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_millis"
+    )]
+    #[cfg_attr(feature = "openapi", schema(maximum = 86_400_000))]
     pub duration_ms: Option<u64>,
     /// How the job ends. Without it the server draws from its `--error-rate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
     /// The duration the server *reports* (`eta_ms` and `progress` count it down), in
-    /// milliseconds. Real estimates are imperfect: without it the server strays from
-    /// `duration_ms` by up to its `--eta-error`. Benchmarks set it to know the truth.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// milliseconds, at most a day. Real estimates are imperfect: without it the server strays
+    /// from `duration_ms` by up to its `--eta-error`. Benchmarks set it to know the truth.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_millis"
+    )]
+    #[cfg_attr(feature = "openapi", schema(maximum = 86_400_000))]
     pub estimate_ms: Option<u64>,
+}
+
+/// A JSON integer as JSON Schema counts them: `1000` and `1000.0` are the same number, and the
+/// document (`type: integer`) admits both, so the server must take both. A fraction, a
+/// negative number or one past `u64` is refused, `null` is absent.
+fn whole_millis<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    use serde::de::{Error, Unexpected, Visitor};
+
+    struct WholeMillis;
+    impl<'de> Visitor<'de> for WholeMillis {
+        type Value = Option<u64>;
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("a whole number of milliseconds, 0 or more")
+        }
+        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(
+            self,
+            inner: D,
+        ) -> Result<Self::Value, D::Error> {
+            inner.deserialize_any(self)
+        }
+        fn visit_u64<E: Error>(self, value: u64) -> Result<Self::Value, E> {
+            Ok(Some(value))
+        }
+        fn visit_i64<E: Error>(self, value: i64) -> Result<Self::Value, E> {
+            u64::try_from(value)
+                .map(Some)
+                .map_err(|_| E::invalid_value(Unexpected::Signed(value), &self))
+        }
+        fn visit_f64<E: Error>(self, value: f64) -> Result<Self::Value, E> {
+            // 2^64 is the first float past u64; every float below it that is whole fits.
+            if value.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&value) {
+                Ok(Some(value as u64))
+            } else {
+                Err(E::invalid_value(Unexpected::Float(value), &self))
+            }
+        }
+    }
+    deserializer.deserialize_option(WholeMillis)
 }
 
 /// The most job ids one `POST /jobs/watch` may list.
@@ -428,6 +484,38 @@ mod tests {
 
         let typo = serde_json::from_str::<CreateJob>(r#"{"durationMs": 5000}"#).unwrap_err();
         assert!(typo.to_string().contains("durationMs"), "{typo}");
+    }
+
+    #[test]
+    fn create_job_takes_whole_numbers_however_written_and_nothing_else() {
+        let read = |json: &str| serde_json::from_str::<CreateJob>(json);
+        for (json, millis) in [
+            (r#"{"duration_ms": 1000}"#, Some(1000)),
+            (r#"{"duration_ms": 1000.0}"#, Some(1000)),
+            (r#"{"duration_ms": 1e3}"#, Some(1000)),
+            (r#"{"duration_ms": 0.0}"#, Some(0)),
+            (r#"{"duration_ms": null}"#, None),
+        ] {
+            assert_eq!(read(json).unwrap().duration_ms, millis, "{json}");
+        }
+        assert_eq!(
+            read(r#"{"estimate_ms": 250.0}"#).unwrap().estimate_ms,
+            Some(250)
+        );
+        for json in [
+            r#"{"duration_ms": 1.5}"#,
+            r#"{"duration_ms": -1}"#,
+            r#"{"duration_ms": -1.0}"#,
+            r#"{"duration_ms": 1e20}"#,
+            r#"{"duration_ms": "5000"}"#,
+            r#"{"estimate_ms": true}"#,
+        ] {
+            let error = read(json).unwrap_err().to_string();
+            assert!(
+                error.contains("whole number of milliseconds"),
+                "{json}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub struct WaitQuery {
     /// Hold the request up to this many seconds (fractions allowed; capped by `--max-wait`)
     /// until the job leaves `pending`. The header `Prefer: wait=SECONDS` (RFC 7240) does the
     /// same; the query wins when both are given.
-    #[param(value_type = Option<f64>)]
+    #[param(value_type = Option<f64>, minimum = 0)]
     wait: Option<String>,
 }
 

@@ -12,8 +12,12 @@ mod common;
 use common::{app_with, call, header_text, post_jobs, post_watch, watch_body};
 
 async fn document() -> Value {
-    let app = app_with(Settings::for_tests(Duration::from_secs(60))).await;
-    let (status, headers, json) = call(&app, test::TestRequest::get().uri("/openapi.json")).await;
+    document_of(&app_with(Settings::for_tests(Duration::from_secs(60))).await).await
+}
+
+/// The document `app` serves.
+async fn document_of(app: &impl common::TestApp) -> Value {
+    let (status, headers, json) = call(app, test::TestRequest::get().uri("/openapi.json")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(header_text(&headers, header::CONTENT_TYPE).starts_with("application/json"));
     json
@@ -270,11 +274,6 @@ fn operations(doc: &Value) -> Vec<(String, String)> {
 
 #[actix_web::test]
 async fn the_bearer_scheme_is_declared_and_each_operation_that_names_it_answers_its_401() {
-    let doc = document().await;
-    let scheme = &doc["components"]["securitySchemes"]["api_key"];
-    assert_eq!(scheme["type"], "http", "{scheme}");
-    assert_eq!(scheme["scheme"], "bearer", "{scheme}");
-
     // Every operation the document lists, asked of a server with keys: without a key, those
     // that name the scheme answer the 401 they document, and the others do not ask for one.
     let app = app_with(Settings {
@@ -282,6 +281,10 @@ async fn the_bearer_scheme_is_declared_and_each_operation_that_names_it_answers_
         ..Settings::for_tests(Duration::from_secs(60))
     })
     .await;
+    let doc = document_of(&app).await;
+    let scheme = &doc["components"]["securitySchemes"]["api_key"];
+    assert_eq!(scheme["type"], "http", "{scheme}");
+    assert_eq!(scheme["scheme"], "bearer", "{scheme}");
     let open = ["/healthz", "/metrics", "/openapi.json", "/readyz"];
     for (method, path) in operations(&doc) {
         let operation = &doc["paths"][&path][&method];
@@ -318,4 +321,93 @@ async fn the_bearer_scheme_is_declared_and_each_operation_that_names_it_answers_
         "#/components/schemas/ErrorBody"
     );
     assert!(unauthorized["headers"]["WWW-Authenticate"].is_object());
+}
+
+#[actix_web::test]
+async fn without_keys_a_key_is_optional_and_no_401_is_listed() {
+    let doc = document().await;
+    let app = app_with(Settings::for_tests(Duration::from_secs(60))).await;
+    for (method, path) in operations(&doc) {
+        let operation = &doc["paths"][&path][&method];
+        assert!(
+            !documented_statuses(&doc, &method, &path).contains(&401),
+            "{method} {path} lists a 401 the server never sends"
+        );
+        if !operation["security"].is_null() {
+            assert_eq!(
+                operation["security"],
+                serde_json::json!([{}, { "api_key": [] }]),
+                "{method} {path}: no key, or any"
+            );
+        }
+    }
+    assert!(doc["components"]["responses"]["Unauthorized"].is_null());
+    // And the server asks for none: a job is made without a key, and with any.
+    for authorization in [None, Some("Bearer anything")] {
+        let mut request = post_jobs("{}");
+        if let Some(value) = authorization {
+            request = request.insert_header((header::AUTHORIZATION, value));
+        }
+        let (status, _, _) = call(&app, request).await;
+        assert_eq!(status, StatusCode::CREATED, "{authorization:?}");
+    }
+}
+
+#[actix_web::test]
+async fn the_documents_bounds_are_the_servers() {
+    let doc = document().await;
+    let create = &doc["paths"]["/jobs"]["post"];
+    let key = create["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .unwrap();
+    assert_eq!(key["schema"]["minLength"], 1);
+    assert_eq!(
+        key["schema"]["maxLength"],
+        video_translation_server::idempotency::MAX_KEY_LEN
+    );
+    assert_eq!(key["schema"]["pattern"], "^[!-~]{1,255}$");
+    assert!(create["requestBody"]["content"]["application/json"].is_object());
+
+    let job = &doc["components"]["schemas"]["CreateJob"]["properties"];
+    let longest = video_translation_server::config::MAX_JOB_DURATION.as_millis() as u64;
+    for field in ["duration_ms", "estimate_ms"] {
+        assert_eq!(job[field]["maximum"], longest, "{field}");
+        assert_eq!(job[field]["minimum"], 0, "{field}");
+    }
+
+    for (method, path) in [
+        ("get", "/jobs/{id}"),
+        ("get", "/status"),
+        ("post", "/jobs/watch"),
+    ] {
+        let wait = doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "wait")
+            .unwrap_or_else(|| panic!("{method} {path} has no wait"));
+        assert_eq!(wait["schema"]["minimum"], 0, "{method} {path}");
+    }
+
+    // A cancel takes no body: the document declares none (not one of media type "").
+    assert!(doc["paths"]["/jobs/{id}/cancel"]["post"]["requestBody"].is_null());
+}
+
+#[actix_web::test]
+async fn a_duration_written_as_a_whole_float_is_the_same_integer() {
+    let app = app_with(Settings::for_tests(Duration::from_secs(60))).await;
+    let (status, _, job) = call(
+        &app,
+        post_jobs(r#"{"duration_ms": 60000.0, "estimate_ms": 6e4}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    // The estimate as sent (less what has run since): 6e4 is 60,000.
+    let eta = job["eta_ms"].as_u64().unwrap();
+    assert!((50_000..=60_000).contains(&eta), "{job}");
+    let (status, _, _) = call(&app, post_jobs(r#"{"duration_ms": 0.5}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }

@@ -22,7 +22,6 @@ pub const MAX_CANCEL_BODY_BYTES: usize = 1024;
     tag = "jobs",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "The job's id, as POST /jobs gave it: 32 hex digits")),
-    request_body(description = "None: send no body (any `Content-Type`, or none)."),
     responses(
         (status = 200, description = "The job is cancelled: it was pending and ended now, or had \
             been cancelled before (the same answer again). `result` is `error` and `reason` is \
@@ -45,6 +44,8 @@ pub const MAX_CANCEL_BODY_BYTES: usize = 1024;
 )]
 /// `200 JobStatus` once the job is cancelled (now or before), `409 JobConflict` if it ended
 /// otherwise, `404` if there is no such job.
+///
+/// Takes no body (so the document declares none: any `Content-Type`, or none, and no bytes).
 pub async fn cancel(
     request: HttpRequest,
     body: web::Bytes,

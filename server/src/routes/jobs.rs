@@ -33,9 +33,12 @@ const CREATE_BODY: JsonBody = JsonBody {
         key with the same request (compared by meaning: `{}` and no body are the same) within \
         24 hours answers `200` with the job the first one created, in its current status, \
         instead of creating another; with another request, `422`. The server remembers at \
-        most `--max-jobs` keys, forgetting the oldest first.")),
+        most `--max-jobs` keys, forgetting the oldest first.",
+        // The rule of `idempotency::idempotency_key`: visible ASCII, `!` to `~`.
+        min_length = 1, max_length = 255, pattern = r"^[!-~]{1,255}$")),
     request_body(
         content = CreateJob,
+        content_type = "application/json",
         description = "Optional: every field, and the body itself, may be left out; a missing \
             one takes the server's default. One JSON object and nothing after it, declared \
             `application/json` even when empty (another type, or none, is `415`).",

@@ -1,11 +1,15 @@
 //! `GET /openapi.json`: the API as an OpenAPI 3.1 document, generated from the handlers'
 //! `#[utoipa::path]` annotations and the protocol's types, so it cannot drift from the code.
+//!
+//! The document describes the server that serves it: with `--api-key`, the API operations
+//! require a Bearer key and may answer `401`; without, a key is optional (any is ignored)
+//! and no `401` is listed, since none is ever sent.
 
 use std::sync::OnceLock;
 
 use actix_web::http::header::ContentType;
-use actix_web::HttpResponse;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use video_translation_protocol::{
@@ -16,6 +20,7 @@ use video_translation_protocol::{
 use super::health::{self, Auth, Health};
 use super::ready::{self, Ready};
 use super::{cancel, jobs, metrics, status, watch};
+use crate::api_key::ApiKeys;
 
 /// The name of the Bearer scheme in the document; the API operations' `security(...)` name it.
 pub const API_KEY_SCHEME: &str = "api_key";
@@ -37,7 +42,6 @@ const UNAUTHORIZED_RESPONSE: &str = "Unauthorized";
     ),
     paths(status::default_job_status, jobs::create, jobs::get, cancel::cancel, watch::watch, health::healthz, ready::readyz, metrics::metrics, openapi_json),
     components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, ErrorBody, ErrorDetail, JobConflict, Health, Auth, Ready)),
-    modifiers(&BearerKeys),
     tags(
         (name = "jobs", description = "Create jobs and watch them"),
         (name = "operations", description = "For operators and tools"),
@@ -45,10 +49,21 @@ const UNAUTHORIZED_RESPONSE: &str = "Unauthorized";
 )]
 pub struct ApiDoc;
 
-/// Declares the Bearer scheme, and gives every operation that names it (`security(...)` on
-/// its handler) the 401 it can then answer, in one place rather than on each handler.
+/// The document of a server with API keys (`keys_required`) or without.
+pub fn document(keys_required: bool) -> utoipa::openapi::OpenApi {
+    let mut openapi = ApiDoc::openapi();
+    BearerKeys { keys_required }.modify(&mut openapi);
+    openapi
+}
+
+/// Declares the Bearer scheme. On a server with keys, every operation that names it
+/// (`security(...)` on its handler) requires it and gets the 401 it can then answer, in one
+/// place rather than on each handler; on a server without, those operations take a key or
+/// none (`[{}, {"api_key": []}]`), and list no 401.
 #[derive(Debug)]
-struct BearerKeys;
+struct BearerKeys {
+    keys_required: bool,
+}
 
 impl Modify for BearerKeys {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -66,7 +81,8 @@ impl Modify for BearerKeys {
                     .build(),
             ),
         );
-        components.responses.insert(
+        if self.keys_required {
+            components.responses.insert(
             UNAUTHORIZED_RESPONSE.to_owned(),
             ResponseBuilder::new()
                 .description(
@@ -90,7 +106,8 @@ impl Modify for BearerKeys {
                 )
                 .build()
                 .into(),
-        );
+            );
+        }
         for item in openapi.paths.paths.values_mut() {
             let operations = [
                 &mut item.get,
@@ -103,11 +120,17 @@ impl Modify for BearerKeys {
                 &mut item.trace,
             ];
             for operation in operations.into_iter().flatten() {
-                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                let Some(security) = operation.security.as_mut().filter(|s| !s.is_empty()) else {
+                    continue;
+                };
+                if self.keys_required {
                     operation.responses.responses.insert(
                         "401".to_owned(),
                         Ref::from_response_name(UNAUTHORIZED_RESPONSE).into(),
                     );
+                } else {
+                    // The empty requirement first: no key at all satisfies it.
+                    security.insert(0, SecurityRequirement::default());
                 }
             }
         }
@@ -120,15 +143,22 @@ impl Modify for BearerKeys {
     tag = "operations",
     responses((status = 200, description = "This document", content_type = "application/json")),
 )]
-/// The document, rendered once.
-pub async fn openapi_json() -> HttpResponse {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let document = DOCUMENT.get_or_init(|| {
-        ApiDoc::openapi()
+/// The document of this server (with or without API keys), rendered once for each.
+pub async fn openapi_json(keys: web::Data<ApiKeys>) -> HttpResponse {
+    static WITH_KEYS: OnceLock<String> = OnceLock::new();
+    static WITHOUT_KEYS: OnceLock<String> = OnceLock::new();
+    let keys_required = keys.is_enabled();
+    let rendered = if keys_required {
+        &WITH_KEYS
+    } else {
+        &WITHOUT_KEYS
+    };
+    let rendered = rendered.get_or_init(|| {
+        document(keys_required)
             .to_pretty_json()
             .expect("the generated document serializes")
     });
     HttpResponse::Ok()
         .content_type(ContentType::json())
-        .body(document.as_str())
+        .body(rendered.as_str())
 }

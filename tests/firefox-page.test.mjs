@@ -1,0 +1,152 @@
+// The demo page's main path in headless Firefox (Debian's firefox-esr, driven through
+// WebDriver by selenium-webdriver and geckodriver, both installed by
+// `scripts/install-tools.sh --browser`): a job that completes, one that fails, a cancel with
+// no request after it, and many jobs at once. Chromium runs the same page in demo-page.test.mjs.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { REPO, startServer, until } from "./helpers.mjs";
+
+const FIREFOX = process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr";
+
+/** Where geckodriver is: on PATH (cargo install puts it in ~/.cargo/bin). */
+function geckodriver() {
+  for (const dir of [...(process.env.PATH ?? "").split(":"), path.join(os.homedir(), ".cargo", "bin")]) {
+    const file = path.join(dir, "geckodriver");
+    if (fs.existsSync(file)) return file;
+  }
+  throw new Error("no geckodriver on PATH: run scripts/install-tools.sh --browser");
+}
+
+/**
+ * Headless Firefox with a fresh profile that sends nothing but to loopback: every other
+ * address goes to a proxy at 127.0.0.1:9, where nothing listens (loopback itself bypasses
+ * proxies), and the background services that would call out are off. The preferences are
+ * tests/fixtures/firefox-webdriver.json's, which `make test-wasm` hands wasm-pack's Firefox too.
+ */
+async function launchFirefox() {
+  const { Builder } = await import("selenium-webdriver");
+  const firefox = await import("selenium-webdriver/firefox.js");
+  assert.ok(fs.existsSync(FIREFOX), `no Firefox at ${FIREFOX}: run scripts/install-tools.sh --browser`);
+  const options = new firefox.Options().setBinary(FIREFOX).addArguments("-headless").windowSize({ width: 1000, height: 900 });
+  const capabilities = JSON.parse(fs.readFileSync(path.join(REPO, "tests", "fixtures", "firefox-webdriver.json"), "utf8"));
+  for (const [name, value] of Object.entries(capabilities["moz:firefoxOptions"].prefs)) options.setPreference(name, value);
+  const service = new firefox.ServiceBuilder(geckodriver());
+  return new Builder().forBrowser("firefox").setFirefoxOptions(options).setFirefoxService(service).build();
+}
+
+/** Requests the server answered on the routes a watch uses: polls, long-polls, watches. */
+async function statusRequests(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = 0;
+  for (const [, route, count] of text.matchAll(/^vts_http_requests_total\{route="([^"]+)",[^}]*\} (\d+)$/gm)) {
+    if (route === "/jobs/:id" || route === "/jobs/watch" || route === "/status") total += Number(count);
+  }
+  return total;
+}
+
+let server;
+let driver;
+const firefoxVersion = execFileSync(FIREFOX, ["--version"], { encoding: "utf8" }).trim();
+
+before(async () => {
+  server = await startServer(["--delay", "30"]);
+  driver = await launchFirefox();
+  await driver.manage().setTimeouts({ script: 20_000 });
+  await driver.get(server.url);
+  await until(() => driver.executeScript("return document.body.dataset.ready === 'true'"), { what: "the page ready", timeoutMs: 15_000, everyMs: 100 });
+  // Firefox's WebDriver keeps no console log: the page's uncaught errors are collected here.
+  await driver.executeScript(`window.uncaught = [];
+    addEventListener("error", (event) => window.uncaught.push(String(event.message)));
+    addEventListener("unhandledrejection", (event) => window.uncaught.push(String(event.reason)));`);
+});
+after(async () => {
+  await driver?.quit();
+  await server?.stop();
+});
+
+/** Runs `script` (a function's body) in the page and returns its value. */
+const inPage = (script, ...args) => driver.executeScript(script, ...args);
+
+/** Fills the form and starts `count` jobs; resolves once their cards are there. */
+async function start({ seconds, outcome, count = 1, spread = false }) {
+  const before = await inPage("return document.querySelectorAll('.job').length");
+  await inPage(
+    `const [seconds, outcome, count, spread] = arguments;
+     const form = document.getElementById("start-form");
+     form.duration.value = seconds; form.outcome.value = outcome; form.count.value = count; form.spread.checked = spread;`,
+    seconds, outcome, count, spread,
+  );
+  const { By } = await import("selenium-webdriver");
+  await driver.findElement(By.id("start")).click();
+  await until(async () => (await inPage("return document.querySelectorAll('.job').length")) >= before + count, {
+    what: `${count} new cards`, timeoutMs: 15_000, everyMs: 50,
+  });
+}
+
+/** The newest card's state and texts. */
+const newestCard = () =>
+  inPage(`const card = document.querySelector(".job");
+    const text = (role) => card.querySelector("[data-role=" + role + "]").textContent;
+    return { state: card.dataset.state, status: text("status"), progress: text("progress"), polls: Number(text("polls")),
+      next: text("next"), log: text("log"), cancelDisabled: card.querySelector("[data-role=cancel]").disabled };`);
+
+describe(`the demo page in ${firefoxVersion}`, () => {
+  test("a job started in the page reaches completed", async () => {
+    await start({ seconds: 2, outcome: "completed" });
+    const card = await until(async () => ((await newestCard()).state === "completed" ? newestCard() : null), {
+      what: "the job completed", timeoutMs: 20_000, everyMs: 100,
+    });
+    assert.equal(card.status, "completed");
+    assert.equal(card.progress, "100 %");
+    assert.ok(card.polls >= 2, `polls: ${card.polls}`);
+    assert.match(card.log, /completed after \d+ polls/);
+  });
+
+  test("a job that fails shows error", async () => {
+    await start({ seconds: 1, outcome: "error" });
+    const card = await until(async () => ((await newestCard()).state === "error" ? newestCard() : null), {
+      what: "the job failed", timeoutMs: 20_000, everyMs: 100,
+    });
+    assert.equal(card.status, "error");
+  });
+
+  test("cancel stops the watch: the server sees no request after it", async () => {
+    await start({ seconds: 6, outcome: "completed" });
+    // The first poll answered, the next one scheduled (the card says when).
+    await until(async () => /\d/.test((await newestCard()).next), { what: "a poll scheduled", timeoutMs: 10_000, everyMs: 50 });
+    await inPage(`document.querySelector(".job [data-role=cancel]").click();`);
+    const card = await until(async () => ((await newestCard()).status.includes("cancelled") ? newestCard() : null), {
+      what: "the card cancelled", timeoutMs: 5_000, everyMs: 50,
+    });
+    const requests = await statusRequests(server.url);
+    // Time passing is what is tested: the next poll was due within 1 s; none may come.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    assert.equal(await statusRequests(server.url), requests, "a status request after cancel");
+    assert.equal((await newestCard()).polls, card.polls, "the poll counter stopped");
+    assert.equal(card.cancelDisabled, true);
+  });
+
+  test("fifty jobs started at once all complete, and the counters add up", { timeout: 60_000 }, async () => {
+    const stat = (name) => inPage(`return document.querySelector('[data-stat="${name}"]').textContent.trim();`);
+    const completedBefore = Number(await stat("completed"));
+    await start({ seconds: 3, outcome: "completed", count: 50, spread: true });
+    await until(
+      () => inPage("return [...document.querySelectorAll('.job')].slice(0, 50).every((card) => card.dataset.state === 'completed')"),
+      { what: "50 jobs completed", timeoutMs: 30_000, everyMs: 200 },
+    );
+    // The panel catches up at its next redraw.
+    await until(async () => Number(await stat("completed")) === completedBefore + 50 && (await stat("running")) === "0", {
+      what: "the panel's counters", timeoutMs: 5_000, everyMs: 100,
+    });
+    assert.equal(await stat("held"), "0");
+  });
+
+  test("nothing threw uncaught in the page, and it showed no error", async () => {
+    assert.deepEqual(await inPage("return window.uncaught"), []);
+    assert.equal(await inPage("return document.getElementById('form-error').hidden"), true);
+  });
+});
