@@ -63,17 +63,3 @@ writeFileSync(
   path.join(pkgDir, "README.md"),
   `# ${crate.name}\n\n${crate.description}.\n\nSource, server and benchmarks: ${crate.repository}\n\n${body}`,
 );
-
-// wasm-bindgen types the raw exports in `InitOutput` (what init() resolves) with `any`; they
-// are externrefs and pointers no caller should touch, so `unknown` says so without an `any`
-// in the public API.
-const dtsPath = path.join(pkgDir, "video_translation_client.d.ts");
-const dts = readFileSync(dtsPath, "utf8");
-let tightened = dts.replace(/(export interface InitOutput \{[\s\S]*?\n\})/, (block) => block.replace(/\bany\b/g, "unknown"));
-if (tightened === dts && /export interface InitOutput \{[^}]*\bany\b/.test(dts)) throw new Error("could not tighten InitOutput");
-// The classes declare [Symbol.dispose] (for `using`), which only type-checks with the
-// esnext.disposable lib (TypeScript 5.2+). Referencing it here spares every consumer's tsconfig.
-if (tightened.includes("Symbol.dispose") && !tightened.includes('reference lib="esnext.disposable"')) {
-  tightened = `/// <reference lib="esnext.disposable" />\n${tightened}`;
-}
-writeFileSync(dtsPath, tightened);
