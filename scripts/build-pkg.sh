@@ -13,7 +13,9 @@ wasm-pack build client-wasm --target web --profile wasm-release --mode no-instal
 
 wasm=client-wasm/pkg/video_translation_client_bg.wasm
 # The features wasm-bindgen 0.2.130's output uses; the producers section only describes the build.
-node_modules/.bin/wasm-opt -Oz --strip-producers \
+# --flatten --rereloop before a second -Oz, to a fixed point: 1.1 KB less gzipped than -Oz alone
+# (make bench), with the same behaviour.
+node_modules/.bin/wasm-opt --flatten --rereloop -Oz -Oz --converge --strip-producers \
   --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-multivalue \
   "$wasm" -o "$wasm.opt"

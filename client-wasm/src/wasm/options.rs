@@ -239,7 +239,8 @@ fn duration(ms: f64, name: &str) -> Result<Duration, JsValue> {
     const MAX_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
     if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
         return Err(errors::range_error(&format!(
-            "{name} must be a number of milliseconds from 0 to {MAX_MS}, got {}",
+            "{name} must be a number of milliseconds from 0 to {}, got {}",
+            MAX_MS as u64,
             JsNumber(ms)
         )));
     }
