@@ -22,7 +22,7 @@ cluster: tools cluster-tools pkg ## Redis, three replicas and nginx on http://12
 	cargo build --release -p video-translation-server
 	scripts/cluster.sh
 
-test: lint browser-tools cluster-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test (lint first)
+test: lint browser-tools cluster-tools pkg test-rust test-docs test-wasm test-e2e container-test ## Run every test (lint first)
 	@echo "All test suites passed."
 
 lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), ESLint
@@ -72,6 +72,18 @@ test-e2e: browser-tools cluster-tools pkg ## node:test suites: real server binar
 	cargo build -p video-translation-server
 	# The files by name: Node 21 and later read a directory argument differently (nodejs/node#50219).
 	node --test --test-concurrency=1 tests/*.test.mjs
+
+.PHONY: container-tools container-test container-image
+
+container-tools: ## Install podman, runc, podman-compose and debootstrap if missing
+	scripts/install-tools.sh --containers
+
+container-test: container-tools pkg ## The image (from the binary built here) and the compose fleet, with podman (a few min)
+	cargo build -p video-translation-server
+	scripts/container-test.sh
+
+container-image: container-tools ## The Dockerfile's full multi-stage build (10-20 min: LTO), its time and size
+	scripts/container-image.sh
 
 clean: ## Remove build output
 	cargo clean

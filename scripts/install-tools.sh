@@ -4,6 +4,8 @@
 #   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, for the browser tests
 #   scripts/install-tools.sh --bench    also wrk and valgrind, for make bench
 #   scripts/install-tools.sh --cluster  also nginx, for make cluster
+#   scripts/install-tools.sh --containers  also podman (runc, netavark, aardvark-dns), podman-compose
+#                                       and debootstrap, for make container-test
 # redis-server is always checked: `cargo test` runs the fleet's tests on Redis servers of
 # its own (with CI set, a missing redis-server fails them rather than skipping them).
 set -euo pipefail
@@ -73,4 +75,19 @@ if [ "${1:-}" = "--browser" ] && ! { have chromium && have chromedriver; }; then
   say "installing Chromium and ChromeDriver"
   as_root apt-get update
   as_root apt-get install -y chromium chromium-driver
+fi
+
+# Debian's packages. runc: crun refuses hybrid cgroups (make container-test selects runc in its
+# own containers.conf). netavark and aardvark-dns: the compose fleet finds its services by
+# name. debootstrap: base images made here when no registry is reachable.
+if [ "${1:-}" = "--containers" ]; then
+  missing=()
+  for package in podman runc netavark aardvark-dns iptables podman-compose debootstrap curl; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} (make container-test)"
+    as_root apt-get update
+    as_root apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
 fi
