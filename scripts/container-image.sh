@@ -13,6 +13,7 @@
 #   VTS_IMAGE             the tag to build (localhost/video-translation-server:latest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || exec sudo --preserve-env PATH="$PATH" "$0" "$@"
 
 work=target/container-image
 image=${VTS_IMAGE:-localhost/video-translation-server:latest}
@@ -39,7 +40,7 @@ else
 
   # The Rust stand-in: rustup's stable toolchain of this machine (its wasm32 target and
   # rust-src included) with rustup and its proxies, laid out as in the official image.
-  toolchain=$(rustup toolchain list | sed -n 's/ (default).*//p' | head -n 1)
+  toolchain=$(rustup default | cut -d" " -f1)
   rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
   rm -rf "$work/rootfs" && mkdir -p "$work/rootfs"
   tar -C "$work/rootfs" -xf "$rootfs_dir/rust-build.tar"

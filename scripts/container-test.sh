@@ -21,6 +21,8 @@
 #   VTS_DEBIAN_MIRROR     debootstrap's mirror (http://deb.debian.org/debian)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# debootstrap, and reaching the containers' addresses on their bridge, need rootful podman.
+[ "$(id -u)" -eq 0 ] || exec sudo --preserve-env PATH="$PATH" "$0" "$@"
 
 started=$SECONDS
 server_bin=${VTS_SERVER_BIN:-target/debug/video-translation-server}
@@ -133,7 +135,7 @@ if [ "$base" != local ]; then
   fi
 fi
 if [ "$base" = local ]; then
-  say "making the base images here (debootstrap: about a minute each, once; then kept in $rootfs_dir)"
+  say "making the base images here (debootstrap, 1 to 3 min, once: then kept in $rootfs_dir)"
   t0=$SECONDS
   rootfs debian >"$work/rootfs-debian.out" 2>&1 &
   debian_pid=$!
@@ -219,6 +221,7 @@ check "a job created with POST /jobs runs to completion (long-polled)" test "$st
 # with the job's current status at once and exits 0 (not killed after the 10 s grace).
 req POST "$solo_url/jobs" -H 'content-type: application/json' -d '{"duration_ms": 600000}'
 job=$(json .id <<<"$body")
+held_start=$EPOCHREALTIME
 curl -s --max-time 40 -o "$work/held.json" -w '%{http_code} %{time_total}\n' "$solo_url/jobs/$job?wait=30" >"$work/held.txt" &
 held=$!
 sleep 1
@@ -227,8 +230,9 @@ podman stop -t 10 "$solo" >/dev/null 2>>"$work/podman.log"
 stop_s=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
 wait "$held"
 read -r held_status held_s <"$work/held.txt"
-check "podman stop: the held long-poll is answered at once ($held_status, $(json .result <"$work/held.json") after ${held_s} s of a 30 s wait)" \
-  eval '[ "$held_status" = 200 ] && [ "$(json .result <"$work/held.json")" = pending ] && lt "$held_s" 5'
+after_stop=$(awk -v s="$held_start" -v d="$held_s" -v t="$t0" 'BEGIN { printf "%.2f", s + d - t }')
+check "podman stop: a held long-poll is answered at once ($held_status $(json .result <"$work/held.json"), $after_stop s after the stop began, 30 s wait asked)" \
+  eval '[ "$held_status" = 200 ] && [ "$(json .result <"$work/held.json")" = pending ] && lt "$after_stop" 3'
 exit_code=$(podman inspect -f '{{.State.ExitCode}}' "$solo")
 check "podman stop: the server exits by itself, code $exit_code, in $stop_s s (SIGTERM, no SIGKILL)" \
   eval '[ "$exit_code" = 0 ] && lt "$stop_s" 8'
@@ -279,7 +283,8 @@ podman stop -t 10 "${project}_replica-2_1" >/dev/null 2>>"$work/podman.log"
 wait "$flow"
 answered=$(grep -c '^200 ' "$work/flow.txt")
 slowest=$(sort -k2 -n "$work/flow.txt" | tail -n 1 | cut -d' ' -f2)
-check "a replica stopped while requests flow: $answered of 100 answered 200, the slowest in $slowest s" \
+slow=$(awk '$2 > 0.5' "$work/flow.txt" | wc -l)
+check "a replica stopped while requests flow: $answered of 100 answered 200; $slow took over 0.5 s, the slowest $slowest s (nginx's 1 s connect timeout)" \
   eval '[ "$answered" = 100 ] && lt "$slowest" 2.5'
 req POST "$fleet/jobs" -H 'content-type: application/json' -d '{"duration_ms": 100}'
 check "jobs are still created through nginx with a replica down" test "$status" = 201
