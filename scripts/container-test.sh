@@ -154,6 +154,24 @@ if [ "$base" = local ]; then
   say "base images ready in $((SECONDS - t0)) s"
 fi
 
+# --- the build context ------------------------------------------------------------------
+
+# What `docker build .` sends from here, through .dockerignore: copied into an empty image.
+printf 'FROM scratch\nCOPY . /context\n' >"$work/context.Dockerfile"
+context_image=localhost/$run_id/context:test
+if podman build --layers=false -f "$work/context.Dockerfile" -t "$context_image" . >"$work/context.log" 2>&1; then
+  made_images+=("$context_image")
+  container=$(podman create --entrypoint /none "$context_image")
+  podman export "$container" | tar -t >"$work/context.txt"
+  podman rm "$container" >/dev/null
+  context_mb=$(podman image inspect -f '{{.Size}}' "$context_image" | awk '{ printf "%.1f", $1 / 1e6 }')
+  strays=$(grep -E '^context/(\.git|target/(debug|release/(build|deps))|node_modules|tests|bench)/' "$work/context.txt" | head -n 3 | tr '\n' ' ')
+  check "the build context is small: $context_mb MB, $(wc -l <"$work/context.txt") entries${strays:+; strays: $strays}" \
+    eval '[ -z "$strays" ] && lt "$context_mb" 30'
+else
+  bad "building an image of the build context" "$(tail -n 3 "$work/context.log")"
+fi
+
 # --- the image ---------------------------------------------------------------------------
 
 say "building the image from $server_bin and client-wasm/pkg (Dockerfile target prebuilt)"
@@ -313,4 +331,4 @@ for id in "${!expected[@]}"; do
 done
 check "every job is kept across down and up, in its state ($kept of ${#expected[@]})" test "$kept" = "${#expected[@]}"
 
-say "image sizes: $(for image in "${made_images[@]}"; do podman image inspect -f "{{.Size}}" "$image" | awk -v n="$image" '{printf "%s %.1f MB; ", n, $1/1e6}'; done)"
+say "image sizes: $(for image in "${made_images[@]}"; do [ "$image" = "$context_image" ] && continue; podman image inspect -f "{{.Size}}" "$image" | awk -v n="$image" '{printf "%s %.1f MB; ", n, $1/1e6}'; done)"
