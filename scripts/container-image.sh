@@ -35,7 +35,9 @@ else
   rootfs debian
   rootfs rust-build ca-certificates,gcc,libc6-dev,libstdc++6,make,pkg-config,git,curl,xz-utils
   tag=localhost/vts-image-base
-  podman import -q "$rootfs_dir/debian.tar" "$tag/debian:bookworm-slim" >/dev/null
+  # Kept after the build (the image's base layer); imported again only when it is gone.
+  podman image exists "$tag/debian:bookworm-slim" ||
+    podman import -q "$rootfs_dir/debian.tar" "$tag/debian:bookworm-slim" >/dev/null
   stand_ins+=("$tag/rust:bookworm" "$tag/node:bookworm")
 
   # The Rust stand-in: rustup's stable toolchain of this machine (its wasm32 target and
