@@ -1,6 +1,6 @@
 # The video-translation server, its demo page and the client's npm package in one image.
 #
-#   docker build -t video-translation-server .            the full build (10-20 min on 2 cores: LTO)
+#   docker build -t video-translation-server .            the full build (about 40 min on 2 cores)
 #   docker run --rm -p 8080:8080 video-translation-server  then http://127.0.0.1:8080/
 #
 # Every flag is an environment variable (VTS_DELAY, VTS_STORE, VTS_API_KEYS, ...: see

@@ -82,7 +82,7 @@ container-test: container-tools pkg ## The image (from the binary built here) an
 	cargo build -p video-translation-server
 	scripts/container-test.sh
 
-container-image: container-tools ## The Dockerfile's full multi-stage build (10-20 min: LTO), its time and size
+container-image: container-tools ## The Dockerfile's full multi-stage build (about 40 min on 2 cores), its time and size
 	scripts/container-image.sh
 
 clean: ## Remove build output
