@@ -22,7 +22,7 @@ cluster: tools cluster-tools pkg ## Redis, three replicas and nginx on http://12
 	cargo build --release -p video-translation-server
 	scripts/cluster.sh
 
-test: lint browser-tools cluster-tools schemathesis-tools pkg test-rust test-docs test-wasm test-e2e ## Run every test (lint first)
+test: lint browser-tools cluster-tools schemathesis-tools pkg test-rust test-docs test-wasm test-e2e container-test ## Run every test (lint first)
 	@echo "All test suites passed."
 
 lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), ESLint
@@ -83,6 +83,18 @@ test-e2e: browser-tools cluster-tools schemathesis-tools pkg ## node:test suites
 test-everywhere: browser-tools schemathesis-tools pkg ## Only the suites of where it runs: runtimes, bundlers, TypeScript, Firefox, Schemathesis
 	cargo build -p video-translation-server
 	node --test --test-concurrency=1 tests/runtimes.test.mjs tests/bundlers.test.mjs tests/typescript.test.mjs tests/firefox-page.test.mjs tests/schemathesis.test.mjs
+
+.PHONY: container-tools container-test container-image
+
+container-tools: ## Install podman, runc, podman-compose and debootstrap if missing
+	scripts/install-tools.sh --containers
+
+container-test: container-tools pkg ## The image (from the binary built here) and the compose fleet, with podman (a few min)
+	cargo build -p video-translation-server
+	scripts/container-test.sh
+
+container-image: container-tools ## The Dockerfile's full multi-stage build (about 40 min on 2 cores), its time and size
+	scripts/container-image.sh
 
 clean: ## Remove build output
 	cargo clean

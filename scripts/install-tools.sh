@@ -5,6 +5,8 @@
 #   scripts/install-tools.sh --schemathesis  also a Python venv (.venv) with Schemathesis, for the API document's test
 #   scripts/install-tools.sh --bench    also wrk, valgrind and twiggy, for make bench
 #   scripts/install-tools.sh --cluster  also nginx, for make cluster
+#   scripts/install-tools.sh --containers  also podman (runc, netavark, aardvark-dns), podman-compose
+#                                       and debootstrap, for make container-test
 # redis-server is always checked: `cargo test` runs the fleet's tests on Redis servers of
 # its own (with CI set, a missing redis-server fails them rather than skipping them).
 set -euo pipefail
@@ -107,4 +109,19 @@ if [ "${1:-}" = "--schemathesis" ] && ! .venv/bin/schemathesis --version 2>/dev/
   rm -rf .venv
   "$python" -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# Debian's packages. runc: crun refuses hybrid cgroups (make container-test selects runc in its
+# own containers.conf). netavark and aardvark-dns: the compose fleet finds its services by
+# name. debootstrap: base images made here when no registry is reachable.
+if [ "${1:-}" = "--containers" ]; then
+  missing=()
+  for package in podman runc netavark aardvark-dns iptables podman-compose debootstrap curl; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} (make container-test)"
+    as_root apt-get update
+    as_root apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
 fi
