@@ -12,27 +12,15 @@ use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use common::redis_server::RedisServer;
 use common::replica::{replica, replica_with};
-use common::{assert_error, call, header_text, post_jobs, post_watch, watch_body, TestApp};
+use common::{
+    assert_error, call, cancel, create, get, header_text, post_jobs, post_watch, watch_body,
+};
 use video_translation_server::config::Settings;
 use video_translation_server::startup::AppState;
 use video_translation_server::store::redis::{COMMAND_TIMEOUT, HEARTBEAT};
 
 /// How soon a request held on one replica must answer a cancel made through another.
 const ACROSS_THE_FLEET: Duration = Duration::from_millis(50);
-
-async fn create(app: &impl TestApp, body: &str) -> String {
-    let (status, _, json) = call(app, post_jobs(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{json}");
-    json["id"].as_str().unwrap().to_owned()
-}
-
-fn get(id: &str) -> test::TestRequest {
-    test::TestRequest::get().uri(&format!("/jobs/{id}"))
-}
-
-fn cancel(id: &str) -> test::TestRequest {
-    test::TestRequest::post().uri(&format!("/jobs/{id}/cancel"))
-}
 
 #[actix_web::test]
 async fn a_job_created_on_one_replica_is_read_on_another_which_then_polls_it_from_its_cache() {

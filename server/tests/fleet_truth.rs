@@ -12,22 +12,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use common::redis_server::RedisServer;
 use common::replica::{replica, replica_with};
-use common::{assert_error, call, header_text, post_jobs, post_watch, watch_body, TestApp};
+use common::{
+    assert_error, call, cancel, create, get, header_text, post_jobs, post_watch, watch_body,
+};
 use video_translation_server::config::Settings;
-
-async fn create(app: &impl TestApp, body: &str) -> String {
-    let (status, _, json) = call(app, post_jobs(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{json}");
-    json["id"].as_str().unwrap().to_owned()
-}
-
-fn get(id: &str) -> test::TestRequest {
-    test::TestRequest::get().uri(&format!("/jobs/{id}"))
-}
-
-fn cancel(id: &str) -> test::TestRequest {
-    test::TestRequest::post().uri(&format!("/jobs/{id}/cancel"))
-}
 
 fn keyed_post(key: &str, body: &str) -> test::TestRequest {
     post_jobs(body).insert_header(("Idempotency-Key", key))

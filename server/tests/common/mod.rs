@@ -135,3 +135,20 @@ pub fn raw_body(answer: &str) -> serde_json::Value {
         .1;
     serde_json::from_str(body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {answer:?}"))
 }
+
+/// Creates a job through `app` with `body` (JSON); its id.
+pub async fn create(app: &impl TestApp, body: &str) -> String {
+    let (status, _, json) = call(app, post_jobs(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
+    json["id"].as_str().unwrap().to_owned()
+}
+
+/// `GET /jobs/{id}`.
+pub fn get(id: &str) -> test::TestRequest {
+    test::TestRequest::get().uri(&format!("/jobs/{id}"))
+}
+
+/// `POST /jobs/{id}/cancel`.
+pub fn cancel(id: &str) -> test::TestRequest {
+    test::TestRequest::post().uri(&format!("/jobs/{id}/cancel"))
+}
