@@ -241,10 +241,22 @@ async fn adaptive_mode_long_polls_across_origins() {
     // Preference-Applied, without which the client would conclude there is no long-polling.
     let client = VideoTranslationClient::new(
         server_url().into(),
-        Some(object(&[("longPollWaitMs", 200.into()), ("jitter", 0.into())]).unchecked_into()),
+        // Plain backoff's first gap (3 s) longer than the sleep the estimate asks for: the
+        // estimate never makes the client later than plain backoff, so this lets it sleep.
+        Some(
+            object(&[
+                ("longPollWaitMs", 200.into()),
+                ("jitter", 0.into()),
+                ("initialDelayMs", 3000.into()),
+            ])
+            .unchecked_into(),
+        ),
     )
     .unwrap();
-    let request = object(&[("durationMs", 1200.into()), ("estimateMs", 1200.into())]);
+    // A 3 s job: its earliest end by the estimate's tolerance (a quarter) is at 2,250 ms, so
+    // the long-poll after the sleep is answered pending at about 2,450 ms, however late a
+    // timer of a busy machine fires, short of 550 ms (a 1.2 s job left 100 ms, and failed so).
+    let request = object(&[("durationMs", 3000.into()), ("estimateMs", 3000.into())]);
     let job = JsFuture::from(client.create_job(Some(request.unchecked_into())))
         .await
         .unwrap();
@@ -258,9 +270,9 @@ async fn adaptive_mode_long_polls_across_origins() {
     .expect("resolves");
     assert_eq!(get(&outcome, "result"), "completed");
 
-    // Sleep to 900 ms, then 200 ms long-polls back to back until the end at 1200 ms.
+    // Sleep to 2,250 ms, then 200 ms long-polls back to back until the end at 3,000 ms.
     let first = updates.get(0);
-    assert!(get(&first, "nextPollInMs").as_f64().unwrap() >= 800.0);
+    assert!(get(&first, "nextPollInMs").as_f64().unwrap() >= 2000.0);
     assert_eq!(
         get(&first, "nextPollWaitMs"),
         200,
