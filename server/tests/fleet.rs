@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use common::redis_server::RedisServer;
-use common::replica::{replica, replica_with};
+use common::replica::{replica, replica_with, wait_until_ready};
 use common::{
     assert_error, call, cancel, create, get, header_text, post_jobs, post_watch, watch_body,
 };
@@ -305,15 +305,7 @@ async fn while_redis_is_away_the_api_answers_503_with_retry_after_and_heals_when
     assert_eq!(status, StatusCode::OK, "the process still serves");
 
     redis.restart();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, _, _) = call(&app, test::TestRequest::get().uri("/readyz")).await;
-        if status == StatusCode::OK {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never healed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_ready(&app, "never healed").await;
     let (status, _, json) = call(&app, get(&id)).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(

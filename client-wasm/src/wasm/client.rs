@@ -11,7 +11,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::bodies::quoted;
 use super::errors;
-use super::fetch::Outgoing;
+use super::fetch::{json, Outgoing};
 use super::options::{client_options, create_job, WaitOptions};
 use super::random::idempotency_key;
 use super::single::{self, Kind};
@@ -19,7 +19,7 @@ use super::typescript::{
     optional, ClientOptionsArg, CreateJobArg, JobIdArg, JobIdsArg, WaitOptionsArg,
 };
 use super::urls::{cancel_url, jobs_url, status_url};
-use super::watch_loop::{json, Group, Hub};
+use super::watch_loop::{Group, Hub};
 use video_translation_protocol::DEFAULT_JOB_ID;
 
 /// A client for one status server. Cheap to share: its methods take `&self`. Every wait of
@@ -212,7 +212,8 @@ fn normalize_base_url(base_url: &JsValue) -> Result<String, JsValue> {
         let message = format!("baseUrl must use http or https: {}", quoted(&text));
         return Err(errors::type_error(&message));
     }
-    if !url.search().is_empty() || !url.hash().is_empty() || url.href().contains(['?', '#']) {
+    // On the normalized href: "?" and "#" stand there only as delimiters, even when empty.
+    if url.href().contains(['?', '#']) {
         let message = format!(
             "baseUrl must not have a query or fragment: {}",
             quoted(&text)

@@ -51,6 +51,15 @@ pub struct Outgoing {
     pub idempotency_key: Option<String>,
 }
 
+/// A request body as JSON text: serde-wasm-bindgen to a JS value, then `JSON.stringify`.
+pub fn json(body: &impl serde::Serialize) -> String {
+    serde_wasm_bindgen::to_value(body)
+        .ok()
+        .and_then(|value| js_sys::JSON::stringify(&value).ok())
+        .and_then(|text| text.as_string())
+        .unwrap_or_default()
+}
+
 /// The client's `headers` and `fetch` options: how every request is made.
 #[derive(Debug, Clone, Default)]
 pub struct RequestSetup {

@@ -27,7 +27,7 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use super::abort::AbortListener;
 use super::bodies::answer_of;
 use super::errors;
-use super::fetch::{exchange, timer_ms, Outgoing, RequestSetup};
+use super::fetch::{exchange, json, timer_ms, Outgoing, RequestSetup};
 use super::globals::{now, offline};
 use super::options::WaitOptions;
 use super::random::{next_seed, seeds};
@@ -292,15 +292,6 @@ impl Hub {
             }
         }
     }
-}
-
-/// A request body as JSON text: serde-wasm-bindgen to a JS value, then `JSON.stringify`.
-pub fn json(body: &impl serde::Serialize) -> String {
-    serde_wasm_bindgen::to_value(body)
-        .ok()
-        .and_then(|value| js_sys::JSON::stringify(&value).ok())
-        .and_then(|text| text.as_string())
-        .unwrap_or_default()
 }
 
 /// What ended a sleep of the loop.

@@ -23,14 +23,20 @@ pub async fn replica_with(url: &str, settings: Settings) -> (AppState, impl Test
     };
     let state = AppState::new(&settings).expect("the app state builds");
     let app = test::init_service(build_app(&state)).await;
+    wait_until_ready(&app, "the replica never became ready").await;
+    (state, app)
+}
+
+/// Asks `GET /readyz` until it answers 200 (Redis answers, cancels are heard); fails with
+/// `never` after 10 s.
+pub async fn wait_until_ready(app: &impl TestApp, never: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (status, _, _) = call(&app, test::TestRequest::get().uri("/readyz")).await;
+        let (status, _, _) = call(app, test::TestRequest::get().uri("/readyz")).await;
         if status == StatusCode::OK {
-            break;
+            return;
         }
-        assert!(Instant::now() < deadline, "the replica never became ready");
+        assert!(Instant::now() < deadline, "{never}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    (state, app)
 }
