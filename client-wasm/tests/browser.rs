@@ -253,26 +253,37 @@ async fn adaptive_mode_long_polls_across_origins() {
         ),
     )
     .unwrap();
-    // A 3 s job: its earliest end by the estimate's tolerance (a quarter) is at 2,250 ms, so
-    // the long-poll after the sleep is answered pending at about 2,450 ms, however late a
-    // timer of a busy machine fires, short of 550 ms (a 1.2 s job left 100 ms, and failed so).
-    let request = object(&[("durationMs", 3000.into()), ("estimateMs", 3000.into())]);
+    // A job estimated at 3 s that truly runs a minute: its earliest end by the estimate's
+    // tolerance (a quarter) is at 2,250 ms, and it is still pending after the long-poll that
+    // follows the sleep however late a busy machine's timers fire. Once the client has
+    // reported that long-poll, the job is cancelled, which ends the wait.
+    let request = object(&[("durationMs", 60_000.into()), ("estimateMs", 3000.into())]);
     let job = JsFuture::from(client.create_job(Some(request.unchecked_into())))
         .await
         .unwrap();
+    let id = get(&job, "id");
     let (callback, updates) = recording_callback();
     let options = object(&[("onUpdate", callback.as_ref().clone())]);
-    let outcome = JsFuture::from(client.wait_for_completion(
-        Some(get(&job, "id").unchecked_into()),
+    let waiting = JsFuture::from(client.wait_for_completion(
+        Some(id.clone().unchecked_into()),
         Some(options.unchecked_into()),
-    ))
-    .await
-    .expect("resolves");
-    assert_eq!(get(&outcome, "result"), "completed");
+    ));
+    let cancel_after_the_long_poll = async {
+        while updates.length() < 2 {
+            sleep(Duration::from_millis(50)).await;
+        }
+        JsFuture::from(client.cancel_job(id.clone().unchecked_into()))
+            .await
+            .expect("cancelled");
+    };
+    let (outcome, ()) = join(waiting, cancel_after_the_long_poll).await;
+    let outcome = outcome.expect("resolves");
+    assert_eq!(get(&outcome, "result"), "error");
+    assert_eq!(get(&get(&outcome, "status"), "reason"), "cancelled");
 
-    // Sleep to 2,250 ms, then 200 ms long-polls back to back until the end at 3,000 ms.
+    // A sleep toward 2,250 ms (planned at the first answer), then 200 ms long-polls back to back.
     let first = updates.get(0);
-    assert!(get(&first, "nextPollInMs").as_f64().unwrap() >= 2000.0);
+    assert!(get(&first, "nextPollInMs").as_f64().unwrap() >= 1000.0);
     assert_eq!(
         get(&first, "nextPollWaitMs"),
         200,
