@@ -10,8 +10,10 @@
 //! The test knows each job's end only to within its `POST /jobs` round trip, so every bound
 //! is checked against the side of that window that makes it hold surely. On top, `SLACK`
 //! allows for scheduling: this machine's two cores are shared with other builds, and a
-//! debug-build answer may wait that long for a thread. Bounded: few cases, jobs of at most
-//! 200 ms, waits of at most 250 ms; about two seconds in all.
+//! debug-build answer waited 144 ms for a thread on a fresh clone's `make test`. The times are
+//! five times those of the first version so that the slack can be too: bounded, few cases,
+//! jobs of at most 1 s, waits of at most 1.25 s; about ten seconds in all. How late answers
+//! really come is `make bench`'s (bench/watch-fanout.mjs), not this test's.
 
 use std::time::{Duration, Instant};
 
@@ -22,7 +24,7 @@ mod common;
 use common::{app, call, post_jobs, post_watch, watch_body};
 
 /// How late an answer may come, past the moment it was due, for the machine's sake.
-const SLACK: Duration = Duration::from_millis(100);
+const SLACK: Duration = Duration::from_millis(500);
 
 /// One entry of the list a case watches.
 #[derive(Debug, Clone)]
@@ -48,7 +50,7 @@ fn listed() -> impl Strategy<Value = Listed> {
 
 /// A job of the case: how long it runs, and whether it ends in error.
 fn job() -> impl Strategy<Value = (u64, bool)> {
-    (0..=200u64, any::<bool>())
+    (0..=1000u64, any::<bool>())
 }
 
 /// What the test knows of a created job.
@@ -68,8 +70,8 @@ proptest! {
     fn a_watch_answer_is_true_to_every_listed_job_and_never_late(
         jobs in prop::collection::vec(job(), 1..6),
         list in prop::collection::vec(listed(), 1..8),
-        wait_ms in prop::option::of(0..=250u64),
-        pause_ms in 0..=100u64,
+        wait_ms in prop::option::of(0..=1250u64),
+        pause_ms in 0..=500u64,
     ) {
         actix_web::rt::System::new().block_on(async {
             let app = app(Duration::from_secs(60)).await;
