@@ -70,7 +70,7 @@ export const rssMiB = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, "ut
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** valgrind's path, or `null` when it is not installed (it is on the machines the README names). */
+/** valgrind's path, or `null` when it is not installed (make bench-tools installs it). */
 export async function findValgrind() {
   try {
     const { stdout } = await execFileAsync("sh", ["-c", "command -v valgrind"]);

@@ -9,7 +9,7 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
  * The limit set for the package (72 KiB of gzipped wasm and glue), printed with its verdict by
  * `make bench`. Not met by this build, and not reachable while the client reads JS values with
  * serde-wasm-bindgen, as its users asked: its deserializer's error path brings Rust's float
- * formatting and the rest of serde's error machinery (measured: README, Package size).
+ * formatting and the rest of serde's error machinery (measured: bench/README.md, Package size).
  */
 export const PACKAGE_LIMIT_GZIP = 72 * 1024;
 

@@ -21,7 +21,7 @@ const RUNS = Number(process.env.BENCH_FLOOD_RUNS ?? 3);
 // The targets: at most 1 MiB of server memory per connection, and RSS back near idle once
 // they close, read as: at most 3 MiB above idle. What may stay is what the workers' request
 // pools hold (heads of ~7 KiB, at most 256 per worker, ~2 MiB here), bounded whatever the
-// number of connections, plus a margin for the noise of a shared machine; see the README.
+// number of connections, plus a margin for the noise of a shared machine; see bench/README.md.
 // server/tests/pipelining.rs checks the same with 100 connections on a debug build (5 MiB).
 const MAX_MIB_PER_CONNECTION = 1;
 const MAX_KEPT_MIB = 3;

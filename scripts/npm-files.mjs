@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // Finishes the npm package in client-wasm/pkg: writes package.json and README.md in place of
 // wasm-pack's. Name, version, description, license and repository come from Cargo; the README
-// is the client section of the repository's README (between its npm-readme markers). One
-// source for each, so the package and the repository never disagree.
+// is docs/client.md. One source for each, so the package and the repository never disagree.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -54,12 +53,13 @@ const manifest = {
 writeFileSync(path.join(pkgDir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
 copyFileSync(path.join(REPO, "client-wasm", "types", "index.d.ts"), path.join(pkgDir, "index.d.ts"));
 
-const readme = readFileSync(path.join(REPO, "README.md"), "utf8");
-const section = readme.match(/<!-- npm-readme:start[^>]*-->\n([\s\S]*?)<!-- npm-readme:end -->/);
-if (!section) throw new Error("README.md has no npm-readme:start / npm-readme:end markers");
-// The section's ### headings sit under "## The client" in the repository; on npm they are top level.
-const body = section[1].replace(/^### /gm, "## ");
-writeFileSync(
-  path.join(pkgDir, "README.md"),
-  `# ${crate.name}\n\n${crate.description}.\n\nSource, server and benchmarks: ${crate.repository}\n\n${body}`,
-);
+// The README is docs/client.md, the client's documentation in the repository. Its links are
+// relative to docs/; on npm they would point nowhere, so each becomes the repository's own page.
+const DOCS = "docs/client.md";
+const readme = readFileSync(path.join(REPO, DOCS), "utf8")
+  .replace(/<!--[\s\S]*?-->\n*/g, "")
+  .replace(/\]\((?![a-z]+:|#)([^)\s]+)\)/g, (_, target) => {
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(DOCS), target));
+    return `](${crate.repository}/blob/main/${resolved})`;
+  });
+writeFileSync(path.join(pkgDir, "README.md"), readme);

@@ -1,5 +1,5 @@
 // One small app, built from the packed tarball by each common bundler with the recipe the
-// README gives (the bundlers pinned in package.json), each build served by the real server
+// docs/client.md gives (the bundlers pinned in package.json), each build served by the real server
 // (its dist/ as --www-dir) and opened in headless Chromium, where it watches a job.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,7 +1,7 @@
 // The package's types as TypeScript users compile them: installed from the packed tarball,
 // `--strict` with `skipLibCheck` off (so the package's .d.ts files are checked too), with and
 // without the DOM library (a Node service has `"lib": ["es2022"], "types": ["node"]`), with
-// `moduleResolution` `nodenext` and `bundler`, by TypeScript 5.2 (the oldest the README
+// `moduleResolution` `nodenext` and `bundler`, by TypeScript 5.2 (the oldest docs/client.md
 // names), the newest 5.x, 6 and 7 (the native compiler), each pinned in package.json.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";

@@ -10,7 +10,7 @@ use video_translation_server::{config::Settings, startup::Application, telemetry
 // connections close on it), which forces the purge. Purging every range as it is freed
 // (delay 0, as this server did before those collects) cost a `madvise` and a TLB flush on the
 // other core for each page the answered requests emptied: a fifth of the server's CPU in a
-// long-poll fan-out (README, Benchmarks), for up to a second of a burst's memory kept.
+// long-poll fan-out (bench/README.md, Server), for up to a second of a burst's memory kept.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,6 +1,6 @@
 //! Requests the HTTP parser refuses before the app sees them (issue 14, finding 6), over real
 //! TCP. actix-http writes these answers itself, with an empty body and no hook to change it
-//! (see the README's server section), so this pins what callers get: the right status, an
+//! (see docs/http-api.md), so this pins what callers get: the right status, an
 //! empty body, and the connection closed. Everything the app answers is JSON (tests/fuzz.rs).
 
 use std::time::Duration;
