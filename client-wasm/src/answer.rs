@@ -95,8 +95,14 @@ pub enum Answer {
     /// An answer that breaks the contract before its body is read: a redirect loop, or a
     /// redirect to another origin.
     Violation(String),
-    /// No answer within the time allowed.
+    /// No answer within the time allowed; for a stream, silence past its limit.
     TimedOut,
+    /// The server closed a streamed watch, every event of it read.
+    StreamClosed,
+    /// A streamed watch brought no event within
+    /// [`FIRST_EVENT_WITHIN`](crate::stream::FIRST_EVENT_WITHIN) of its headers: something
+    /// between buffers it.
+    StreamBuffered,
 }
 
 /// The observation a status answer gives its job's poller.
@@ -115,7 +121,9 @@ pub fn status_observation(status: &JobStatus, hints: ReplyHints) -> Observation 
 /// A failed exchange as every job it carried observes it; `None` for a 2xx answer.
 pub fn failure_observation(answer: &Answer) -> Option<Observation> {
     Some(match answer {
-        Answer::Status(..) | Answer::Watch(..) => return None,
+        Answer::Status(..) | Answer::Watch(..) | Answer::StreamClosed | Answer::StreamBuffered => {
+            return None
+        }
         Answer::Error {
             status,
             message,

@@ -12,6 +12,7 @@
 //! | [`poller`] | [`Poller`]: the sans-IO state machine of one wait: observations in, actions out |
 //! | [`answer`] | what the server's answers mean to the pollers |
 //! | [`retry`] | retrying `createJob` and `cancelJob`, which change something on the server |
+//! | [`stream`] | a streamed watch's bytes decoded into events, bounded |
 //! | [`watcher`] | [`Watcher`]: every wait of one client through as few requests as possible |
 //! | `wasm` (wasm32 only) | the JS API: `VideoTranslationClient`, and the I/O the core asks for: `fetch` through web-sys, gloo-timers, one `spawn_local` watch loop per client |
 //!
@@ -26,6 +27,7 @@ mod millis;
 pub mod policy;
 pub mod poller;
 pub mod retry;
+pub mod stream;
 pub mod watcher;
 
 #[cfg(target_arch = "wasm32")]

@@ -374,6 +374,41 @@ impl Poller {
         self.retry_after_failure(elapsed, retry_after)
     }
 
+    /// A pending status brought by a stream that carries the job: news for the caller, but
+    /// not the end of the request, which goes on (the next status is not a new attempt).
+    pub fn observe_streamed(&mut self) {
+        debug_assert_eq!(self.phase, Phase::AwaitingAnswer);
+        self.malformed_in_a_row = 0;
+        self.last_failure = None;
+    }
+
+    /// The stream carrying the job was closed by the server while the job is pending (its
+    /// lifetime ran out, or it is stopping). A stream held at least [`HELD_AT_LEAST`] did its
+    /// work: the job is streamed again at once, as a new attempt. One closed sooner counts as
+    /// a plain poll, and the next waits a backoff gap, so no server can make the client spin.
+    pub fn stream_closed(&mut self, now: Duration) -> Action {
+        debug_assert_eq!(self.phase, Phase::AwaitingAnswer);
+        let elapsed = self.elapsed(now);
+        self.asked_wait = None;
+        if let Some(out_of_budget) = self.check_budgets(elapsed) {
+            return out_of_budget;
+        }
+        if elapsed.saturating_sub(self.asked_at) >= HELD_AT_LEAST {
+            return self.begin_attempt(elapsed, None);
+        }
+        let delay = self.backoff.next_delay();
+        self.sleep(elapsed, delay)
+    }
+
+    /// The end of the wait if its deadline has passed while a stream carries the job (which
+    /// is not cut for it: the stream goes on for the others).
+    pub fn deadline_passed(&mut self, now: Duration) -> Option<Action> {
+        let elapsed = self.elapsed(now);
+        self.remaining(elapsed)
+            .is_some_and(|remaining| remaining.is_zero())
+            .then(|| self.time_out(Budget::Time, elapsed))
+    }
+
     /// The wait the poll after a sleep ending at `wake_at` will ask for: `Some` if it will
     /// long-poll. (What [`Poller::wake`] will decide then, told ahead for progress reports.)
     pub fn wait_after_sleep(&self, wake_at: Duration) -> Option<Duration> {

@@ -21,6 +21,9 @@
 //! has its own `GET /jobs/{id}`, with at most [`MAX_HELD_WITHOUT_WATCH`] long-polls held at
 //! once. The server's default job (`GET /status`) is always watched that way.
 //!
+//! Before all this, a client [streams](streams): one held stream carries every job, and the
+//! server sends each end as it happens. The watches above are what it falls back to.
+//!
 //! An *attempt* of a job is a request that answered for it: its status, or a failure.
 
 use std::time::Duration;
@@ -32,6 +35,9 @@ use crate::policy::PollPolicy;
 use crate::poller::{Action, Observation, Poller, WaitOutcome};
 use video_translation_protocol::MAX_WATCHED_IDS;
 use video_translation_protocol::{JobStatus, WatchAnswer};
+
+mod streams;
+pub use streams::StreamSettings;
 
 /// Against a server without watches, the most long-polls held at once by one client: a
 /// page keeps the rest of the browser's six connections per origin for everything else.
@@ -68,6 +74,15 @@ pub enum Request {
         /// The wait to ask for (`?wait=`); `None` for an answer at once.
         wait: Option<Duration>,
     },
+    /// `POST /jobs/watch` as `text/event-stream`: one stream for these ids.
+    Stream {
+        /// The ids.
+        ids: Vec<String>,
+        /// The cursor to resume after (`Last-Event-ID`), when reconnecting.
+        last_event_id: Option<String>,
+        /// The interval of the pending jobs' statuses to ask for.
+        progress: Option<Duration>,
+    },
     /// `GET /jobs/{id}` (or `GET /status` without an id), held up to `wait`.
     Status {
         /// The job's id; `None` for the server's default job.
@@ -78,10 +93,11 @@ pub enum Request {
 }
 
 impl Request {
-    /// The wait asked for.
+    /// The wait asked for (none for a stream, which the server holds while it lives).
     pub fn wait(&self) -> Option<Duration> {
         match self {
             Request::Watch { wait, .. } | Request::Status { wait, .. } => *wait,
+            Request::Stream { .. } => None,
         }
     }
 }
@@ -147,7 +163,9 @@ pub struct WaitProgress {
 enum Transport {
     /// Not tried yet.
     Unknown,
-    /// It answered a watch.
+    /// It streams.
+    Stream,
+    /// It answered a watch, and does not stream (or something between keeps streams back).
     Watch,
     /// It answered `404`/`405`: one request per job.
     PerJob,
@@ -191,6 +209,8 @@ struct InFlight {
     /// was in it has been aborted.
     asked: Vec<String>,
     is_watch: bool,
+    /// A stream: held while the server keeps it, its events read as they come.
+    is_stream: bool,
     wait: Option<Duration>,
     sent_at: Duration,
 }
@@ -199,6 +219,9 @@ struct InFlight {
 #[derive(Debug)]
 pub struct Watcher {
     transport: Transport,
+    streams: StreamSettings,
+    /// Where the next stream of the same waits may resume.
+    resume: Option<streams::Resume>,
     jobs: Vec<Entry>,
     in_flight: Vec<InFlight>,
     next_key: u32,
@@ -212,10 +235,17 @@ impl Default for Watcher {
 }
 
 impl Watcher {
-    /// A watcher with nothing to watch.
+    /// A watcher with nothing to watch, which long-polls watches (no streams).
     pub fn new() -> Self {
+        Self::with_streams(StreamSettings::default())
+    }
+
+    /// A watcher with nothing to watch, which streams as `streams` says.
+    pub fn with_streams(streams: StreamSettings) -> Self {
         Watcher {
             transport: Transport::Unknown,
+            streams,
+            resume: None,
             jobs: Vec::new(),
             in_flight: Vec::new(),
             next_key: 0,
@@ -276,6 +306,10 @@ impl Watcher {
         let Some(flight) = self.in_flight.iter().find(|flight| flight.id == request) else {
             return Duration::ZERO;
         };
+        if flight.is_stream {
+            // Cut by its silence, not by a time limit; deadlines end their waits alone.
+            return Duration::MAX;
+        }
         let mut timeout = Duration::MAX;
         for entry in flight.jobs.iter().filter_map(|key| self.entry(*key)) {
             let usual = entry.poller.policy().request_timeout + flight.wait.unwrap_or_default();
@@ -298,11 +332,12 @@ impl Watcher {
         self.jobs.is_empty()
     }
 
-    /// Requests in flight that ask the server to hold them.
+    /// Requests in flight that ask the server to hold them (long-polls, held watches and
+    /// streams).
     pub fn held_requests(&self) -> usize {
         self.in_flight
             .iter()
-            .filter(|flight| flight.wait.is_some())
+            .filter(|flight| flight.wait.is_some() || flight.is_stream)
             .count()
     }
 
@@ -332,7 +367,9 @@ impl Watcher {
             }
         }
         self.plan_single_requests(now, &mut plan);
-        let rejoin_in = if self.transport != Transport::PerJob {
+        let rejoin_in = if self.streaming() {
+            self.plan_streams(now, &mut plan)
+        } else if self.transport != Transport::PerJob {
             self.plan_watches(now, &mut plan)
         } else {
             None
@@ -340,6 +377,9 @@ impl Watcher {
         // Plain loops rather than iterator chains here and below: each chain's adapters are
         // their own code in the wasm module, which has a size budget (`make bench`).
         let mut wake_in = rejoin_in;
+        if let Some(deadline) = self.first_streamed_deadline(now) {
+            wake_in = Some(wake_in.map_or(deadline, |wake_in| wake_in.min(deadline)));
+        }
         for entry in &self.jobs {
             if let State::Sleeping { until } = entry.state {
                 let sleep = until.saturating_sub(now);
@@ -497,6 +537,7 @@ impl Watcher {
             jobs,
             asked,
             is_watch,
+            is_stream: false,
             wait,
             sent_at: now,
         });
@@ -554,6 +595,9 @@ impl Watcher {
             return;
         };
         let flight = self.in_flight.swap_remove(at);
+        if flight.is_stream {
+            return self.on_stream_answer(now, flight, answer, report);
+        }
         if flight.is_watch {
             match &answer {
                 Answer::Error {
@@ -676,6 +720,7 @@ fn read_for(
         | Answer::Unreadable(_)
         | Answer::Violation(_)
         | Answer::TimedOut => return Some((failure_observation(answer)?, None)),
+        Answer::StreamClosed | Answer::StreamBuffered => return None,
     };
     if let (Some(asked), Some(answered)) = (entry.id.as_deref(), status.id.as_deref()) {
         if !same_id(asked, answered) {
@@ -723,6 +768,12 @@ fn observe(
             progress,
         });
     }
+    apply(entry, now, action, report)
+}
+
+/// Carries out what a job's poller decided: its next state, or the end of its wait (then
+/// reported); whether the wait is over.
+fn apply(entry: &mut Entry, now: Duration, action: Action, report: &mut dyn FnMut(Event)) -> bool {
     match action {
         Action::Sleep(delay) => entry.state = State::Sleeping { until: now + delay },
         Action::Poll { wait, .. } => {
@@ -732,7 +783,7 @@ fn observe(
         }
         Action::Done(outcome) => {
             report(Event::Done {
-                key,
+                key: entry.key,
                 outcome,
                 error_code: entry.error_code.take(),
             });

@@ -130,6 +130,9 @@ impl SimServer {
                     Answer::Watch(Ok(WatchAnswer { jobs, missing }), hints(*wait)),
                 )
             }
+            Request::Stream { .. } => {
+                unreachable!("these watchers do not stream (streams_tests.rs)")
+            }
         }
     }
 }
@@ -478,7 +481,7 @@ fn a_thousand_and_one_jobs_never_put_more_than_a_thousand_ids_in_a_watch() {
         .send
         .iter()
         .map(|(_, request)| match request {
-            Request::Watch { ids, .. } => ids.len(),
+            Request::Watch { ids, .. } | Request::Stream { ids, .. } => ids.len(),
             Request::Status { .. } => 1,
         })
         .collect();
