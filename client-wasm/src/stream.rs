@@ -29,9 +29,15 @@ pub const FIRST_EVENT_WITHIN: Duration = Duration::from_secs(5);
 /// The heartbeat assumed until the `open` event tells the server's own.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// How long a stream may stay silent once open, given the server's heartbeat: two beats, and
-/// at least five seconds more than one, for a slow network or a loaded machine.
+/// The longest heartbeat believed: a server announcing a longer one (or a hostile one) would
+/// otherwise keep the client listening to a dead connection for as long.
+pub const MAX_HEARTBEAT: Duration = Duration::from_secs(60);
+
+/// How long a stream may stay silent once open, given the server's heartbeat (at most
+/// [`MAX_HEARTBEAT`]): two beats, and at least five seconds more than one, for a slow network
+/// or a loaded machine.
 pub fn silence_limit(heartbeat: Duration) -> Duration {
+    let heartbeat = heartbeat.min(MAX_HEARTBEAT);
     (heartbeat * 2).max(heartbeat + Duration::from_secs(5))
 }
 

@@ -79,7 +79,7 @@ fn an_endless_comment_line_cuts_the_stream_though_it_holds_nothing() {
 }
 
 #[test]
-fn heartbeats_reset_nothing_but_events_reset_the_count() {
+fn hours_of_heartbeats_between_events_are_read_on() {
     // Two thousand heartbeats between events are fine (about an hour of them at 2 s).
     let mut stream = EventStream::new();
     let mut events = Vec::new();

@@ -9,6 +9,9 @@ use wasm_bindgen::prelude::*;
 
 use super::fetch::Reply;
 use crate::answer::{Answer, Invalid, ReplyHints};
+use crate::stream::{Message, StreamEvent};
+use std::time::Duration;
+use video_translation_protocol::stream::{self, StreamJobs, StreamMissing, StreamOpen};
 use video_translation_protocol::{ErrorBody, JobResult, JobStatus, UnknownJobResult, WatchAnswer};
 
 /// What a reply to a status request (`is_watch` false) or a watch says.
@@ -51,6 +54,46 @@ fn parse_watch(body: &str) -> Result<WatchAnswer, Invalid> {
         return Err(malformed("a watch answer", &why, body));
     }
     Ok(watch)
+}
+
+/// What one event of a stream says; `None` for an event this client does not know (a newer
+/// server's), which it skips.
+pub fn stream_event_of(message: &Message) -> Result<Option<StreamEvent>, Invalid> {
+    let data = &message.data;
+    let event = match message.event.as_str() {
+        stream::OPEN => {
+            let open: StreamOpen = read_event(data, "an open event")?;
+            StreamEvent::Open {
+                heartbeat: Duration::from_millis(open.heartbeat_ms),
+            }
+        }
+        stream::MISSING => {
+            StreamEvent::Missing(read_event::<StreamMissing>(data, "a missing event")?.ids)
+        }
+        stream::END => {
+            let status = parse_status(data)?;
+            if status.id.is_none() || !status.result.is_final() {
+                let why = format!("an ended job with an id ({})", status.result);
+                return Err(malformed("an end event", &why, data));
+            }
+            StreamEvent::End(status)
+        }
+        stream::JOBS => {
+            let jobs = read_event::<StreamJobs>(data, "a jobs event")?.jobs;
+            if let Some(status) = jobs.iter().find(|status| status.id.is_none()) {
+                let why = format!("a listed job has no id ({})", status.result);
+                return Err(malformed("a jobs event", &why, data));
+            }
+            StreamEvent::Jobs(jobs)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(event))
+}
+
+fn read_event<T: serde::de::DeserializeOwned>(data: &str, what: &str) -> Result<T, Invalid> {
+    serde_wasm_bindgen::from_value(parse_json(data)?)
+        .map_err(|error| malformed(what, &error_text(error), data))
 }
 
 fn parse_json(body: &str) -> Result<JsValue, Invalid> {

@@ -41,9 +41,9 @@ impl VideoTranslationClient {
         options: Option<ClientOptionsArg>,
     ) -> Result<VideoTranslationClient, JsValue> {
         let base_url = normalize_base_url(&base_url)?;
-        let (policy, setup) = client_options(&optional(options))?;
+        let settings = client_options(&optional(options))?;
         Ok(VideoTranslationClient {
-            hub: Rc::new(Hub::new(base_url, policy, setup)),
+            hub: Rc::new(Hub::new(base_url, settings)),
         })
     }
 
@@ -72,6 +72,8 @@ impl VideoTranslationClient {
                 url: jobs_url(self.hub.base_url()),
                 json_body: Some(json(&body)),
                 idempotency_key: Some(idempotency_key),
+                last_event_id: None,
+                event_stream: false,
             })
         });
         self.single(outgoing, Kind::Created)
@@ -85,6 +87,8 @@ impl VideoTranslationClient {
             url: status_url(self.hub.base_url(), id.as_deref(), None),
             json_body: None,
             idempotency_key: None,
+            last_event_id: None,
+            event_stream: false,
         });
         self.single(outgoing, Kind::Once)
     }
@@ -101,6 +105,8 @@ impl VideoTranslationClient {
                 url: cancel_url(self.hub.base_url(), &id),
                 json_body: None,
                 idempotency_key: None,
+                last_event_id: None,
+                event_stream: false,
             }),
             Ok(None) => Err(errors::type_error(
                 "jobId must be the id of a job made by createJob; the default job cannot be cancelled",

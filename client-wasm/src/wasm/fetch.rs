@@ -19,6 +19,7 @@ use super::body::{cancel, read_bounded};
 use crate::answer::ExchangeError;
 use crate::hints::{applies_wait, parse_retry_after};
 use crate::millis::whole_millis;
+use video_translation_protocol::stream::LAST_EVENT_ID_HEADER;
 use video_translation_protocol::{
     IDEMPOTENCY_KEY_HEADER, PREFERENCE_APPLIED_HEADER, RETRY_AFTER_HEADER,
 };
@@ -35,6 +36,9 @@ extern "C" {
     fn js_string(value: &JsValue) -> String;
 }
 
+const JSON: &str = "application/json";
+const STREAM_OR_JSON: &str = "text/event-stream, application/json;q=0.5";
+
 /// Redirects followed within the same origin, at most, for one request.
 pub const MAX_REDIRECTS: u32 = 3;
 
@@ -49,6 +53,10 @@ pub struct Outgoing {
     pub json_body: Option<String>,
     /// The `Idempotency-Key` that makes a repeated `POST /jobs` safe.
     pub idempotency_key: Option<String>,
+    /// Ask for an event stream (`Accept: text/event-stream`) rather than JSON.
+    pub event_stream: bool,
+    /// The stream's cursor to resume after (`Last-Event-ID`).
+    pub last_event_id: Option<String>,
 }
 
 /// A request body as JSON text: serde-wasm-bindgen to a JS value, then `JSON.stringify`.
@@ -91,18 +99,23 @@ pub async fn exchange(
     timeout: Duration,
 ) -> Result<Reply, ExchangeError> {
     let controller = AbortOnDrop::new().map_err(|error| network(&error))?;
-    let sending = pin!(send(outgoing, setup, controller.signal()));
+    let sending = pin!(async {
+        let response = respond(outgoing, setup, controller.signal()).await?;
+        reply_of(&response).await
+    });
     match select(sending, TimeoutFuture::new(timer_ms(timeout))).await {
         Either::Left((reply, _)) => reply,
         Either::Right(_) => Err(ExchangeError::TimedOut),
     }
 }
 
-async fn send(
+/// Sends `outgoing`, following redirects within its origin, and gives the final response,
+/// its body not read yet; `signal` aborts it.
+pub async fn respond(
     outgoing: &Outgoing,
     setup: &RequestSetup,
     signal: AbortSignal,
-) -> Result<Reply, ExchangeError> {
+) -> Result<Response, ExchangeError> {
     let headers = headers(outgoing, setup).await?;
     let init = RequestInit::new();
     init.set_method(outgoing.method);
@@ -131,7 +144,7 @@ async fn send(
             _ => None,
         };
         let Some(location) = location else {
-            return reply_of(&response).await;
+            return Ok(response);
         };
         cancel(&response);
         let next = Url::new_with_base(&location, &target).map_err(|_| {
@@ -177,7 +190,19 @@ async fn headers(outgoing: &Outgoing, setup: &RequestSetup) -> Result<Headers, E
             .set(name, value)
             .map_err(|error| ExchangeError::Network(describe(&error)))
     };
-    set("accept", "application/json")?;
+    // A stream is asked for with JSON as the second choice: a server without streams answers
+    // the watch as it always has.
+    set(
+        "accept",
+        if outgoing.event_stream {
+            STREAM_OR_JSON
+        } else {
+            JSON
+        },
+    )?;
+    if let Some(cursor) = &outgoing.last_event_id {
+        set(LAST_EVENT_ID_HEADER, cursor)?;
+    }
     if outgoing.json_body.is_some() {
         set("content-type", "application/json")?;
     }
@@ -216,7 +241,7 @@ async fn follow_in_browser(
     url: &str,
     init: &RequestInit,
     origin: &str,
-) -> Result<Reply, ExchangeError> {
+) -> Result<Response, ExchangeError> {
     let response = fetch(setup, url, init).await.map_err(|error| {
         ExchangeError::Violation(format!(
             "redirects from {url} did not end (a loop?): {error}"
@@ -229,11 +254,11 @@ async fn follow_in_browser(
             response.url()
         )));
     }
-    reply_of(&response).await
+    Ok(response)
 }
 
 /// What the client reads of an answer: its status, its body (bounded) and two headers.
-async fn reply_of(response: &Response) -> Result<Reply, ExchangeError> {
+pub async fn reply_of(response: &Response) -> Result<Reply, ExchangeError> {
     let header = |name: &str| response.headers().get(name).ok().flatten();
     Ok(Reply {
         status: response.status(),
@@ -249,7 +274,7 @@ fn origin_of(url: &str) -> Result<String, ExchangeError> {
         .map_err(|_| ExchangeError::Violation(format!("not a URL: {url}")))
 }
 
-fn network(error: &JsValue) -> ExchangeError {
+pub fn network(error: &JsValue) -> ExchangeError {
     ExchangeError::Network(describe(error))
 }
 

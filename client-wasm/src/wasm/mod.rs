@@ -26,6 +26,7 @@ mod bodies;
 mod body;
 mod client;
 mod errors;
+mod event_stream;
 mod fetch;
 mod globals;
 mod options;

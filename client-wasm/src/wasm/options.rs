@@ -16,9 +16,26 @@ use super::errors;
 use super::fetch::RequestSetup;
 use crate::millis::{millis_duration, JsNumber};
 use crate::policy::PollPolicy;
+use crate::watcher::StreamSettings;
 use given::{describe, FetchFunction, Given, HeadersValue};
 use keys::keys_of;
+use video_translation_protocol::stream::MIN_PROGRESS_MS;
 use video_translation_protocol::{CreateJob, Outcome};
+
+/// The progress interval a stream asks for unless told otherwise: updates as often as a
+/// long-polled wait gives them far from its end, for one event per client.
+pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Everything the constructor's options decide.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The schedule and budgets of every wait.
+    pub policy: PollPolicy,
+    /// How every request is made.
+    pub setup: RequestSetup,
+    /// Whether waits stream, and the progress they ask of a stream.
+    pub streams: StreamSettings,
+}
 
 /// `ClientOptions` in the `.d.ts`.
 #[derive(Debug, Deserialize)]
@@ -36,6 +53,8 @@ struct ClientOptions {
     adaptive: Option<Given<bool>>,
     long_poll_wait_ms: Option<Given<f64>>,
     eta_tolerance: Option<Given<f64>>,
+    stream: Option<Given<bool>>,
+    progress_interval_ms: Option<Given<f64>>,
 }
 
 /// `CreateJobOptions` in the `.d.ts`.
@@ -106,12 +125,16 @@ fn message_of(error: serde_wasm_bindgen::Error) -> String {
 }
 
 /// Reads the constructor's options: the policy, checked (in JS units: `undefined` or `null`
-/// keeps a default, `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits), and how
-/// requests are made.
-pub fn client_options(options: &JsValue) -> Result<(PollPolicy, RequestSetup), JsValue> {
+/// keeps a default, `Infinity` lifts the `maxAttempts` and `maxWaitMs` limits), how requests
+/// are made, and how waits stream.
+pub fn client_options(options: &JsValue) -> Result<ClientSettings, JsValue> {
     let defaults = PollPolicy::DEFAULT;
     let Some(options) = read::<ClientOptions>(options, "options")? else {
-        return Ok((defaults, RequestSetup::default()));
+        return Ok(ClientSettings {
+            policy: defaults,
+            setup: RequestSetup::default(),
+            streams: stream_settings(&defaults, true, DEFAULT_PROGRESS_INTERVAL),
+        });
     };
     const WHAT: &str = "options";
     let number = |value, name| Given::named(value, WHAT, name);
@@ -169,7 +192,36 @@ pub fn client_options(options: &JsValue) -> Result<(PollPolicy, RequestSetup), J
             .map(|HeadersValue(headers)| headers),
         fetch: Given::named(options.fetch, WHAT, "fetch")?.map(|FetchFunction(fetch)| fetch),
     };
-    Ok((policy, setup))
+    let stream = Given::named(options.stream, WHAT, "stream")?.unwrap_or(true);
+    let progress = match number(options.progress_interval_ms, "progressIntervalMs")? {
+        None => DEFAULT_PROGRESS_INTERVAL,
+        Some(0.0) => Duration::ZERO,
+        Some(ms) if ms.fract() == 0.0 && ms >= MIN_PROGRESS_MS as f64 => {
+            duration(ms, "progressIntervalMs")?
+        }
+        Some(ms) => {
+            return Err(errors::range_error(&format!(
+                "progressIntervalMs must be 0 (no progress while streaming) or a whole number \
+                 of at least {MIN_PROGRESS_MS}, got {}",
+                JsNumber(ms)
+            )))
+        }
+    };
+    let streams = stream_settings(&policy, stream, progress);
+    Ok(ClientSettings {
+        policy,
+        setup,
+        streams,
+    })
+}
+
+/// Streams are held requests that follow the server's hints: a client that long-polls
+/// (`adaptive`, a `longPollWaitMs` above 0) streams unless told not to.
+fn stream_settings(policy: &PollPolicy, stream: bool, progress: Duration) -> StreamSettings {
+    StreamSettings {
+        enabled: stream && policy.adaptive && !policy.long_poll_wait.is_zero(),
+        progress: (!progress.is_zero()).then_some(progress),
+    }
 }
 
 /// Reads `createJob`'s argument into the wire request.
@@ -268,18 +320,47 @@ mod tests {
 
     #[test]
     fn no_options_are_the_documented_defaults() {
-        let (policy, setup) = client_options(&JsValue::UNDEFINED).unwrap();
-        assert_eq!(policy, PollPolicy::DEFAULT);
-        assert!(setup.headers.is_none() && setup.fetch.is_none());
-        let (policy, _) = client_options(&JsValue::NULL).unwrap();
-        assert_eq!(policy, PollPolicy::DEFAULT);
-        let (policy, _) = client_options(&options(&[("jitter", JsValue::NULL)])).unwrap();
-        assert_eq!(policy, PollPolicy::DEFAULT, "null keeps a default");
+        let settings = client_options(&JsValue::UNDEFINED).unwrap();
+        assert_eq!(settings.policy, PollPolicy::DEFAULT);
+        assert!(settings.setup.headers.is_none() && settings.setup.fetch.is_none());
+        let streams = StreamSettings {
+            enabled: true,
+            progress: Some(DEFAULT_PROGRESS_INTERVAL),
+        };
+        assert_eq!(settings.streams, streams);
+        let settings = client_options(&JsValue::NULL).unwrap();
+        assert_eq!(settings.policy, PollPolicy::DEFAULT);
+        let settings = client_options(&options(&[("jitter", JsValue::NULL)])).unwrap();
+        assert_eq!(settings.policy, PollPolicy::DEFAULT, "null keeps a default");
+        assert_eq!(settings.streams, streams);
+    }
+
+    #[test]
+    fn streams_follow_their_options_and_only_a_long_polling_client_streams() {
+        let streams = |given: &[(&str, JsValue)]| client_options(&options(given)).unwrap().streams;
+        assert!(!streams(&[("stream", false.into())]).enabled);
+        assert!(!streams(&[("adaptive", false.into())]).enabled);
+        assert!(!streams(&[("longPollWaitMs", 0.into())]).enabled);
+        assert_eq!(streams(&[("progressIntervalMs", 0.into())]).progress, None);
+        assert_eq!(
+            streams(&[("progressIntervalMs", 2_000.into())]).progress,
+            Some(Duration::from_secs(2))
+        );
+        for bad in [999.0, 1_500.5, -1.0, f64::NAN] {
+            let error =
+                client_options(&options(&[("progressIntervalMs", bad.into())])).unwrap_err();
+            assert!(
+                message(error).contains("progressIntervalMs must be 0"),
+                "{bad}"
+            );
+        }
+        let error = client_options(&options(&[("stream", "yes".into())])).unwrap_err();
+        assert!(message(error).contains("stream must be a boolean"));
     }
 
     #[test]
     fn each_option_lands_in_the_policy_and_infinity_lifts_a_limit() {
-        let (policy, _) = client_options(&options(&[
+        let ClientSettings { policy, .. } = client_options(&options(&[
             ("initialDelayMs", 250.into()),
             ("maxAttempts", f64::INFINITY.into()),
             ("maxWaitMs", 60_000.into()),
@@ -313,7 +394,7 @@ mod tests {
     #[test]
     fn headers_are_an_object_or_a_function_and_fetch_a_function() {
         let function: JsValue = js_sys::Function::new_no_args("return {}").into();
-        let (_, setup) = client_options(&options(&[
+        let ClientSettings { setup, .. } = client_options(&options(&[
             ("headers", function.clone()),
             ("fetch", function),
         ]))

@@ -93,6 +93,10 @@ export interface ClientOptions {
   longPollWaitMs?: number | null;
   /** 0..1: how wrong the server's estimate may be, as a fraction of the whole job; the client wakes that much early. Default 0.25. */
   etaTolerance?: number | null;
+  /** Watch every job through one stream (`POST /jobs/watch` as `text/event-stream`) when the server offers it, falling back to long-polls when it does not. Default true; streams need `adaptive` and a `longPollWaitMs` above 0. */
+  stream?: boolean | null;
+  /** While streaming, ask for every pending job's status this often (whole ms, at least 1000; 0 = only ends). Default 15000. */
+  progressIntervalMs?: number | null;
 }
 
 /** `createJob`'s request to the simulated server; missing fields take the server's defaults. */
@@ -111,7 +115,7 @@ export interface StatusUpdate extends JobStatus {
   attempt: number;
   /** Milliseconds since the wait started. */
   elapsedMs: number;
-  /** Milliseconds until the next poll (0: at once); `null` when this status ends the wait. */
+  /** Milliseconds until the next poll (0: at once, or while a stream carries the job); `null` when this status ends the wait. */
   nextPollInMs: number | null;
   /** The wait the next poll (after `nextPollInMs`) asks the server to hold it (a long-poll), in ms; `null` for a plain poll. */
   nextPollWaitMs: number | null;

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::millis::whole_millis;
+use video_translation_protocol::stream::PROGRESS_PARAM;
 use video_translation_protocol::{
     format_wait, CANCEL_SUFFIX, JOBS_PATH, STATUS_PATH, WAIT_PARAM, WATCH_PATH,
 };
@@ -30,6 +32,17 @@ pub fn cancel_url(base_url: &str, id: &str) -> String {
 /// `POST /jobs/watch`.
 pub fn watch_url(base_url: &str, wait: Option<Duration>) -> String {
     format!("{base_url}{WATCH_PATH}{}", wait_query(wait))
+}
+
+/// `POST /jobs/watch` as a stream, asking for the pending jobs' statuses every `progress`.
+pub fn stream_url(base_url: &str, progress: Option<Duration>) -> String {
+    match progress {
+        Some(every) => format!(
+            "{base_url}{WATCH_PATH}?{PROGRESS_PARAM}={}",
+            whole_millis(every)
+        ),
+        None => format!("{base_url}{WATCH_PATH}"),
+    }
 }
 
 /// An id as one path segment.

@@ -27,16 +27,17 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use super::abort::AbortListener;
 use super::bodies::answer_of;
 use super::errors;
+use super::event_stream::watch_stream;
 use super::fetch::{exchange, json, timer_ms, Outgoing, RequestSetup};
 use super::globals::{now, offline};
-use super::options::WaitOptions;
+use super::options::{ClientSettings, WaitOptions};
 use super::random::{next_seed, seeds};
 use super::single;
-use super::urls::{cancel_url, status_url, watch_url};
+use super::urls::{cancel_url, status_url, stream_url, watch_url};
 use super::wakeups::Wakeups;
 use crate::policy::PollPolicy;
-use crate::watcher::{Plan, Request, WaitKey, Watcher};
-use requests::{Answered, Requests};
+use crate::watcher::{Event, Plan, Request, WaitKey, Watcher};
+use requests::{Arrival, Requests};
 use video_translation_protocol::{JobStatus, WatchRequest};
 
 /// A wait's place in a `waitForAll` set: the set, and the index of its job.
@@ -93,13 +94,13 @@ pub struct Hub {
 
 impl Hub {
     /// A hub for the server at `base_url` (normalized, no trailing slash).
-    pub fn new(base_url: String, policy: PollPolicy, setup: RequestSetup) -> Self {
+    pub fn new(base_url: String, settings: ClientSettings) -> Self {
         let (wake, woken) = unbounded();
         Hub {
             base_url,
-            policy,
-            setup,
-            watcher: RefCell::new(Watcher::new()),
+            policy: settings.policy,
+            setup: settings.setup,
+            watcher: RefCell::new(Watcher::with_streams(settings.streams)),
             waits: RefCell::new(Vec::new()),
             seeds: RefCell::new(seeds()),
             wake,
@@ -188,6 +189,8 @@ impl Hub {
             url,
             json_body: None,
             idempotency_key: None,
+            last_event_id: None,
+            event_stream: false,
         };
         let (setup, policy, seed) = (self.setup.clone(), self.policy, self.seed());
         spawn_local(async move {
@@ -237,17 +240,38 @@ impl Hub {
         }
     }
 
-    /// Hands an answer to the watcher, then its events to the waits (once the watcher is
-    /// released: callbacks may start or abort waits).
-    fn deliver(&self, (request, is_watch, answer): Answered, requests: &mut Requests) {
-        let answer = match answer {
-            Ok(reply) => answer_of(reply, is_watch),
-            Err(error) => error.into(),
-        };
+    /// Hands an answer or a stream's event to the watcher, then what it makes of it to the
+    /// waits (once the watcher is released: callbacks may start or abort waits).
+    fn deliver(&self, arrival: Arrival, requests: &mut Requests) {
+        let mut events = Vec::new();
+        let mut report = |event| events.push(event);
+        match arrival {
+            Arrival::Answer((request, answer)) => {
+                self.watcher
+                    .borrow_mut()
+                    .on_answer(now(), request, answer, &mut report)
+            }
+            Arrival::Event((request, event, cursor)) => self.watcher.borrow_mut().on_stream_event(
+                now(),
+                request,
+                event,
+                cursor,
+                &mut report,
+            ),
+        }
+        self.report_all(events, requests);
+    }
+
+    /// Ends the waits whose deadline passed in a stream (which is not cut for them).
+    fn expire(&self, requests: &mut Requests) {
         let mut events = Vec::new();
         self.watcher
             .borrow_mut()
-            .on_answer(now(), request, answer, &mut |event| events.push(event));
+            .expire(now(), &mut |event| events.push(event));
+        self.report_all(events, requests);
+    }
+
+    fn report_all(&self, events: Vec<Event>, requests: &mut Requests) {
         for event in events {
             self.report(event, requests);
         }
@@ -259,11 +283,28 @@ impl Hub {
             requests.cancel(request);
         }
         for (id, request) in plan.send {
-            let timeout = self.watcher.borrow().request_timeout(id, now());
             let (outgoing, is_watch) = self.outgoing(&request);
             let setup = self.setup.clone();
+            if let Request::Stream { .. } = request {
+                // Its headers are due as any answer is; its events, by its heartbeats.
+                let headers_within = self.policy.request_timeout;
+                let events = requests.events();
+                requests.start(id, async move {
+                    let mut sink = |event, cursor| drop(events.unbounded_send((id, event, cursor)));
+                    (
+                        id,
+                        watch_stream(&outgoing, &setup, headers_within, &mut sink).await,
+                    )
+                });
+                continue;
+            }
+            let timeout = self.watcher.borrow().request_timeout(id, now());
             requests.start(id, async move {
-                (id, is_watch, exchange(&outgoing, &setup, timeout).await)
+                let answer = match exchange(&outgoing, &setup, timeout).await {
+                    Ok(reply) => answer_of(reply, is_watch),
+                    Err(error) => error.into(),
+                };
+                (id, answer)
             });
         }
     }
@@ -271,6 +312,22 @@ impl Hub {
     /// The HTTP request for a watcher's request, and whether it is a watch.
     fn outgoing(&self, request: &Request) -> (Outgoing, bool) {
         match request {
+            Request::Stream {
+                ids,
+                last_event_id,
+                progress,
+            } => {
+                let body = WatchRequest { ids: ids.clone() };
+                let outgoing = Outgoing {
+                    method: "POST",
+                    url: stream_url(&self.base_url, *progress),
+                    json_body: Some(json(&body)),
+                    idempotency_key: None,
+                    event_stream: true,
+                    last_event_id: last_event_id.clone(),
+                };
+                (outgoing, true)
+            }
             Request::Watch { ids, wait } => {
                 let body = WatchRequest { ids: ids.clone() };
                 let outgoing = Outgoing {
@@ -278,6 +335,8 @@ impl Hub {
                     url: watch_url(&self.base_url, *wait),
                     json_body: Some(json(&body)),
                     idempotency_key: None,
+                    last_event_id: None,
+                    event_stream: false,
                 };
                 (outgoing, true)
             }
@@ -287,6 +346,8 @@ impl Hub {
                     url: status_url(&self.base_url, id.as_deref(), *wait),
                     json_body: None,
                     idempotency_key: None,
+                    last_event_id: None,
+                    event_stream: false,
                 };
                 (outgoing, false)
             }
@@ -296,7 +357,7 @@ impl Hub {
 
 /// What ended a sleep of the loop.
 enum Woken {
-    Answer(Answered),
+    Answer(Arrival),
     Wake(Wake),
     Timer,
 }
@@ -313,6 +374,7 @@ async fn run(hub: Rc<Hub>, mut woken: UnboundedReceiver<Wake>) {
             look_now |= wake == Wake::LookNow;
         }
         hub.settle_aborted(&mut requests);
+        hub.expire(&mut requests);
         if hub.watcher.borrow().is_empty() {
             break;
         }

@@ -1,0 +1,121 @@
+//! One streamed watch: the request sent through [`respond`], then its body read chunk by
+//! chunk from the stream reader, decoded by the core's [`EventStream`] and handed on event
+//! by event, until the server closes it or it must be cut.
+//!
+//! Each read is bounded in time: until the first event by
+//! [`FIRST_EVENT_WITHIN`] (a proxy that buffers shows as silence from the start), then by the
+//! silence two heartbeats may leave ([`silence_limit`]). Dropping the future aborts the
+//! request.
+
+use std::pin::pin;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use gloo_timers::future::TimeoutFuture;
+use js_sys::Uint8Array;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult, Response};
+
+use super::abort::AbortOnDrop;
+use super::bodies::{answer_of, stream_event_of};
+use super::fetch::{describe, network, reply_of, respond, timer_ms, Outgoing, RequestSetup};
+use super::globals::now;
+use crate::answer::{Answer, ReplyHints};
+use crate::stream::{
+    silence_limit, EventStream, StreamEvent, DEFAULT_HEARTBEAT, FIRST_EVENT_WITHIN,
+};
+use video_translation_protocol::stream::EVENT_STREAM;
+
+/// Sends the stream request `outgoing` (its headers due within `headers_within`) and reads
+/// its events into `sink`, each with the cursor it leaves. Returns how it ended: the server
+/// closed it, it broke or was cut, or the server answered it without a stream (its answer
+/// read as a watch's).
+pub async fn watch_stream(
+    outgoing: &Outgoing,
+    setup: &RequestSetup,
+    headers_within: Duration,
+    sink: &mut dyn FnMut(StreamEvent, Option<String>),
+) -> Answer {
+    let controller = match AbortOnDrop::new() {
+        Ok(controller) => controller,
+        Err(error) => return network(&error).into(),
+    };
+    let responding = pin!(respond(outgoing, setup, controller.signal()));
+    let response = match select(responding, TimeoutFuture::new(timer_ms(headers_within))).await {
+        Either::Left((Ok(response), _)) => response,
+        Either::Left((Err(error), _)) => return error.into(),
+        Either::Right(_) => return Answer::TimedOut,
+    };
+    if !streams(&response) {
+        return match reply_of(&response).await {
+            Ok(reply) => answer_of(reply, true),
+            Err(error) => error.into(),
+        };
+    }
+    let Some(body) = response.body() else {
+        return Answer::StreamClosed;
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let answer = read_events(&reader, sink).await;
+    // Whatever ended the reading, the rest is not wanted (a no-op for a finished stream).
+    let _ = reader.cancel();
+    answer
+}
+
+/// A 2xx answer with an event stream; anything else is read as a plain answer.
+fn streams(response: &Response) -> bool {
+    let content_type = response.headers().get("content-type").ok().flatten();
+    (200..300).contains(&response.status())
+        && content_type.is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case(EVENT_STREAM))
+        })
+}
+
+async fn read_events(
+    reader: &ReadableStreamDefaultReader,
+    sink: &mut dyn FnMut(StreamEvent, Option<String>),
+) -> Answer {
+    let mut decoder = EventStream::new();
+    let mut messages = Vec::new();
+    let first_event_by = now() + FIRST_EVENT_WITHIN;
+    let mut heartbeat: Option<Duration> = None;
+    loop {
+        let limit = match heartbeat {
+            Some(heartbeat) => silence_limit(heartbeat),
+            None => first_event_by.saturating_sub(now()),
+        };
+        let reading = pin!(JsFuture::from(reader.read()));
+        let chunk = match select(reading, TimeoutFuture::new(timer_ms(limit))).await {
+            Either::Left((Ok(chunk), _)) => chunk.unchecked_into::<ReadableStreamReadResult>(),
+            Either::Left((Err(error), _)) => return Answer::NetworkError(describe(&error)),
+            Either::Right(_) if heartbeat.is_none() => return Answer::StreamBuffered,
+            Either::Right(_) => return Answer::TimedOut,
+        };
+        if chunk.get_done().unwrap_or(true) {
+            return Answer::StreamClosed;
+        }
+        let chunk: Uint8Array = chunk.get_value().unchecked_into();
+        if let Err(why) = decoder.feed(&chunk.to_vec(), &mut messages) {
+            return Answer::Unreadable(why);
+        }
+        for message in messages.drain(..) {
+            match stream_event_of(&message) {
+                Ok(Some(event)) => {
+                    // Any event shows the stream flows; `open` says how long it may be quiet.
+                    let beat = match &event {
+                        StreamEvent::Open { heartbeat } => *heartbeat,
+                        _ => heartbeat.unwrap_or(DEFAULT_HEARTBEAT),
+                    };
+                    heartbeat = Some(beat);
+                    sink(event, message.cursor);
+                }
+                Ok(None) => {}
+                Err(invalid) => return Answer::Watch(Err(invalid), ReplyHints::default()),
+            }
+        }
+    }
+}
