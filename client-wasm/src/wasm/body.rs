@@ -1,9 +1,9 @@
 //! A response body, read in Rust from the response's stream reader, never past
 //! [`MAX_BODY_BYTES`]: a server (or a proxy's error page) cannot make the client hold more.
 
-use js_sys::Uint8Array;
+use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult, Response};
 
 use super::fetch::describe;
@@ -43,7 +43,7 @@ pub async fn read_bounded(response: &Response) -> Result<String, ExchangeError> 
         let end = at + chunk.length() as usize;
         if end > MAX_BODY_BYTES {
             // The rest is not wanted: cancelling also releases the connection.
-            let _ = reader.cancel();
+            settle_quietly(reader.cancel());
             return Err(too_large());
         }
         bytes.resize(end, 0);
@@ -55,8 +55,16 @@ pub async fn read_bounded(response: &Response) -> Result<String, ExchangeError> 
 /// Drops a body that will not be read.
 pub fn cancel(response: &Response) {
     if let Some(stream) = response.body() {
-        let _ = stream.cancel();
+        settle_quietly(stream.cancel());
     }
+}
+
+/// Lets a cancel's promise settle with nobody the wiser: on a stream that has already failed
+/// it rejects, and an unhandled rejection would end a Node process.
+pub fn settle_quietly(promise: Promise) {
+    spawn_local(async move {
+        let _ = JsFuture::from(promise).await;
+    });
 }
 
 fn too_large() -> ExchangeError {

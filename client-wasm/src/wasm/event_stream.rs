@@ -19,6 +19,7 @@ use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult, Response};
 
 use super::abort::AbortOnDrop;
 use super::bodies::{answer_of, stream_event_of};
+use super::body::settle_quietly;
 use super::fetch::{describe, network, reply_of, respond, timer_ms, Outgoing, RequestSetup};
 use super::globals::now;
 use crate::answer::{Answer, ReplyHints};
@@ -59,7 +60,7 @@ pub async fn watch_stream(
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let answer = read_events(&reader, sink).await;
     // Whatever ended the reading, the rest is not wanted (a no-op for a finished stream).
-    let _ = reader.cancel();
+    settle_quietly(reader.cancel());
     answer
 }
 
