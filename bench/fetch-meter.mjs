@@ -1,8 +1,9 @@
-// Counts what the wasm client sends, by wrapping the Node global `fetch` it calls (js/io.js
+// Counts what the wasm client sends, by wrapping the Node global `fetch` it calls (the client
 // looks `fetch` up at each call): requests per job id, how long requests that asked the
-// server to hold them (`?wait=`) were in flight, and how many of a group's requests were in
-// flight at once. The benchmarks' own requests (creating jobs, the anchors' polls) go
-// through `realFetch` and are not counted.
+// server to hold them (`?wait=`, or a stream) were in flight, and how many of a group's
+// requests were in flight at once. A stream is in flight until its body ends or is cancelled.
+// The benchmarks' own requests (creating jobs, the anchors' polls) go through `realFetch` and
+// are not counted.
 
 export const realFetch = globalThis.fetch;
 const now = () => performance.now();
@@ -27,6 +28,29 @@ function jobIdsOf(url, init) {
  * and `heldMs` (time in flight of those that asked for a wait); per group: requests in
  * flight now, their maximum, and their time integral (for a time-weighted mean).
  */
+/** `body` as it is, calling `finish` once when it ends, fails or is cancelled. */
+function untilOver(body, finish) {
+  const reader = body.getReader();
+  return new ReadableStream({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          finish();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        finish();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
+}
+
 export function installFetchMeter(groupOf = () => undefined) {
   const jobs = new Map();
   const groups = new Map();
@@ -44,27 +68,42 @@ export function installFetchMeter(groupOf = () => undefined) {
   };
   globalThis.fetch = async (url, init) => {
     const ids = jobIdsOf(url, init);
-    const held = /[?&]wait=/.test(String(url));
+    const asksStream = String(new Headers(init?.headers).get("accept") ?? "").includes("text/event-stream");
+    const held = asksStream || /[?&]wait=/.test(String(url));
     const group = ids.length ? groupOf(ids[0]) : undefined;
     const g = group === undefined ? null : groupStats(group);
     if (g) {
       g.requests += 1;
       move(g, +1);
     }
+    for (const id of ids) {
+      let job = jobs.get(id);
+      if (!job) jobs.set(id, (job = { requests: 0, heldMs: 0 }));
+      job.requests += 1;
+    }
     const started = now();
-    try {
-      return await realFetch(url, init);
-    } finally {
-      // The server writes a whole answer at once, so the head's arrival is the answer's.
+    let over = false;
+    const finish = () => {
+      if (over) return;
+      over = true;
       const ms = now() - started;
       if (g) move(g, -1);
-      for (const id of ids) {
-        let job = jobs.get(id);
-        if (!job) jobs.set(id, (job = { requests: 0, heldMs: 0 }));
-        job.requests += 1;
-        if (held) job.heldMs += ms;
-      }
+      if (held) for (const id of ids) jobs.get(id).heldMs += ms;
+    };
+    let response;
+    try {
+      response = await realFetch(url, init);
+    } catch (error) {
+      finish();
+      throw error;
     }
+    const streamed = response.body && (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+    // Any other answer is written whole at once, so the head's arrival is the answer's.
+    if (!streamed) {
+      finish();
+      return response;
+    }
+    return new Response(untilOver(response.body, finish), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
   return {
     job: (id) => jobs.get(id) ?? { requests: 0, heldMs: 0 },

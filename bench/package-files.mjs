@@ -19,8 +19,10 @@ export const PACKAGE_GOAL_GZIP = 56 * 1024;
 /**
  * What the size test enforces until the limit above can be met: this build's size and about
  * 3 KB more, so that a change that grows the package fails a test and is looked at first.
+ * Raised from 92 KiB when the client learnt to stream (its reader, sse-core and the stream
+ * events' types: 12.2 KB gzipped, 90,389 to 102,622 bytes).
  */
-export const PACKAGE_CEILING_GZIP = 92 * 1024;
+export const PACKAGE_CEILING_GZIP = 103 * 1024;
 
 /** The wasm module and wasm-bindgen's glue, in client-wasm/pkg. */
 export function packageFiles(pkgDir = path.join(REPO, "client-wasm", "pkg")) {

@@ -20,8 +20,8 @@
 // (bench/fetch-meter.mjs); the anchors hold nothing (plain GETs answered at once).
 //
 // One duration at a time; within it every strategy and every estimate factor at once. By
-// default time runs at full scale (about 21 minutes, 14 of them the 600 s group, which the AWS
-// waiter's 120 s gaps stretch).
+// default time runs at full scale (about 95 minutes: 14 the 600 s group, which the AWS
+// waiter's 120 s gaps stretch, and 73 the hour's).
 // BENCH_SCALE=0.2 scales it down uniformly and scales every figure back up; that also
 // multiplies fixed latencies (a loopback round trip, the event loop) by 5, which inflates the
 // few milliseconds of lateness that adaptive mode has: use it for a quick look.
@@ -38,7 +38,7 @@ import { loadClient, REPO, startServer } from "../tests/helpers.mjs";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const JOBS = Number(process.env.BENCH_JOBS ?? 100);
-const DURATIONS_S = (process.env.BENCH_DURATIONS ?? "2,10,30,120,600").split(",").map(Number);
+const DURATIONS_S = (process.env.BENCH_DURATIONS ?? "2,10,30,120,600,3600").split(",").map(Number);
 const UNIFORM = "0.8–1.2×";
 /** The estimate error rows: the factor by which a job's true end exceeds its estimate. */
 const FACTORS = [
@@ -52,7 +52,8 @@ const FACTORS = [
 const SERVER_MAX_WAIT_S = 30;
 const CREATION_WINDOW_MS = Number(process.env.BENCH_CREATION_WINDOW_MS ?? 6000);
 const RESULTS = path.join(REPO, "bench", "results");
-const ADAPTIVE = "ours, adaptive";
+const STREAM = "ours, stream";
+const ADAPTIVE = "ours, long-polls (stream: false)";
 const PLAIN = "ours, plain (no hints)";
 
 const now = () => performance.now();
@@ -77,10 +78,11 @@ async function watchWithSchedule(schedule, id) {
   }
 }
 
-/** Our client's defaults, scaled; `adaptive` picks the mode. One client per watched job. */
-async function watchWithOurs(adaptive, id) {
+/** Our client's defaults, scaled; `adaptive` and `stream` pick the mode. One client per watched job. */
+async function watchWithOurs({ adaptive, stream }, id) {
   const client = new VideoTranslationClient(server.url, {
     adaptive,
+    stream,
     initialDelayMs: 1000 * SCALE,
     maxDelayMs: 15_000 * SCALE,
     longPollWaitMs: 30_000 * SCALE,
@@ -101,8 +103,9 @@ async function watchWithOurs(adaptive, id) {
 
 const STRATEGIES = [
   ...ANCHORS.map((schedule) => ({ name: schedule.name, anchor: true, watch: (id) => watchWithSchedule(schedule, id) })),
-  { name: PLAIN, watch: (id) => watchWithOurs(false, id) },
-  { name: ADAPTIVE, watch: (id) => watchWithOurs(true, id) },
+  { name: PLAIN, watch: (id) => watchWithOurs({ adaptive: false, stream: false }, id) },
+  { name: ADAPTIVE, watch: (id) => watchWithOurs({ adaptive: true, stream: false }, id) },
+  { name: STREAM, watch: (id) => watchWithOurs({ adaptive: true, stream: true }, id) },
 ];
 /** What runs: the anchors on the 0.8–1.2× estimates only, ours on every factor. */
 const CASES = FACTORS.flatMap(({ label, factor }) =>
@@ -220,7 +223,7 @@ const find = (name, label, d) => rows.find((r) => r.strategy === name && r.facto
 const printRow = (name, label) =>
   console.log(`| ${name} | ${label}${name.startsWith("ours") || label !== UNIFORM ? "" : " (no hints)"} | ${DURATIONS_S.map((d) => cell(find(name, label, d))).join(" | ")} |`);
 for (const schedule of ANCHORS) printRow(schedule.name, UNIFORM);
-for (const { label } of FACTORS) for (const name of [ADAPTIVE, PLAIN]) printRow(name, label);
+for (const { label } of FACTORS) for (const name of [STREAM, ADAPTIVE, PLAIN]) printRow(name, label);
 
 // The targets, checked on this run's figures, for every cell.
 const verdicts = [];
@@ -229,7 +232,7 @@ for (const d of DURATIONS_S) {
   const anchors = rows.filter((r) => r.anchor && r.durationS === d && r.gaveUp <= 0.5);
   const fewest = anchors.reduce((best, r) => (r.requests < best.requests ? r : best));
   verdicts.push([
-    `(a) adaptive, ${UNIFORM}, D = ${d} s: ${ours.requests.toFixed(1)} requests < ${fewest.requests.toFixed(1)} (${fewest.strategy}, ` +
+    `(a) long-polls, ${UNIFORM}, D = ${d} s: ${ours.requests.toFixed(1)} requests < ${fewest.requests.toFixed(1)} (${fewest.strategy}, ` +
       `the fewest of the anchors that do not give up on most jobs), p99 ${fmtTime(ours.p99Ms)} ≤ 50 ms, none gave up`,
     ours.gaveUp === 0 && ours.requests < fewest.requests && ours.p99Ms <= 50,
   ]);
@@ -239,9 +242,18 @@ for (const { label } of FACTORS) {
     const a = find(ADAPTIVE, label, d);
     const p = find(PLAIN, label, d);
     verdicts.push([
-      `(b) ${label}, D = ${d} s: adaptive p99 ${fmtTime(a.p99Ms)} ≤ plain's ${fmtTime(p.p99Ms)}, ` +
-        `adaptive ${a.requests.toFixed(1)} requests ≤ plain's ${p.requests.toFixed(1)} + 2, adaptive gave up ${Math.round(a.gaveUp * 100)} %`,
+      `(b) ${label}, D = ${d} s: long-polls' p99 ${fmtTime(a.p99Ms)} ≤ plain's ${fmtTime(p.p99Ms)}, ` +
+        `long-polls ${a.requests.toFixed(1)} requests ≤ plain's ${p.requests.toFixed(1)} + 2, long-polls gave up ${Math.round(a.gaveUp * 100)} %`,
       a.gaveUp === 0 && a.p99Ms <= p.p99Ms && a.requests <= p.requests + 2,
+    ]);
+  }
+}
+for (const { label } of FACTORS) {
+  for (const d of DURATIONS_S) {
+    const stream = find(STREAM, label, d);
+    verdicts.push([
+      `(s) stream, ${label}, D = ${d} s: ${stream.requests.toFixed(2)} requests ≤ 2, p99 ${fmtTime(stream.p99Ms)} ≤ 50 ms, none gave up`,
+      stream.gaveUp === 0 && stream.requests <= 2 && stream.p99Ms <= 50,
     ]);
   }
 }

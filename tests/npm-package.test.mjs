@@ -136,7 +136,7 @@ test("the tarball holds the module, its types, the wasm, the command-line tool a
   ]);
 });
 
-test("what a page downloads, the wasm and its glue, does not grow past its ceiling (92 KiB gzipped)", () => {
+test("what a page downloads, the wasm and its glue, does not grow past its ceiling (103 KiB gzipped)", () => {
   // The package's limit, 72 KiB, is not met (bench/package-files.mjs says why); this catches
   // growth beyond today's size until it is.
   const gzipped = packageFiles().reduce((sum, file) => sum + zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length, 0);
