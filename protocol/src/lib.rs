@@ -14,6 +14,7 @@
 //! | [`EndReason`] | the `reason` field: why a job ended other than by running its course |
 //! | [`ErrorBody`] | body of every 4xx/5xx answer |
 //! | [`JobConflict`] | body of `409` from `POST /jobs/{id}/cancel`: the error and the job's status |
+//! | [`stream`] | the event stream of `POST /jobs/watch` with `Accept: text/event-stream`: its events and headers |
 #![deny(missing_docs, missing_debug_implementations)]
 
 use std::fmt;
@@ -21,6 +22,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+pub mod stream;
+pub use stream::{JobsEvent, MissingEvent};
 
 /// The state of a translation job as the status endpoint reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -250,6 +254,16 @@ pub struct WatchRequest {
     /// is answered once; an id the server does not know comes back in `missing`.
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub ids: Vec<String>,
+    /// Only for an event stream (`Accept: text/event-stream`): send every pending listed job's
+    /// status (a `jobs` event) at this interval, in milliseconds, 1,000 or more. Without it,
+    /// no progress events. A watch that is not a stream checks it and ignores it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "stream::progress_millis"
+    )]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1000))]
+    pub progress_ms: Option<u64>,
 }
 
 /// Answer of `POST /jobs/watch`.

@@ -272,7 +272,10 @@ impl Hub {
     fn outgoing(&self, request: &Request) -> (Outgoing, bool) {
         match request {
             Request::Watch { ids, wait } => {
-                let body = WatchRequest { ids: ids.clone() };
+                let body = WatchRequest {
+                    ids: ids.clone(),
+                    progress_ms: None,
+                };
                 let outgoing = Outgoing {
                     method: "POST",
                     url: watch_url(&self.base_url, *wait),
