@@ -1,0 +1,103 @@
+//! A stream's loop: wait for a listed job's notification, a progress tick, the heartbeat or
+//! the stream's end of life; look at the store; send what the [`Session`] says; again.
+//!
+//! Per turn: the ends the known definitions already show are sent without asking the store
+//! (a job's natural end needs no read); then every pending job's notification is armed, and
+//! only then are the jobs read, so that a cancel landing in between wakes the next wait
+//! instead of being missed (the order held watches use). A wait ends on a notification (an
+//! end, a cancel through any replica, a stop), a progress tick or the lifetime; the heartbeat
+//! only writes a comment and waits on.
+
+use std::time::{Duration, Instant};
+
+use actix_web::rt::time::sleep_until;
+use actix_web::web::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use super::body::Sender;
+use super::frame::{Frames, HEARTBEAT};
+use super::session::Session;
+use super::StreamSettings;
+use crate::store::{JobFeed, JobId};
+
+/// Runs a stream of `session` on `feed` until it is over, sending its events through
+/// `sender`: every listed job's end; the pending jobs' status every `progress`, if given;
+/// and when the lifetime runs out or the server stops, the pending jobs' status, then the end.
+pub async fn run(
+    feed: JobFeed,
+    mut session: Session,
+    settings: StreamSettings,
+    progress: Option<Duration>,
+    sender: Sender,
+) {
+    let opened = Instant::now();
+    let closes_at = opened + settings.lifetime;
+    // A progress interval past the lifetime would never tick.
+    let mut next_progress = progress.map(|every| opened + every.min(settings.lifetime));
+    let mut last_sent = opened;
+    let mut frames = Frames::default();
+    session.open(opened, &mut frames);
+    loop {
+        session.ends(Instant::now(), &mut frames);
+        if let Some(chunk) = frames.take() {
+            sender.send(chunk).await;
+            last_sent = Instant::now();
+        }
+        if session.is_done() {
+            return;
+        }
+
+        let pending: Vec<(JobId, _)> = session.undelivered().collect();
+        let notifies = feed.arm(pending.iter().map(|(id, job)| (*id, job.ends_at())));
+        let mut waits: FuturesUnordered<_> = notifies
+            .iter()
+            .map(|notify| {
+                // Boxed so that it can be enabled in place and then moved into the set.
+                let mut notified = Box::pin(notify.notified());
+                notified.as_mut().enable();
+                notified
+            })
+            .collect();
+        let ids: Vec<JobId> = pending.iter().map(|(id, _)| *id).collect();
+        let looked = Instant::now();
+        // If the store fails, the stream goes on with the definitions it has: natural ends
+        // still come on time, and the store's recovery wakes every stream to read again.
+        if let Ok(read) = feed.read(&ids).await {
+            session.looked(read, looked, Instant::now(), &mut frames);
+        }
+
+        let now = Instant::now();
+        if feed.is_stopping() || now >= closes_at {
+            session.ends(now, &mut frames);
+            session.progress(now, &mut frames);
+            if let Some(chunk) = frames.take() {
+                sender.send(chunk).await;
+            }
+            return;
+        }
+        if let Some(due) = next_progress.filter(|due| now >= *due) {
+            session.progress(now, &mut frames);
+            let every = progress.unwrap_or(settings.lifetime);
+            // After a stall, the next tick is a whole interval away, not a burst of ticks.
+            next_progress = Some((due + every).max(now + every / 2));
+        }
+        if !frames.is_empty() {
+            continue;
+        }
+
+        loop {
+            let heartbeat_at = last_sent + settings.heartbeat;
+            let due_at = next_progress.map_or(closes_at, |due| due.min(closes_at));
+            // With no notification left (`next` is `None`), only the timer ends the wait.
+            let notified = tokio::select! {
+                Some(()) = waits.next() => true,
+                () = sleep_until(heartbeat_at.min(due_at).into()) => false,
+            };
+            if notified || Instant::now() >= due_at {
+                break;
+            }
+            sender.send(Bytes::from_static(HEARTBEAT)).await;
+            last_sent = Instant::now();
+        }
+    }
+}
