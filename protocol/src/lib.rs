@@ -255,14 +255,14 @@ pub struct WatchRequest {
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub ids: Vec<String>,
     /// Only for an event stream (`Accept: text/event-stream`): send every pending listed job's
-    /// status (a `jobs` event) at this interval, in milliseconds, 1,000 or more. Without it,
-    /// no progress events. A watch that is not a stream checks it and ignores it.
+    /// status (a `jobs` event) at this interval, in milliseconds, from 1,000 to a day. Without
+    /// it, no progress events. A watch that is not a stream checks it and ignores it.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "stream::progress_millis"
     )]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1000, maximum = 86_400_000))]
     pub progress_ms: Option<u64>,
 }
 

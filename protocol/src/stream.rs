@@ -36,6 +36,10 @@ pub const JOBS_EVENT: &str = "jobs";
 /// The shortest progress interval a stream takes, in milliseconds (`progress_ms`).
 pub const MIN_PROGRESS_MS: u64 = 1_000;
 
+/// The longest progress interval a stream takes, in milliseconds: a day, the longest a stream
+/// can last (`--stream-lifetime`).
+pub const MAX_PROGRESS_MS: u64 = 86_400_000;
+
 /// Data of a [`MISSING_EVENT`]: the listed ids the server does not know (never issued,
 /// malformed or expired), as the request spelled them, each once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,16 +58,18 @@ pub struct JobsEvent {
 }
 
 /// `progress_ms`: a whole number of milliseconds as JSON Schema counts integers (`1000.0`
-/// too), [`MIN_PROGRESS_MS`] or more; `null` is absent.
+/// too), from [`MIN_PROGRESS_MS`] to [`MAX_PROGRESS_MS`]; `null` is absent.
 pub(crate) fn progress_millis<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u64>, D::Error> {
     let millis = crate::whole_millis(deserializer)?;
     match millis {
-        Some(ms) if ms < MIN_PROGRESS_MS => Err(serde::de::Error::invalid_value(
-            serde::de::Unexpected::Unsigned(ms),
-            &"a whole number of milliseconds, 1000 or more",
-        )),
+        Some(ms) if !(MIN_PROGRESS_MS..=MAX_PROGRESS_MS).contains(&ms) => {
+            Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Unsigned(ms),
+                &"a whole number of milliseconds from 1000 to 86400000 (a day)",
+            ))
+        }
         millis => Ok(millis),
     }
 }
@@ -93,12 +99,18 @@ mod tests {
             progress_of(r#"{"ids": ["a"], "progress_ms": 2500.0}"#),
             Ok(Some(2500))
         );
-        for bad in ["999", "0", "-1000", "1000.5", "\"1000\"", "true"] {
+        assert_eq!(
+            progress_of(r#"{"ids": ["a"], "progress_ms": 86400000}"#),
+            Ok(Some(86_400_000))
+        );
+        for bad in [
+            "999", "0", "-1000", "1000.5", "\"1000\"", "true", "86400001", "1e30",
+        ] {
             let body = format!(r#"{{"ids": ["a"], "progress_ms": {bad}}}"#);
             assert!(progress_of(&body).is_err(), "{bad}");
         }
         let below = progress_of(r#"{"ids": ["a"], "progress_ms": 500}"#).unwrap_err();
-        assert!(below.contains("1000 or more"), "{below}");
+        assert!(below.contains("from 1000 to 86400000"), "{below}");
     }
 
     #[test]

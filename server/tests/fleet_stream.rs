@@ -61,3 +61,22 @@ fn a_cancel_through_one_replica_reaches_a_stream_on_another_through_the_cancels_
     assert_eq!(rest.len(), 1, "{rest:?}");
     assert!(matches!(&rest[0], Item::Event { data, .. } if data["id"] == kept.as_str()));
 }
+
+#[test]
+fn while_redis_is_away_a_stream_is_refused_with_503_before_it_starts() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let replica = replica(&redis.url());
+    redis.kill();
+    let unseen = unseen_id();
+    let (status, headers, json) = open(replica, &watch_body(&[&unseen]), &[]).refused();
+    assert_eq!(status, 503, "{json}");
+    assert_eq!(json["error"]["code"], "unavailable", "{json}");
+    assert!(headers.iter().any(|(name, _)| name == "retry-after"));
+}
+
+/// An id no replica has read (so none has it cached): the store must be asked.
+fn unseen_id() -> String {
+    format!("{:032x}", std::process::id() as u128 * 7919 + 1)
+}

@@ -74,8 +74,8 @@ const WATCH_BODY: JsonBody = JsonBody {
                 ("X-Accel-Buffering" = String, description = "`no`, on a stream: nginx passes each event on as it comes"),
             )),
         (status = 400, description = "Not a watch request (no ids, more than 1,000, another \
-            shape, data after the object, a `progress_ms` that is not a whole number of 1,000 \
-            or more), a malformed `wait`, or on a stream a `Last-Event-ID` that is not an \
+            shape, data after the object, a `progress_ms` that is not a whole number from 1,000 \
+            to a day), a malformed `wait`, or on a stream a `Last-Event-ID` that is not an \
             event id of this server; the message says why.", body = ErrorBody),
         (status = 413, description = "The body is over 40 KiB.", body = ErrorBody),
         (status = 415, description = "The body is not declared `application/json`.", body = ErrorBody),

@@ -1,12 +1,15 @@
 //! A stream's loop: wait for a listed job's notification, a progress tick, the heartbeat or
 //! the stream's end of life; look at the store; send what the [`Session`] says; again.
 //!
-//! Per turn: the ends the known definitions already show are sent without asking the store
-//! (a job's natural end needs no read); then every pending job's notification is armed, and
-//! only then are the jobs read, so that a cancel landing in between wakes the next wait
-//! instead of being missed (the order held watches use). A wait ends on a notification (an
-//! end, a cancel through any replica, a stop), a progress tick or the lifetime; the heartbeat
-//! only writes a comment and waits on.
+//! Per turn, the notification of every job still pending (by what the stream knows) is armed
+//! first, and only then are the jobs read, so that a cancel landing in between wakes the next
+//! wait instead of being missed (the order held watches use). Every end is sent from a read
+//! made after its notification, never from the definition alone: a job cancelled shortly
+//! before its natural end must be told as cancelled, even if its notification comes late. A
+//! job already over by what is known is not armed again (the read tells how it ended), so a
+//! job's end costs each of its streams one read. A wait ends on a notification (an end, a
+//! cancel through any replica, a stop), a progress tick or the lifetime; the heartbeat only
+//! writes a comment and waits on.
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +21,7 @@ use super::body::Sender;
 use super::frame::{Frames, HEARTBEAT};
 use super::session::Session;
 use super::StreamSettings;
+use crate::job::Job;
 use crate::store::{JobFeed, JobId};
 
 /// Runs a stream of `session` on `feed` until it is over, sending its events through
@@ -36,9 +40,9 @@ pub async fn run(
     let mut next_progress = progress.map(|every| opened + every.min(settings.lifetime));
     let mut last_sent = opened;
     let mut frames = Frames::default();
+    // From the definitions read at the stream's opening.
     session.open(opened, &mut frames);
     loop {
-        session.ends(Instant::now(), &mut frames);
         if let Some(chunk) = frames.take() {
             sender.send(chunk).await;
             last_sent = Instant::now();
@@ -47,8 +51,14 @@ pub async fn run(
             return;
         }
 
-        let pending: Vec<(JobId, _)> = session.undelivered().collect();
-        let notifies = feed.arm(pending.iter().map(|(id, job)| (*id, job.ends_at())));
+        let now = Instant::now();
+        let undelivered: Vec<(JobId, Job)> = session.undelivered().collect();
+        let notifies = feed.arm(
+            undelivered
+                .iter()
+                .filter(|(_, job)| !job.is_final_at(now))
+                .map(|(id, job)| (*id, job.ends_at())),
+        );
         let mut waits: FuturesUnordered<_> = notifies
             .iter()
             .map(|notify| {
@@ -58,17 +68,18 @@ pub async fn run(
                 notified
             })
             .collect();
-        let ids: Vec<JobId> = pending.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<JobId> = undelivered.iter().map(|(id, _)| *id).collect();
         let looked = Instant::now();
-        // If the store fails, the stream goes on with the definitions it has: natural ends
-        // still come on time, and the store's recovery wakes every stream to read again.
-        if let Ok(read) = feed.read(&ids).await {
-            session.looked(read, looked, Instant::now(), &mut frames);
+        match feed.read(&ids).await {
+            Ok(read) => session.looked(read, looked, Instant::now(), &mut frames),
+            // The store failed: the stream goes on with the definitions it has, as a held
+            // watch answers with them (right unless a cancel went unseen), and the store's
+            // recovery wakes every stream to read again.
+            Err(_) => session.ends(Instant::now(), &mut frames),
         }
 
         let now = Instant::now();
         if feed.is_stopping() || now >= closes_at {
-            session.ends(now, &mut frames);
             session.progress(now, &mut frames);
             if let Some(chunk) = frames.take() {
                 sender.send(chunk).await;

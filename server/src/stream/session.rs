@@ -96,9 +96,9 @@ impl Session {
         self.cursor.settle(unix_ms(looked));
     }
 
-    /// Sends the end of every job ended by `now` and not yet delivered, earliest end first.
-    /// A job's end is known from its definition alone unless it was cancelled since it was
-    /// read, which only a read shows ([`Session::looked`]).
+    /// Sends the end of every job ended by `now` and not yet delivered, earliest end first,
+    /// as the definitions known tell it: call it right after they are read
+    /// ([`Session::looked`] does), since a cancel since then would change how a job ended.
     pub fn ends(&mut self, now: Instant, frames: &mut Frames) {
         let mut ended: Vec<usize> = (0..self.jobs.len())
             .filter(|&i| !self.jobs[i].delivered && self.jobs[i].job.is_final_at(now))
