@@ -11,12 +11,9 @@
 //
 //   BENCH_STREAMS=1000 BENCH_STREAM_ROUNDS=1 node bench/stream-fanout.mjs     a quick look
 import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { promisify } from "node:util";
 import { startServer } from "../tests/helpers.mjs";
-import { findValgrind, median, RELEASE_SERVER, releaseExample } from "./measure.mjs";
+import { findValgrind, instructionsDuring, median, RELEASE_SERVER, releaseExample } from "./measure.mjs";
 
 const run = promisify(execFile);
 const SERVER = RELEASE_SERVER;
@@ -66,31 +63,10 @@ for (const [i, r] of rounds.entries()) {
 const all = rounds.every((r) => r.held_before_end === STREAMS && r.with_its_end === STREAMS);
 const middle = [...rounds].sort((a, b) => a.arrived_max_ms - b.arrived_max_ms)[Math.floor(rounds.length / 2)];
 
-/** Instructions callgrind counts in `bin` (run with `args`) while `load(url, pid)` runs. */
-async function countInstructions(valgrind, bin, args, load) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vts-callgrind-"));
-  const out = path.join(dir, "callgrind.out");
-  const server = await startServer(["--tool=callgrind", `--callgrind-out-file=${out}`, bin, ...args], {
-    bin: valgrind,
-    quiet: true,
-    startTimeoutMs: 60_000,
-  });
-  let result;
-  try {
-    result = await load(server.url, server.pid);
-  } finally {
-    // Both servers stop on SIGTERM, and callgrind writes its counts at exit.
-    await server.stop();
-  }
-  const summary = fs.readFileSync(out, "utf8").match(/^(?:summary|totals): (\d+)/m);
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (!summary) throw new Error(`no instruction total in callgrind's output for ${bin}`);
-  return { instructions: Number(summary[1]), result };
-}
-
 /** Instructions per delivered event: the difference of a run of MANY and one of FEW, per stream. */
 async function perEvent(valgrind, bin, args, load) {
-  const [few, many] = [await countInstructions(valgrind, bin, args, load(FEW)), await countInstructions(valgrind, bin, args, load(MANY))];
+  const few = await instructionsDuring({ valgrind, bin, args, load: load(FEW) });
+  const many = await instructionsDuring({ valgrind, bin, args, load: load(MANY) });
   return { perEvent: (many.instructions - few.instructions) / (MANY - FEW), few: few.result, many: many.result };
 }
 
@@ -103,9 +79,9 @@ if (valgrind) {
     valgrind,
     SERVER,
     ["--bind", "127.0.0.1:0", "--workers", "1", "--max-waiters", String(MANY + 100)],
-    (streams) => (url, pid) => flood(url, pid, [streams, leadUnderValgrind(streams), "stream"]),
+    (streams) => (server) => flood(server.url, server.pid, [streams, leadUnderValgrind(streams), "stream"]),
   );
-  const bare = await perEvent(valgrind, BARE, ["127.0.0.1:0"], (requests) => (url, pid) => flood(url, pid, [requests, 0, "held"]));
+  const bare = await perEvent(valgrind, BARE, ["127.0.0.1:0"], (requests) => (server) => flood(server.url, server.pid, [requests, 0, "held"]));
   ratio = ours.perEvent / bare.perEvent;
   console.log(
     `\nInstructions per delivered event (callgrind, one worker; the difference between ${MANY.toLocaleString("en")} and ${FEW} ` +
