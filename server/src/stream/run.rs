@@ -53,12 +53,18 @@ pub async fn run(
 
         let now = Instant::now();
         let undelivered: Vec<(JobId, Job)> = session.undelivered().collect();
-        let notifies = feed.arm(
-            undelivered
-                .iter()
-                .filter(|(_, job)| !job.is_final_at(now))
-                .map(|(id, job)| (*id, job.ends_at())),
-        );
+        let pending: Vec<(JobId, Instant)> = undelivered
+            .iter()
+            .filter(|(_, job)| !job.is_final_at(now))
+            .map(|(id, job)| (*id, job.ends_at()))
+            .collect();
+        // Nothing to arm, no lock: right after a job's end, its thousands of streams wake
+        // together while the notifier still holds its lock waking the rest.
+        let notifies = if pending.is_empty() {
+            Vec::new()
+        } else {
+            feed.arm(pending)
+        };
         let mut waits: FuturesUnordered<_> = notifies
             .iter()
             .map(|notify| {
