@@ -18,6 +18,7 @@ import { findValgrind, instructionsDuring, median, RELEASE_SERVER, releaseExampl
 const run = promisify(execFile);
 const SERVER = RELEASE_SERVER;
 const FLOOD = releaseExample("stream_flood");
+const LONG_POLL_FLOOD = releaseExample("long_poll_flood");
 const BARE = releaseExample("bare_held");
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_STREAM_ROUNDS ?? 3);
@@ -29,25 +30,34 @@ const MANY = Number(process.env.BENCH_STREAM_MANY ?? 1_200);
 const SERVER_ARGS = ["--max-waiters", String(STREAMS + 1000)];
 
 /** Runs the flood against `url` (server `pid`) and returns its key=value line as an object. */
-async function flood(url, pid, args) {
-  const { stdout } = await run("nice", ["-n", "19", FLOOD, url, String(pid), ...args.map(String)], { timeout: 600_000 });
+async function flood(url, pid, args, bin = FLOOD) {
+  const { stdout } = await run("nice", ["-n", "19", bin, url, String(pid), ...args.map(String)], { timeout: 600_000 });
   return Object.fromEntries(stdout.trim().split(/\s+/).map((pair) => pair.split("=")).map(([k, v]) => [k, Number(v)]));
+}
+
+/** One round of `floodArgs` on a fresh server. */
+async function round(floodArgs, bin) {
+  const server = await startServer([...SERVER_ARGS, "--max-wait", "60"], { bin: SERVER, quiet: true, logLevel: "warn" });
+  try {
+    return await flood(server.url, server.pid, floodArgs, bin);
+  } finally {
+    await server.stop();
+  }
 }
 
 console.log(
   `Stream fan-out: ${STREAMS.toLocaleString("en")} event streams open on one job, which ends ${LEAD_MS / 1000} s after its creation; ` +
-    `${ROUNDS} rounds, each on a fresh server (${SERVER_ARGS.join(" ")}). Lateness of each stream's end event after the job's end: ` +
-    `arrived = kernel receive timestamp, read = when the niced load generator read it. 2 cores shared by the server, the load ` +
-    `generator and other engineers' builds and tests: the times are this machine's, the instruction counts below are not.\n`,
+    `${ROUNDS} rounds, each on a fresh server (${SERVER_ARGS.join(" ")}), each beside a round of as many long-polls held on one job ` +
+    `(GET /jobs/{id}?wait=60, server/examples/long_poll_flood.rs) for scale. Lateness of each stream's end event (or long-poll's ` +
+    `answer) after the job's end: arrived = kernel receive timestamp, read = when the niced load generator read it. 2 cores shared ` +
+    `by the server, the load generator and other engineers' builds and tests: the times are this machine's, the instruction ` +
+    `counts below are not.\n`,
 );
 const rounds = [];
-for (let round = 0; round < ROUNDS; round += 1) {
-  const server = await startServer(SERVER_ARGS, { bin: SERVER, quiet: true, logLevel: "warn" });
-  try {
-    rounds.push(await flood(server.url, server.pid, [STREAMS, LEAD_MS, "stream"]));
-  } finally {
-    await server.stop();
-  }
+const longPolls = [];
+for (let i = 0; i < ROUNDS; i += 1) {
+  rounds.push(await round([STREAMS, LEAD_MS, "stream"]));
+  longPolls.push(await round([STREAMS, LEAD_MS], LONG_POLL_FLOOD));
 }
 const ms = (value) => `${value.toFixed(1)} ms`;
 const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
@@ -58,6 +68,16 @@ for (const [i, r] of rounds.entries()) {
     `| ${i + 1} | ${r.held_before_end.toLocaleString("en")} | ${r.with_its_end.toLocaleString("en")} of ${r.streams.toLocaleString("en")} | ` +
       `${ms(r.arrived_p50_ms)} / ${ms(r.arrived_p99_ms)} / ${ms(r.arrived_max_ms)} | ${ms(r.read_max_ms)} | ${r.server_cpu_ms} ms | ` +
       `${((r.server_cpu_ms * 1000) / Math.max(1, r.delivered)).toFixed(1)} µs | ${mib(r.rss_fresh_kib)} / ${mib(r.rss_held_kib)} |`,
+  );
+}
+console.log(`\nBeside them, ${STREAMS.toLocaleString("en")} long-polls on one job, a round after each round of streams:\n`);
+console.log("| round | long-polls answered completed | arrived p50 / p99 / max | read max | server CPU for the fan-out | per answer |");
+console.log("|---|---|---|---|---|---|");
+for (const [i, r] of longPolls.entries()) {
+  console.log(
+    `| ${i + 1} | ${r.completed.toLocaleString("en")} of ${r.waiters.toLocaleString("en")} | ` +
+      `${ms(r.arrived_p50_ms)} / ${ms(r.arrived_p99_ms)} / ${ms(r.arrived_max_ms)} | ${ms(r.read_max_ms)} | ${r.server_cpu_ms} ms | ` +
+      `${((r.server_cpu_ms * 1000) / Math.max(1, r.answered)).toFixed(1)} µs |`,
   );
 }
 const all = rounds.every((r) => r.held_before_end === STREAMS && r.with_its_end === STREAMS);
@@ -85,7 +105,8 @@ if (valgrind) {
   ratio = ours.perEvent / bare.perEvent;
   console.log(
     `\nInstructions per delivered event (callgrind, one worker; the difference between ${MANY.toLocaleString("en")} and ${FEW} ` +
-      "streams or held requests, per stream: its connection, request, hold, answer and close; deterministic)\n",
+      "streams or held requests, per stream: its connection, request, hold, answer and close. Not moved by the machine's load; " +
+      "the order in which concurrent connections interleave moves it by a few percent between runs)\n",
   );
   console.log("| server | instructions per delivered event | vs bare | delivered (few / many) |");
   console.log("|---|---|---|---|");
@@ -105,6 +126,7 @@ console.log("\nFacts (no target set):");
 console.log(
   `  ${all ? "every" : "NOT every"} stream open before the end and sent its job's end, completed, in every round; ` +
     `median round: last end event arrived ${ms(middle.arrived_max_ms)} after the job's end, median of rounds' p99 ` +
-    `${ms(median(rounds.map((r) => r.arrived_p99_ms)))}; ${STREAMS.toLocaleString("en")} open streams cost ${mib(middle.rss_held_kib - middle.rss_fresh_kib)}` +
+    `${ms(median(rounds.map((r) => r.arrived_p99_ms)))} (long-polls beside them: last answer after ${ms(median(longPolls.map((r) => r.arrived_max_ms)))}, ` +
+    `median of rounds); ${STREAMS.toLocaleString("en")} open streams cost ${mib(middle.rss_held_kib - middle.rss_fresh_kib)}` +
     (ratio === null ? "" : `; ${ratio.toFixed(2)}× the bare handler's instructions per delivered event`),
 );
