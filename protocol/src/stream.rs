@@ -5,7 +5,7 @@
 //! | event | data | when |
 //! |---|---|---|
 //! | [`MISSING_EVENT`] | [`MissingEvent`] | once at the start, if some listed ids are unknown |
-//! | [`END_EVENT`] | [`JobStatus`](crate::JobStatus) | once per listed job, as it ends (at once for a job already ended) |
+//! | [`END_EVENT`] | [`JobStatus`] | once per listed job, as it ends (at once for a job already ended) |
 //! | [`JOBS_EVENT`] | [`JobsEvent`] | every pending listed job: every `progress_ms` if asked, and once before the server closes the stream for its lifetime or its shutdown |
 //!
 //! and a comment (`: keep-alive`) after some seconds without an event. The stream ends after
