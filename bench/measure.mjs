@@ -97,6 +97,38 @@ export async function instructionsPerRequest({ valgrind, bin, args, setup, few =
 }
 
 async function countInstructions({ valgrind, bin, args, setup, requests }) {
+  const { instructions } = await instructionsDuring({
+    valgrind,
+    bin,
+    args,
+    load: async (server) => {
+      const target = `${server.url}${await setup(server.url)}`;
+      // One connection, one request at a time: the count is the server's work, not the order
+      // in which concurrent requests happened to interleave.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < requests; i += 1) {
+        await new Promise((resolve, reject) => {
+          http
+            .get(target, { agent }, (response) => {
+              if (response.statusCode !== 200) reject(new Error(`${target} answered ${response.statusCode}`));
+              response.resume().once("end", resolve);
+            })
+            .once("error", reject);
+        });
+      }
+      agent.destroy();
+    },
+  });
+  return instructions;
+}
+
+/**
+ * The instructions callgrind counts in the server `bin` (run with `args`, listening on a port
+ * it prints) from its start to its graceful stop, while `load(server)` runs against it
+ * (`server` as `startServer` gives it: `url`, `pid`). Resolves `{ instructions, result }`,
+ * `result` being what `load` resolved.
+ */
+export async function instructionsDuring({ valgrind, bin, args, load }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vts-callgrind-"));
   const out = path.join(dir, "callgrind.out");
   const server = await startServer(["--tool=callgrind", `--callgrind-out-file=${out}`, bin, ...args], {
@@ -104,28 +136,15 @@ async function countInstructions({ valgrind, bin, args, setup, requests }) {
     quiet: true,
     startTimeoutMs: 60_000,
   });
+  let result;
   try {
-    const target = `${server.url}${await setup(server.url)}`;
-    // One connection, one request at a time: the count is the server's work, not the order
-    // in which concurrent requests happened to interleave.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    for (let i = 0; i < requests; i += 1) {
-      await new Promise((resolve, reject) => {
-        http
-          .get(target, { agent }, (response) => {
-            if (response.statusCode !== 200) reject(new Error(`${target} answered ${response.statusCode}`));
-            response.resume().once("end", resolve);
-          })
-          .once("error", reject);
-      });
-    }
-    agent.destroy();
+    result = await load(server);
   } finally {
-    // Both servers stop gracefully on SIGTERM, and callgrind writes its counts at exit.
+    // The servers stop gracefully on SIGTERM, and callgrind writes its counts at exit.
     await server.stop();
   }
   const summary = fs.readFileSync(out, "utf8").match(/^(?:summary|totals): (\d+)/m);
   fs.rmSync(dir, { recursive: true, force: true });
   if (!summary) throw new Error(`no instruction total in callgrind's output for ${bin}`);
-  return Number(summary[1]);
+  return { instructions: Number(summary[1]), result };
 }

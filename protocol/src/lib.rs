@@ -14,6 +14,7 @@
 //! | [`EndReason`] | the `reason` field: why a job ended other than by running its course |
 //! | [`ErrorBody`] | body of every 4xx/5xx answer |
 //! | [`JobConflict`] | body of `409` from `POST /jobs/{id}/cancel`: the error and the job's status |
+//! | [`stream`] | the event stream of `POST /jobs/watch` with `Accept: text/event-stream`: its events and headers |
 #![deny(missing_docs, missing_debug_implementations)]
 
 use std::fmt;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod stream;
+pub use stream::{JobsEvent, MissingEvent, OpenEvent};
 
 /// The state of a translation job as the status endpoint reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

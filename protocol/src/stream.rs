@@ -1,66 +1,106 @@
-//! The streamed watch: `POST /jobs/watch` asked with `Accept: text/event-stream`.
-//!
-//! The body is the watch's own [`WatchRequest`](crate::WatchRequest); the answer is one event
-//! stream for all the listed jobs, which the server closes once every one of them has ended
-//! (or its lifetime runs out, or it stops). In order:
+//! The event stream of a watch: `POST /jobs/watch` with `Accept: text/event-stream` and the
+//! usual [`WatchRequest`](crate::WatchRequest) body answers `200 text/event-stream`, whose
+//! events (each with `event:`, `id:` and one `data:` line of compact JSON) are:
 //!
 //! | event | data | when |
 //! |---|---|---|
-//! | [`OPEN`] | [`StreamOpen`] | first, at once: a client that sees nothing for seconds is behind a proxy that buffers |
-//! | [`MISSING`] | [`StreamMissing`] | once, if some listed id names no job |
-//! | [`END`] | [`JobStatus`](crate::JobStatus) | one per job, as it ends (at once for one that has) |
-//! | [`JOBS`] | [`StreamJobs`] | every job still pending: at the start, every [`PROGRESS_PARAM`] if asked, and before the server closes the stream early |
+//! | [`MISSING_EVENT`] | [`MissingEvent`] | once at the start, if some listed ids are unknown |
+//! | [`END_EVENT`] | [`JobStatus`] | once per listed job, as it ends (at once for a job already ended) |
+//! | [`JOBS_EVENT`] | [`JobsEvent`] | every pending listed job: every `progress_ms` if asked, and once before the server closes the stream for its lifetime or its shutdown |
 //!
-//! A comment line (`: keep-alive`) comes every heartbeat, so proxies keep the connection and
-//! the client can tell a silent stream from a dead one. Every event carries an `id`: sent back
-//! as [`LAST_EVENT_ID_HEADER`] with the same ids (or fewer), it resumes after that event,
-//! missing no end.
+//! and a comment (`: keep-alive`) after some seconds without an event. The stream ends after
+//! the last listed job's `end`, or after a `jobs` event when the server closes it.
+//!
+//! An event's `id` is a cursor, opaque to clients: sent back as [`LAST_EVENT_ID_HEADER`]
+//! with the same (or fewer) ids, it resumes the stream without missing an end.
 
 use serde::{Deserialize, Serialize};
 
 use crate::JobStatus;
 
-/// The media type a client asks for (`Accept`) and a stream answers with (`Content-Type`).
-pub const EVENT_STREAM: &str = "text/event-stream";
+/// The media type of an event stream, asked for in `Accept` and answered in `Content-Type`.
+pub const EVENT_STREAM_TYPE: &str = "text/event-stream";
 
-/// The query parameter asking for a [`JOBS`] event at this interval, in milliseconds.
-pub const PROGRESS_PARAM: &str = "progress_ms";
-
-/// The shortest progress interval a server accepts, in milliseconds.
-pub const MIN_PROGRESS_MS: u64 = 1_000;
-
-/// The request header that resumes a stream after the event with this id.
+/// Request header resuming a stream: the `id` of the last event received.
 pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
 
 /// The first event: the stream is open.
-pub const OPEN: &str = "open";
-/// The listed ids the server does not know.
-pub const MISSING: &str = "missing";
-/// One job has ended.
-pub const END: &str = "end";
-/// Every listed job still pending.
-pub const JOBS: &str = "jobs";
+pub const OPEN_EVENT: &str = "open";
 
-/// Data of the [`OPEN`] event.
+/// The query parameter asking a stream for a [`JOBS_EVENT`] every so many milliseconds. A
+/// query parameter, not a body field: a server without streams ignores it, where its watch
+/// refuses a body field it does not know.
+pub const PROGRESS_PARAM: &str = "progress_ms";
+
+/// The event of the ids the server does not know.
+pub const MISSING_EVENT: &str = "missing";
+
+/// The event of one job's end; its data is the job's final [`JobStatus`].
+pub const END_EVENT: &str = "end";
+
+/// The event of every pending listed job's status.
+pub const JOBS_EVENT: &str = "jobs";
+
+/// The shortest progress interval a stream takes, in milliseconds (`progress_ms`).
+pub const MIN_PROGRESS_MS: u64 = 1_000;
+
+/// The longest progress interval a stream takes, in milliseconds: a day, the longest a stream
+/// can last (`--stream-lifetime`).
+pub const MAX_PROGRESS_MS: u64 = 86_400_000;
+
+/// Data of the [`OPEN_EVENT`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct StreamOpen {
-    /// The longest the server stays silent: a comment comes at least this often.
+pub struct OpenEvent {
+    /// The longest the server stays silent, in milliseconds: a comment comes at least this
+    /// often (`--stream-heartbeat`).
     pub heartbeat_ms: u64,
 }
 
-/// Data of the [`MISSING`] event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Data of a [`MISSING_EVENT`]: the listed ids the server does not know (never issued,
+/// malformed or expired), as the request spelled them, each once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct StreamMissing {
-    /// The listed ids that name no job, as the request spelled them, each once.
+pub struct MissingEvent {
+    /// The unknown ids.
     pub ids: Vec<String>,
 }
 
-/// Data of the [`JOBS`] event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Data of a [`JOBS_EVENT`]: every listed job still pending, in the order listed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct StreamJobs {
-    /// Every listed job still pending, each once, in the order listed.
+pub struct JobsEvent {
+    /// Their statuses now.
     pub jobs: Vec<JobStatus>,
+}
+
+/// The value of [`PROGRESS_PARAM`]: a whole number of milliseconds from [`MIN_PROGRESS_MS`]
+/// to [`MAX_PROGRESS_MS`]; the error says what is wrong, to be answered with a `400`.
+pub fn parse_progress(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|ms| (MIN_PROGRESS_MS..=MAX_PROGRESS_MS).contains(ms))
+        .ok_or_else(|| {
+            format!(
+                "{PROGRESS_PARAM} must be a whole number of milliseconds from {MIN_PROGRESS_MS} \
+                 to {MAX_PROGRESS_MS} (a day), not {text:?}"
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_a_whole_number_of_milliseconds_from_a_second_to_a_day() {
+        assert_eq!(parse_progress("1000"), Ok(1000));
+        assert_eq!(parse_progress("86400000"), Ok(86_400_000));
+        for bad in [
+            "999", "0", "-1000", "1000.5", "1e3", "", " 1000", "86400001", "soon",
+        ] {
+            let error = parse_progress(bad).unwrap_err();
+            assert!(error.contains("from 1000 to 86400000"), "{bad}: {error}");
+        }
+    }
 }

@@ -122,6 +122,19 @@ pub struct Settings {
     // hide_env_values: a Redis URL may carry a password.
     #[arg(long, value_name = "memory|redis://HOST:PORT[/DB]", env = "VTS_STORE", default_value = "memory", value_parser = StoreParser, hide_env_values = true)]
     pub store: StoreKind,
+
+    /// An event stream (POST /jobs/watch with Accept: text/event-stream) sends a comment after
+    /// this many seconds without an event, so that proxies that cut idle connections (often
+    /// at 30 to 60 s) keep it; fractions allowed, more than 0, at most an hour.
+    #[arg(long, env = "VTS_STREAM_HEARTBEAT", default_value = "15", value_parser = parse_stream_heartbeat, allow_hyphen_values = true)]
+    pub stream_heartbeat: Duration,
+
+    /// The longest an event stream lasts, in seconds (fractions allowed, more than 0, at most
+    /// a day): then it sends its pending jobs' status and closes, and the client resumes it
+    /// with Last-Event-ID. Bounds how long one connection holds a --max-waiters slot; an hour
+    /// covers most translation jobs with one request.
+    #[arg(long, env = "VTS_STREAM_LIFETIME", default_value = "3600", value_parser = parse_stream_lifetime, allow_hyphen_values = true)]
+    pub stream_lifetime: Duration,
 }
 
 impl Settings {
@@ -145,6 +158,8 @@ impl Settings {
             body_timeout: Duration::from_secs(5),
             api_keys: Vec::new(),
             store: StoreKind::Memory,
+            stream_heartbeat: Duration::from_secs(15),
+            stream_lifetime: Duration::from_secs(3600),
         }
     }
 }
@@ -213,6 +228,23 @@ fn parse_body_timeout(text: &str) -> Result<Duration, String> {
     Ok(timeout)
 }
 
+fn parse_stream_heartbeat(text: &str) -> Result<Duration, String> {
+    positive_seconds(text, MAX_LONG_POLL, "an hour")
+}
+
+fn parse_stream_lifetime(text: &str) -> Result<Duration, String> {
+    positive_seconds(text, MAX_JOB_DURATION, "a day")
+}
+
+/// Seconds, more than 0: a zero heartbeat or lifetime would spin or close every stream at once.
+fn positive_seconds(text: &str, max: Duration, what: &str) -> Result<Duration, String> {
+    let seconds = parse_seconds(text, max, what)?;
+    if seconds.is_zero() {
+        return Err(format!("{text:?} must be more than 0 seconds"));
+    }
+    Ok(seconds)
+}
+
 fn parse_max_wait(text: &str) -> Result<Duration, String> {
     parse_seconds(text, MAX_LONG_POLL, "the longest long-poll")
 }
@@ -273,6 +305,26 @@ mod tests {
         assert_eq!(settings.body_timeout, Duration::from_secs(5));
         assert!(settings.api_keys.is_empty(), "the API is open by default");
         assert_eq!(settings.store, StoreKind::Memory);
+        assert_eq!(settings.stream_heartbeat, Duration::from_secs(15));
+        assert_eq!(settings.stream_lifetime, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn stream_heartbeat_and_lifetime_are_positive_seconds_with_fractions() {
+        let settings = parse(&["--stream-heartbeat", "0.5", "--stream-lifetime", "90"]).unwrap();
+        assert_eq!(settings.stream_heartbeat, Duration::from_millis(500));
+        assert_eq!(settings.stream_lifetime, Duration::from_secs(90));
+        for (flag, bad) in [
+            ("--stream-heartbeat", "0"),
+            ("--stream-heartbeat", "-1"),
+            ("--stream-heartbeat", "7200"),
+            ("--stream-lifetime", "0"),
+            ("--stream-lifetime", "100000"),
+            ("--stream-lifetime", "soon"),
+        ] {
+            let err = parse(&[flag, bad]).unwrap_err().to_string();
+            assert!(err.contains(flag), "{flag} {bad}: {err}");
+        }
     }
 
     #[test]

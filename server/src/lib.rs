@@ -12,6 +12,7 @@
 //! | [`idempotency`] | `Idempotency-Key` on `POST /jobs`: a retried creation makes one job |
 //! | [`job`] | one simulated job and its status at a given instant (a cancel included) |
 //! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches); in memory or in Redis, shared by a fleet |
+//! | [`stream`] | a watch as an event stream: ends, progress and heartbeats on one connection, resumable by event id |
 //! | [`long_poll`] | the wait a status request asks for, and the hints its answer carries |
 //! | [`memory`] | a worker whose connections have all closed gives their memory back to the system |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
@@ -42,5 +43,6 @@ pub mod routes;
 pub mod startup;
 pub mod static_files;
 pub mod store;
+pub mod stream;
 pub mod telemetry;
 pub mod transitions;

@@ -19,7 +19,7 @@ use video_translation_protocol::{
 use crate::error::{retry_after_seconds, ApiError};
 use crate::store::{JobKey, JobStore};
 
-mod final_body;
+pub(crate) mod final_body;
 
 /// `Content-Type` of a status answer, as `HttpResponseBuilder::json` sets it.
 const JSON: &str = "application/json";

@@ -7,7 +7,8 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
-use actix_web::{middleware, web, App, HttpServer, Resource};
+use actix_web::{guard, middleware, web, App, HttpServer, Resource};
+use video_translation_protocol::stream::LAST_EVENT_ID_HEADER;
 use video_translation_protocol::{
     IDEMPOTENCY_KEY_HEADER, PREFERENCE_APPLIED_HEADER, PREFER_HEADER,
 };
@@ -20,9 +21,12 @@ use crate::error::json_error_bodies;
 use crate::metrics::{self, Metrics};
 use crate::origin_guard::{self, AllowedOrigins};
 use crate::rate_limit::{self, RateLimit};
-use crate::routes::{self, cancel, fallback, health, jobs, openapi, ready, status, watch};
+use crate::routes::{
+    self, cancel, fallback, health, jobs, openapi, ready, status, watch, watch_stream,
+};
 use crate::static_files::confined_files;
 use crate::store::{JobDefaults, JobStore, LongPollLimits, StoreLimits};
+use crate::stream::StreamSettings;
 use crate::telemetry;
 
 /// Where the static content lives on disk.
@@ -56,6 +60,7 @@ pub fn build_app(
         .app_data(state.rate_limit.clone())
         .app_data(web::Data::new(origins.clone()))
         .app_data(web::Data::new(BodyTimeout(state.body_timeout)))
+        .app_data(web::Data::new(state.stream))
         // For GET /healthz, which says whether keys are asked for; the API routes get theirs
         // from `api_route`.
         .app_data(state.api_keys.clone())
@@ -87,6 +92,15 @@ pub fn build_app(
         .service(
             api_route("/jobs/watch", &state.api_keys)
                 .app_data(web::PayloadConfig::new(watch::MAX_WATCH_BODY_BYTES))
+                // First: a watch that asks for `text/event-stream` is streamed; any other is
+                // the JSON watch, as before.
+                .route(
+                    web::post()
+                        .guard(guard::fn_guard(|context| {
+                            watch_stream::asks_for_events(context.head().headers())
+                        }))
+                        .to(watch_stream::watch_stream),
+                )
                 .post(watch::watch)
                 .default_service(web::to(fallback::method_not_allowed("POST"))),
         )
@@ -193,6 +207,8 @@ pub struct AppState {
     pub api_keys: web::Data<ApiKeys>,
     /// Where the static content lives.
     pub dirs: StaticDirs,
+    /// The event streams' heartbeat and lifetime.
+    pub stream: StreamSettings,
 }
 
 impl AppState {
@@ -233,13 +249,18 @@ impl AppState {
                 www: settings.www_dir.clone(),
                 pkg: settings.pkg_dir.clone(),
             },
+            stream: StreamSettings {
+                heartbeat: settings.stream_heartbeat,
+                lifetime: settings.stream_lifetime,
+            },
         })
     }
 }
 
 /// Any origin may call the API (the demo and third-party apps alike), or only `origins` when
 /// given (`--cors-origin`, checked when parsed); only the methods and headers the API uses,
-/// `Authorization` included for `--api-key` and `Idempotency-Key` for retries of `POST /jobs`.
+/// `Authorization` included for `--api-key`, `Idempotency-Key` for retries of `POST /jobs` and
+/// `Last-Event-ID` for resumed streams.
 /// The hint headers and the 401's challenge are exposed so cross-origin callers read them.
 fn cors(origins: &[String]) -> Cors {
     let cors = if origins.is_empty() {
@@ -256,6 +277,7 @@ fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             HeaderName::from_static(PREFER_HEADER),
             HeaderName::from_static(IDEMPOTENCY_KEY_HEADER),
+            HeaderName::from_static(LAST_EVENT_ID_HEADER),
         ])
         .expose_headers([
             header::LOCATION,

@@ -11,7 +11,9 @@ use super::fetch::Reply;
 use crate::answer::{Answer, Invalid, ReplyHints};
 use crate::stream::{Message, StreamEvent};
 use std::time::Duration;
-use video_translation_protocol::stream::{self, StreamJobs, StreamMissing, StreamOpen};
+use video_translation_protocol::stream::{
+    JobsEvent, MissingEvent, OpenEvent, END_EVENT, JOBS_EVENT, MISSING_EVENT, OPEN_EVENT,
+};
 use video_translation_protocol::{ErrorBody, JobResult, JobStatus, UnknownJobResult, WatchAnswer};
 
 /// What a reply to a status request (`is_watch` false) or a watch says.
@@ -61,16 +63,16 @@ fn parse_watch(body: &str) -> Result<WatchAnswer, Invalid> {
 pub fn stream_event_of(message: &Message) -> Result<Option<StreamEvent>, Invalid> {
     let data = &message.data;
     let event = match message.event.as_str() {
-        stream::OPEN => {
-            let open: StreamOpen = read_event(data, "an open event")?;
+        OPEN_EVENT => {
+            let open: OpenEvent = read_event(data, "an open event")?;
             StreamEvent::Open {
                 heartbeat: Duration::from_millis(open.heartbeat_ms),
             }
         }
-        stream::MISSING => {
-            StreamEvent::Missing(read_event::<StreamMissing>(data, "a missing event")?.ids)
+        MISSING_EVENT => {
+            StreamEvent::Missing(read_event::<MissingEvent>(data, "a missing event")?.ids)
         }
-        stream::END => {
+        END_EVENT => {
             let status = parse_status(data)?;
             if status.id.is_none() || !status.result.is_final() {
                 let why = format!("an ended job with an id ({})", status.result);
@@ -78,8 +80,8 @@ pub fn stream_event_of(message: &Message) -> Result<Option<StreamEvent>, Invalid
             }
             StreamEvent::End(status)
         }
-        stream::JOBS => {
-            let jobs = read_event::<StreamJobs>(data, "a jobs event")?.jobs;
+        JOBS_EVENT => {
+            let jobs = read_event::<JobsEvent>(data, "a jobs event")?.jobs;
             if let Some(status) = jobs.iter().find(|status| status.id.is_none()) {
                 let why = format!("a listed job has no id ({})", status.result);
                 return Err(malformed("a jobs event", &why, data));

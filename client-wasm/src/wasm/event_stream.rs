@@ -26,7 +26,7 @@ use crate::answer::{Answer, ReplyHints};
 use crate::stream::{
     silence_limit, EventStream, StreamEvent, DEFAULT_HEARTBEAT, FIRST_EVENT_WITHIN,
 };
-use video_translation_protocol::stream::EVENT_STREAM;
+use video_translation_protocol::stream::EVENT_STREAM_TYPE;
 
 /// Sends the stream request `outgoing` (its headers due within `headers_within`) and reads
 /// its events into `sink`, each with the cursor it leaves. Returns how it ended: the server
@@ -72,7 +72,7 @@ fn streams(response: &Response) -> bool {
             value
                 .split(';')
                 .next()
-                .is_some_and(|media| media.trim().eq_ignore_ascii_case(EVENT_STREAM))
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case(EVENT_STREAM_TYPE))
         })
 }
 

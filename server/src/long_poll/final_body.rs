@@ -26,7 +26,7 @@ thread_local! {
 }
 
 /// `status` as JSON: shared with earlier answers of an equal final status on this thread.
-pub(super) fn json_body(status: &JobStatus) -> Bytes {
+pub(crate) fn json_body(status: &JobStatus) -> Bytes {
     if status.result == JobResult::Pending {
         return serialize(status);
     }

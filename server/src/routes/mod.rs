@@ -11,3 +11,4 @@ pub mod openapi;
 pub mod ready;
 pub mod status;
 pub mod watch;
+pub mod watch_stream;

@@ -13,8 +13,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use video_translation_protocol::{
-    CreateJob, EndReason, ErrorBody, ErrorDetail, JobConflict, JobResult, JobStatus, Outcome,
-    WatchAnswer, WatchRequest,
+    CreateJob, EndReason, ErrorBody, ErrorDetail, JobConflict, JobResult, JobStatus, JobsEvent,
+    MissingEvent, Outcome, WatchAnswer, WatchRequest,
 };
 
 use super::health::{self, Auth, Health};
@@ -35,13 +35,14 @@ const UNAUTHORIZED_RESPONSE: &str = "Unauthorized";
         title = "video-translation-server",
         description = "A simulated video-translation backend. Jobs take a while; poll their \
             status, or long-poll it with `?wait=` or `Prefer: wait=`, or watch many jobs in \
-            one request with `POST /jobs/watch`. Every error is \
+            one request with `POST /jobs/watch`, or have their ends streamed as server-sent \
+            events (`POST /jobs/watch` with `Accept: text/event-stream`). Every error is \
             `{\"error\": {\"code\", \"message\"}}`. A server started with `--api-key` \
             asks for `Authorization: Bearer KEY` on the job routes; `GET /healthz` says \
             whether it does."
     ),
     paths(status::default_job_status, jobs::create, jobs::get, cancel::cancel, watch::watch, health::healthz, ready::readyz, metrics::metrics, openapi_json),
-    components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, ErrorBody, ErrorDetail, JobConflict, Health, Auth, Ready)),
+    components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, MissingEvent, JobsEvent, ErrorBody, ErrorDetail, JobConflict, Health, Auth, Ready)),
     tags(
         (name = "jobs", description = "Create jobs and watch them"),
         (name = "operations", description = "For operators and tools"),

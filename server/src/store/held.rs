@@ -117,6 +117,19 @@ impl HeldRequests {
         self.watches.fetch_add(1, Ordering::Relaxed);
         Slot(&self.watches)
     }
+
+    /// [`HeldRequests::slot`] and [`HeldRequests::as_watch`] for a request whose guard
+    /// cannot borrow the count: an event stream's body outlives its handler. Counted until
+    /// [`HeldRequests::release_detached`], which its owner calls exactly once.
+    pub(super) fn hold_detached(&self) -> Result<(), StoreError> {
+        std::mem::forget((self.slot()?, self.as_watch()));
+        Ok(())
+    }
+
+    /// Gives back a slot taken by [`HeldRequests::hold_detached`].
+    pub(super) fn release_detached(&self) {
+        drop((Slot(&self.watches), Slot(&self.all)));
+    }
 }
 
 /// One held request, counted while it lives.
@@ -170,6 +183,27 @@ mod tests {
         );
         drop((watch, first));
         assert_eq!(held.all(), 0);
+        assert!(held.slot().is_ok(), "given back");
+    }
+
+    #[test]
+    fn a_detached_slot_counts_as_a_watch_until_released() {
+        let held = HeldRequests::new(LongPollLimits {
+            max_wait: Duration::from_secs(30),
+            max_waiters: 1,
+        });
+        held.hold_detached().expect("room for one");
+        assert_eq!(
+            held.now(),
+            Held {
+                long_polls: 0,
+                watches: 1
+            }
+        );
+        assert!(held.hold_detached().is_err(), "full");
+        assert!(held.slot().is_err(), "full for long-polls too");
+        held.release_detached();
+        assert_eq!(held.now(), Held::default());
         assert!(held.slot().is_ok(), "given back");
     }
 }

@@ -10,7 +10,7 @@
 //! | `defaults.rs` | [`JobDefaults`]: what a job is when its creator leaves things out |
 //! | [`front`] | [`JobStore`]: a backend plus what stays in each replica (held requests, their wake-ups) |
 //! | [`held`] | the bounds on held requests (long-polls and watches) and their count |
-//! | `watch.rs` | many jobs in one held request |
+//! | `watch.rs` | many jobs in one held request; `watch/stream.rs`, their event stream's feed |
 //! | `wall_clock.rs` | instants as wall-clock times, for jobs shared between processes |
 //!
 //! A job's definition ([`Job`]) is all a backend keeps: its status follows from it and the
@@ -25,7 +25,7 @@ pub mod held;
 pub mod id;
 pub mod memory;
 pub mod redis;
-mod wall_clock;
+pub(crate) mod wall_clock;
 mod watch;
 
 use std::future::Future;
@@ -37,6 +37,7 @@ pub use front::JobStore;
 pub use held::{Held, LongPollLimits};
 pub use id::{JobId, JobKey};
 use video_translation_protocol::{CreateJob, Outcome};
+pub use watch::stream::{JobFeed, OpenedFeed};
 
 use crate::idempotency::Keyed;
 pub use crate::job::{CancelOutcome, Job};

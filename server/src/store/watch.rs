@@ -22,6 +22,8 @@ use video_translation_protocol::{JobStatus, WatchAnswer};
 use super::{JobBackend, JobId, JobKey, JobStore, StoreError};
 use crate::job::Job;
 
+pub mod stream;
+
 /// The listed ids, resolved: the known jobs, each once in the order first listed, and the
 /// unknown ids as the caller spelled them, each once.
 #[derive(Debug)]

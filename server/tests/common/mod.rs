@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each suite uses its own share of these
 
 pub mod binary;
+pub mod event_stream;
 pub mod redis_server;
 pub mod replica;
 
