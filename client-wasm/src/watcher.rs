@@ -337,7 +337,8 @@ impl Watcher {
     pub fn held_requests(&self) -> usize {
         self.in_flight
             .iter()
-            .filter(|flight| flight.wait.is_some() || flight.is_stream)
+            // A stream left without waits is being closed (at the next plan, or with the loop).
+            .filter(|flight| flight.wait.is_some() || (flight.is_stream && !flight.jobs.is_empty()))
             .count()
     }
 

@@ -140,6 +140,11 @@ fn every_job_rides_one_stream_and_each_end_settles_its_wait_alone() {
         .iter()
         .any(|e| matches!(e, Event::Done { key, .. } if *key == b)));
     assert!(watcher.is_empty());
+    assert_eq!(
+        watcher.held_requests(),
+        0,
+        "a stream with no wait left is not counted"
+    );
 }
 
 #[test]
