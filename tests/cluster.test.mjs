@@ -56,7 +56,7 @@ async function heldWatches(url) {
  * Redis, `count` replicas given `args` and nginx with the repository's configuration, on free
  * ports; `stop()` ends them all.
  */
-async function startFleet(count, args = []) {
+async function startFleet(count, args = [], editConfig = (config) => config) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vts-cluster-"));
   const redisPort = await freePort();
   const redis = spawnKept("redis-server", ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "no"]);
@@ -68,7 +68,7 @@ async function startFleet(count, args = []) {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await startedFleet(fleet, dir, redisPort, count, args);
+    await startedFleet(fleet, dir, redisPort, count, args, editConfig);
   } catch (error) {
     await fleet.stop();
     throw error;
@@ -77,7 +77,7 @@ async function startFleet(count, args = []) {
 }
 
 /** The rest of {@link startFleet}, which stops what was started if this fails. */
-async function startedFleet(fleet, dir, redisPort, count, args) {
+async function startedFleet(fleet, dir, redisPort, count, args, editConfig) {
   await until(() => accepts(redisPort), { what: "redis-server to listen" });
   const started = await Promise.allSettled(
     Array.from({ length: count }, () => startServer(["--store", `redis://127.0.0.1:${redisPort}`, ...args])),
@@ -97,7 +97,7 @@ async function startedFleet(fleet, dir, redisPort, count, args) {
   config = config.replace("listen 127.0.0.1:8080;", `listen 127.0.0.1:${listen};`);
   assert.ok(config.includes(`listen 127.0.0.1:${listen};`) && ports.every((port) => config.includes(`:${port} `)));
   fs.mkdirSync(path.join(dir, "tmp"));
-  fs.writeFileSync(path.join(dir, "nginx.conf"), config);
+  fs.writeFileSync(path.join(dir, "nginx.conf"), editConfig(config));
   fleet.nginx = spawnKept("nginx", ["-p", `${dir}/`, "-c", path.join(dir, "nginx.conf"), "-e", "stderr"]);
   fleet.url = `http://127.0.0.1:${listen}`;
   await until(async () => (await fetch(`${fleet.url}/readyz`).catch(() => null))?.ok, { what: "nginx and the replicas to be ready" });
@@ -171,5 +171,71 @@ describe("a rate limit behind nginx", { skip: missing.length > 0 && `${missing.j
     assert.match((await limited[0].json()).error.message, /from 203\.0\.113\.7/);
     const other = await poll("203.0.113.8");
     assert.equal(other.status, 200, "another client behind the same nginx has its own limit");
+  });
+});
+
+/** A `fetch` for the client that records what it asks for: the path and the media it accepts. */
+function recordingFetch(sent) {
+  return (url, init) => {
+    const { pathname, search } = new URL(String(url));
+    sent.push({ path: pathname + search, accept: new Headers(init?.headers).get("accept") });
+    return fetch(url, init);
+  };
+}
+
+describe("event streams behind nginx", { skip: missing.length > 0 && `${missing.join(" and ")} not installed` }, () => {
+  let VideoTranslationClient;
+  before(async () => {
+    ({ VideoTranslationClient } = await loadClient());
+  });
+
+  test("with the repository's configuration, one stream carries every job to its end", { timeout: 60_000 }, async () => {
+    const fleet = await startFleet(2);
+    try {
+      const sent = [];
+      const client = new VideoTranslationClient(fleet.url, { fetch: recordingFetch(sent) });
+      const jobs = [];
+      for (const durationMs of [1500, 2000, 2500]) jobs.push(await client.createJob({ durationMs, outcome: "completed" }));
+      const outcomes = await Promise.all(jobs.map((job) => client.waitForCompletion(job.id)));
+      assert.deepEqual(outcomes.map((outcome) => [outcome.result, outcome.attempts]), [["completed", 1], ["completed", 1], ["completed", 1]]);
+      const watches = sent.filter((request) => request.path.startsWith("/jobs/watch"));
+      assert.equal(watches.length, 1, `one request for the three: ${JSON.stringify(watches)}`);
+      assert.match(watches[0].accept, /^text\/event-stream/);
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  test("behind a proxy that holds streams back (buffering, gzip), the client falls back to long-polled watches", { timeout: 60_000 }, async () => {
+    // nginx as a proxy that holds streams back: buffering on, the replicas' X-Accel-Buffering
+    // ignored, and gzip on event streams. Buffering alone did not do it (nginx 1.22 still
+    // passed each event on at once, as the client could take it, measured with curl -N);
+    // compression is what holds a stream back in practice: nginx's deflate keeps the events
+    // until its buffer fills or the stream ends.
+    const buffering = (config) => {
+      const edited = config.replace(
+        "proxy_buffering off;",
+        "proxy_buffering on;\n            proxy_ignore_headers X-Accel-Buffering;\n" +
+          "            gzip on;\n            gzip_types text/event-stream;\n            gzip_min_length 0;",
+      );
+      assert.notEqual(edited, config);
+      return edited;
+    };
+    const fleet = await startFleet(1, [], buffering);
+    try {
+      const sent = [];
+      const client = new VideoTranslationClient(fleet.url, { fetch: recordingFetch(sent) });
+      const job = await client.createJob({ durationMs: 9000, outcome: "completed" });
+      const outcome = await client.waitForCompletion(job.id);
+      assert.equal(outcome.result, "completed");
+      const watches = sent.filter((request) => request.path.startsWith("/jobs/watch"));
+      assert.match(watches[0].accept, /^text\/event-stream/, "a stream first");
+      const after = watches.slice(1);
+      assert.ok(after.length >= 1, `then watches: ${JSON.stringify(sent)}`);
+      assert.ok(after.every((request) => request.accept === "application/json"), `no stream again: ${JSON.stringify(after)}`);
+      assert.ok(after.some((request) => /[?&]wait=/.test(request.path)), "held ones among them");
+    } finally {
+      await fleet.stop();
+    }
   });
 });

@@ -22,8 +22,9 @@ use video_translation_protocol::JobStatus;
 /// most one event may hold: past it the stream is cut as unreadable.
 pub const MAX_UNREAD_BYTES: usize = 1 << 20;
 
-/// How long after its headers a stream has to bring its first event. A proxy that buffers
-/// streams holds them back; past this the client takes it for one and long-polls instead.
+/// How long after it is sent a stream has to bring its head and first event (which the server
+/// sends at once). A proxy that buffers streams holds them back; past this the client takes
+/// it for one and long-polls instead.
 pub const FIRST_EVENT_WITHIN: Duration = Duration::from_secs(5);
 
 /// The heartbeat assumed until the `open` event tells the server's own.

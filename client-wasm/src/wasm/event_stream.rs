@@ -2,10 +2,11 @@
 //! chunk from the stream reader, decoded by the core's [`EventStream`] and handed on event
 //! by event, until the server closes it or it must be cut.
 //!
-//! Each read is bounded in time: until the first event by
-//! [`FIRST_EVENT_WITHIN`] (a proxy that buffers shows as silence from the start), then by the
-//! silence two heartbeats may leave ([`silence_limit`]). Dropping the future aborts the
-//! request.
+//! Each wait is bounded in time: the answer's head and its first event must come within
+//! [`FIRST_EVENT_WITHIN`] of sending (a proxy that holds a stream back shows as silence from
+//! the start, its head included: nginx compressing a stream sends nothing until its buffer
+//! fills), then the silence two heartbeats may leave ([`silence_limit`]). Dropping the future
+//! aborts the request.
 
 use std::pin::pin;
 use std::time::Duration;
@@ -28,25 +29,26 @@ use crate::stream::{
 };
 use video_translation_protocol::stream::EVENT_STREAM_TYPE;
 
-/// Sends the stream request `outgoing` (its headers due within `headers_within`) and reads
-/// its events into `sink`, each with the cursor it leaves. Returns how it ended: the server
-/// closed it, it broke or was cut, or the server answered it without a stream (its answer
-/// read as a watch's).
+/// Sends the stream request `outgoing` and reads its events into `sink`, each with the cursor
+/// it leaves. Returns how it ended: the server closed it, it broke or was cut, nothing came in
+/// time, or the server answered it without a stream (its answer read as a watch's).
 pub async fn watch_stream(
     outgoing: &Outgoing,
     setup: &RequestSetup,
-    headers_within: Duration,
     sink: &mut dyn FnMut(StreamEvent, Option<String>),
 ) -> Answer {
     let controller = match AbortOnDrop::new() {
         Ok(controller) => controller,
         Err(error) => return network(&error).into(),
     };
+    let first_event_by = now() + FIRST_EVENT_WITHIN;
     let responding = pin!(respond(outgoing, setup, controller.signal()));
-    let response = match select(responding, TimeoutFuture::new(timer_ms(headers_within))).await {
+    let response = match select(responding, TimeoutFuture::new(timer_ms(FIRST_EVENT_WITHIN))).await
+    {
         Either::Left((Ok(response), _)) => response,
         Either::Left((Err(error), _)) => return error.into(),
-        Either::Right(_) => return Answer::TimedOut,
+        // A server without streams answers at once; a head held back is a proxy's doing.
+        Either::Right(_) => return Answer::StreamBuffered,
     };
     if !streams(&response) {
         return match reply_of(&response).await {
@@ -58,7 +60,7 @@ pub async fn watch_stream(
         return Answer::StreamClosed;
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let answer = read_events(&reader, sink).await;
+    let answer = read_events(&reader, first_event_by, sink).await;
     // Whatever ended the reading, the rest is not wanted (a no-op for a finished stream).
     settle_quietly(reader.cancel());
     answer
@@ -78,11 +80,11 @@ fn streams(response: &Response) -> bool {
 
 async fn read_events(
     reader: &ReadableStreamDefaultReader,
+    first_event_by: Duration,
     sink: &mut dyn FnMut(StreamEvent, Option<String>),
 ) -> Answer {
     let mut decoder = EventStream::new();
     let mut messages = Vec::new();
-    let first_event_by = now() + FIRST_EVENT_WITHIN;
     let mut heartbeat: Option<Duration> = None;
     loop {
         let limit = match heartbeat {

@@ -286,15 +286,11 @@ impl Hub {
             let (outgoing, is_watch) = self.outgoing(&request);
             let setup = self.setup.clone();
             if let Request::Stream { .. } = request {
-                // Its headers are due as any answer is; its events, by its heartbeats.
-                let headers_within = self.policy.request_timeout;
+                // Bounded by its first event's time, then by its heartbeats.
                 let events = requests.events();
                 requests.start(id, async move {
                     let mut sink = |event, cursor| drop(events.unbounded_send((id, event, cursor)));
-                    (
-                        id,
-                        watch_stream(&outgoing, &setup, headers_within, &mut sink).await,
-                    )
+                    (id, watch_stream(&outgoing, &setup, &mut sink).await)
                 });
                 continue;
             }
