@@ -14,6 +14,9 @@
 //! | [`EndReason`] | the `reason` field: why a job ended other than by running its course |
 //! | [`ErrorBody`] | body of every 4xx/5xx answer |
 //! | [`JobConflict`] | body of `409` from `POST /jobs/{id}/cancel`: the error and the job's status |
+//!
+//! Every route's path is here too ([`STATUS_PATH`], [`JOB_PATH`], ...: `paths.rs`), with the
+//! header and query parameter names the contract uses.
 #![deny(missing_docs, missing_debug_implementations)]
 
 use std::fmt;
@@ -21,6 +24,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+mod paths;
+
+pub use paths::{
+    job_path, CANCEL_PATH, HEALTH_PATH, JOBS_PATH, JOB_ID_PARAM, JOB_PATH, METRICS_PATH,
+    OPENAPI_PATH, READY_PATH, STATUS_PATH, WATCH_PATH,
+};
 
 /// The state of a translation job as the status endpoint reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -163,6 +173,11 @@ pub enum EndReason {
     #[serde(other)]
     Unknown,
 }
+
+/// The longest job anyone may ask for, in `duration_ms` and `estimate_ms`: a day. Longer is
+/// surely a unit mistake. (The OpenAPI schema's `maximum` below spells it in milliseconds,
+/// as utoipa takes only a literal; the server's document test checks they agree.)
+pub const MAX_JOB_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Body of `POST /jobs`. Every field is optional; a missing one takes the server's default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +329,10 @@ impl ErrorBody {
 /// header it needs no CORS preflight.
 pub const WAIT_PARAM: &str = "wait";
 
+/// The RFC 7240 preference asking a request to be held, in `Prefer` and named back in
+/// `Preference-Applied`: `wait=30`.
+pub const WAIT_PREFERENCE: &str = "wait";
+
 /// Request header of RFC 7240 with the same meaning: `Prefer: wait=30`.
 pub const PREFER_HEADER: &str = "prefer";
 
@@ -351,26 +370,14 @@ pub fn wait_preference(header_value: &str) -> Option<Duration> {
     header_value.split(',').find_map(|preference| {
         let (name, value) = preference.split_once('=')?;
         name.trim()
-            .eq_ignore_ascii_case("wait")
+            .eq_ignore_ascii_case(WAIT_PREFERENCE)
             .then(|| parse_wait(value))?
     })
 }
 
-/// The seeds' status route, for the server's default job: `GET /status`.
-pub const STATUS_PATH: &str = "/status";
-
-/// Path prefix of a job resource: a job lives at `/jobs/{id}`.
-pub const JOBS_PATH: &str = "/jobs";
-
-/// The path under a job that cancels it: `POST /jobs/{id}/cancel`.
-pub const CANCEL_SUFFIX: &str = "/cancel";
-
 /// Request header of `POST /jobs` making it idempotent: the same key and the same body within
 /// 24 hours return the same job (draft-ietf-httpapi-idempotency-key-header).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
-
-/// Where many jobs are watched in one request: `POST /jobs/watch` with a [`WatchRequest`].
-pub const WATCH_PATH: &str = "/jobs/watch";
 
 /// The id under which `GET /status` reports the server's default job.
 pub const DEFAULT_JOB_ID: &str = "default";

@@ -5,12 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use video_translation_protocol::MAX_JOB_DURATION;
 
 use crate::api_key::ApiKey;
 use crate::store::backend::StoreKind;
-
-/// The longest job anyone may ask for: a day. Longer is surely a unit mistake.
-pub const MAX_JOB_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The longest `--max-wait`: proxies and load balancers cut idle requests long before.
 pub const MAX_LONG_POLL: Duration = Duration::from_secs(60 * 60);

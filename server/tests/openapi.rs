@@ -372,7 +372,7 @@ async fn the_documents_bounds_are_the_servers() {
     assert!(create["requestBody"]["content"]["application/json"].is_object());
 
     let job = &doc["components"]["schemas"]["CreateJob"]["properties"];
-    let longest = video_translation_server::config::MAX_JOB_DURATION.as_millis() as u64;
+    let longest = video_translation_protocol::MAX_JOB_DURATION.as_millis() as u64;
     for field in ["duration_ms", "estimate_ms"] {
         assert_eq!(job[field]["maximum"], longest, "{field}");
         assert_eq!(job[field]["minimum"], 0, "{field}");

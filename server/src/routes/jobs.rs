@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use video_translation_protocol::{CreateJob, ErrorBody, JobStatus, JOBS_PATH};
+use video_translation_protocol::{
+    job_path, CreateJob, ErrorBody, JobStatus, JOBS_PATH, JOB_ID_PARAM, JOB_PATH, MAX_JOB_DURATION,
+};
 
 use super::json_body::JsonBody;
-use crate::config::MAX_JOB_DURATION;
 use crate::error::ApiError;
 use crate::idempotency::{idempotency_key, Keyed};
 use crate::long_poll::{self, WaitQuery};
@@ -25,7 +26,7 @@ const CREATE_BODY: JsonBody = JsonBody {
 
 #[utoipa::path(
     post,
-    path = "/jobs",
+    path = JOBS_PATH,
     tag = "jobs",
     security(("api_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the creation \
@@ -114,14 +115,14 @@ fn located(mut response: actix_web::HttpResponseBuilder, status: JobStatus) -> H
     response
         .insert_header((
             header::LOCATION,
-            format!("{JOBS_PATH}/{}", status.id.as_deref().unwrap_or_default()),
+            job_path(JOB_PATH, status.id.as_deref().unwrap_or_default()),
         ))
         .json(status)
 }
 
 #[utoipa::path(
     get,
-    path = "/jobs/{id}",
+    path = JOB_PATH,
     tag = "jobs",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "The job's id, as POST /jobs gave it: 32 hex digits"), WaitQuery),
@@ -153,7 +154,7 @@ pub async fn get(
     // The segment as routed: actix has already decoded escapes of plain characters (`%61` is
     // `a`). `web::Path` would also decode reserved ones (`%2F`), which no id contains, at a
     // cost on every poll.
-    let id = request.match_info().query("id");
+    let id = request.match_info().query(JOB_ID_PARAM);
     let not_found = || ApiError::NotFound(format!("no job with id {id:?}"));
     // One lookup per poll, in `answer`: the status endpoint is the server's hot path.
     let key = JobId::parse(id)

@@ -14,7 +14,7 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use video_translation_protocol::{
     CreateJob, EndReason, ErrorBody, ErrorDetail, JobConflict, JobResult, JobStatus, Outcome,
-    WatchAnswer, WatchRequest,
+    WatchAnswer, WatchRequest, OPENAPI_PATH,
 };
 
 use super::health::{self, Auth, Health};
@@ -139,7 +139,7 @@ impl Modify for BearerKeys {
 
 #[utoipa::path(
     get,
-    path = "/openapi.json",
+    path = OPENAPI_PATH,
     tag = "operations",
     responses((status = 200, description = "This document", content_type = "application/json")),
 )]

@@ -2,7 +2,9 @@
 //! them ends (see [`JobStore::watch`] for the rules and what a held watch costs).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use video_translation_protocol::{ErrorBody, WatchAnswer, WatchRequest, MAX_WATCHED_IDS};
+use video_translation_protocol::{
+    ErrorBody, WatchAnswer, WatchRequest, MAX_WATCHED_IDS, WATCH_PATH,
+};
 
 use super::json_body::JsonBody;
 use crate::error::ApiError;
@@ -22,7 +24,7 @@ const WATCH_BODY: JsonBody = JsonBody {
 
 #[utoipa::path(
     post,
-    path = "/jobs/watch",
+    path = WATCH_PATH,
     tag = "jobs",
     security(("api_key" = [])),
     params(WaitQuery),
