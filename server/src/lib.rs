@@ -9,7 +9,6 @@
 //! | [`api_key`] | the keys the API asks for (`--api-key`): 401 without one, compared in constant time |
 //! | [`body_timeout`] | the deadline for a request's body (`--body-timeout`): 408, then close |
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
-//! | [`idempotency`] | `Idempotency-Key` on `POST /jobs`: a retried creation makes one job |
 //! | [`job`] | one simulated job and its status at a given instant (a cancel included) |
 //! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches); in memory or in Redis, shared by a fleet |
 //! | [`long_poll`] | the wait a status request asks for, and the hints its answer carries |
@@ -31,7 +30,6 @@ pub mod body_timeout;
 pub mod client_address;
 pub mod config;
 pub mod error;
-pub mod idempotency;
 pub mod job;
 pub mod long_poll;
 pub mod memory;

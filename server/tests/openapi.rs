@@ -366,7 +366,7 @@ async fn the_documents_bounds_are_the_servers() {
     assert_eq!(key["schema"]["minLength"], 1);
     assert_eq!(
         key["schema"]["maxLength"],
-        video_translation_server::idempotency::MAX_KEY_LEN
+        video_translation_server::routes::idempotency_key::MAX_KEY_LEN
     );
     assert_eq!(key["schema"]["pattern"], "^[!-~]{1,255}$");
     assert!(create["requestBody"]["content"]["application/json"].is_object());

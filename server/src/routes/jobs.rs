@@ -8,12 +8,12 @@ use video_translation_protocol::{
     job_path, CreateJob, ErrorBody, JobStatus, JOBS_PATH, JOB_ID_PARAM, JOB_PATH, MAX_JOB_DURATION,
 };
 
+use super::idempotency_key::idempotency_key;
 use super::json_body::JsonBody;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, Keyed};
 use crate::long_poll::{self, WaitQuery};
 use crate::store::front::Created;
-use crate::store::{JobId, JobKey, JobStore, NewJob};
+use crate::store::{JobId, JobKey, JobStore, Keyed, NewJob};
 
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
 pub const MAX_CREATE_BODY_BYTES: usize = 4 * 1024;
@@ -35,7 +35,7 @@ const CREATE_BODY: JsonBody = JsonBody {
         24 hours answers `200` with the job the first one created, in its current status, \
         instead of creating another; with another request, `422`. The server remembers at \
         most `--max-jobs` keys, forgetting the oldest first.",
-        // The rule of `idempotency::idempotency_key`: visible ASCII, `!` to `~`.
+        // The rule of `idempotency_key::idempotency_key`: visible ASCII, `!` to `~`.
         min_length = 1, max_length = 255, pattern = r"^[!-~]{1,255}$")),
     request_body(
         content = CreateJob,

@@ -4,6 +4,7 @@
 pub mod cancel;
 pub mod fallback;
 pub mod health;
+pub mod idempotency_key;
 pub mod jobs;
 pub mod json_body;
 pub mod metrics;

@@ -7,16 +7,17 @@ use std::time::{Duration, Instant};
 
 use video_translation_protocol::JobStatus;
 
-use super::backend::{Backend, Event, EventSink, StoreKind};
+use super::backend::{Backend, StoreKind};
 use super::defaults::JobDefaults;
+use super::events::{Event, EventSink};
 use super::held::{Held, HeldRequests, LongPollLimits};
+use super::idempotency::Keyed;
 use super::memory::MemoryBackend;
+use super::metrics::StoreMetrics;
 use super::{
     CancelOutcome, Inserted, Job, JobBackend, JobId, JobKey, JobsByState, NewJob, StoreError,
     StoreLimits,
 };
-use crate::idempotency::Keyed;
-use crate::metrics::StoreMetrics;
 use crate::transitions::Transitions;
 
 /// What a creation came to.
