@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult, Response};
 
-use super::fetch::describe;
+use super::errors::thrown_text;
 use crate::answer::ExchangeError;
 
 /// The most of an answer's body that is read: 1 MiB is generous for 1,000 watched jobs.
@@ -33,7 +33,7 @@ pub async fn read_bounded(response: &Response) -> Result<String, ExchangeError> 
     loop {
         let chunk: ReadableStreamReadResult = JsFuture::from(reader.read())
             .await
-            .map_err(|error| ExchangeError::Network(describe(&error)))?
+            .map_err(|error| ExchangeError::Network(thrown_text(&error)))?
             .unchecked_into();
         if chunk.get_done().unwrap_or(true) {
             break;

@@ -16,6 +16,7 @@ use web_sys::{AbortSignal, Headers, RequestInit, RequestRedirect, Response, Resp
 
 use super::abort::AbortOnDrop;
 use super::body::{cancel, read_bounded};
+use super::errors::thrown_text;
 use crate::answer::ExchangeError;
 use crate::hints::{applies_wait, parse_retry_after};
 use crate::millis::whole_millis;
@@ -29,10 +30,6 @@ extern "C" {
     /// runtime's `globalThis`.
     #[wasm_bindgen(js_name = fetch, catch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
-
-    /// `String(value)`: how JS would print a thrown value that is not an `Error`.
-    #[wasm_bindgen(js_name = String)]
-    fn js_string(value: &JsValue) -> String;
 }
 
 /// Redirects followed within the same origin, at most, for one request.
@@ -171,11 +168,13 @@ async fn headers(outgoing: &Outgoing, setup: &RequestSetup) -> Result<Headers, E
         Some(extra) => Headers::new_with_str_sequence_sequence(&extra),
         None => Headers::new(),
     }
-    .map_err(|error| ExchangeError::Network(format!("the headers option: {}", describe(&error))))?;
+    .map_err(|error| {
+        ExchangeError::Network(format!("the headers option: {}", thrown_text(&error)))
+    })?;
     let set = |name: &str, value: &str| {
         headers
             .set(name, value)
-            .map_err(|error| ExchangeError::Network(describe(&error)))
+            .map_err(|error| ExchangeError::Network(thrown_text(&error)))
     };
     set("accept", "application/json")?;
     if outgoing.json_body.is_some() {
@@ -250,20 +249,7 @@ fn origin_of(url: &str) -> Result<String, ExchangeError> {
 }
 
 fn network(error: &JsValue) -> ExchangeError {
-    ExchangeError::Network(describe(error))
-}
-
-/// A thrown value as text, with its `cause` when there is one: Node's "fetch failed" says
-/// why only in its cause ("connect ECONNREFUSED 127.0.0.1:8080").
-pub fn describe(error: &JsValue) -> String {
-    let Some(error) = error.dyn_ref::<js_sys::Error>() else {
-        return js_string(error);
-    };
-    let message = String::from(error.message());
-    match error.cause().dyn_ref::<js_sys::Error>() {
-        Some(cause) => format!("{message}: {}", String::from(cause.message())),
-        None => message,
-    }
+    ExchangeError::Network(thrown_text(error))
 }
 
 /// `setTimeout` takes a signed 32-bit delay; longer ones fire at once. Clamped to its
