@@ -673,8 +673,8 @@ fn read_for(
             return Some((failure_observation(answer)?, None));
         }
         Answer::NetworkError(_)
-        | Answer::Unreadable(_)
-        | Answer::Violation(_)
+        | Answer::Malformed(_)
+        | Answer::NotTheContract(_)
         | Answer::TimedOut => return Some((failure_observation(answer)?, None)),
     };
     if let (Some(asked), Some(answered)) = (entry.id.as_deref(), status.id.as_deref()) {

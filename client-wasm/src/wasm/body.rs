@@ -13,7 +13,7 @@ use crate::answer::ExchangeError;
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The body as text (invalid UTF-8 replaced, as `TextDecoder` does), or
-/// [`ExchangeError::Unreadable`] past [`MAX_BODY_BYTES`], the read cancelled.
+/// [`ExchangeError::Malformed`] past [`MAX_BODY_BYTES`], the read cancelled.
 pub async fn read_bounded(response: &Response) -> Result<String, ExchangeError> {
     let declared = response
         .headers()
@@ -60,7 +60,7 @@ pub fn cancel(response: &Response) {
 }
 
 fn too_large() -> ExchangeError {
-    ExchangeError::Unreadable(format!("the answer is larger than {MAX_BODY_BYTES} bytes"))
+    ExchangeError::Malformed(format!("the answer is larger than {MAX_BODY_BYTES} bytes"))
 }
 
 /// UTF-8 as `TextDecoder` reads it: a leading byte-order mark dropped, invalid sequences

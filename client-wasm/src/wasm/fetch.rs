@@ -132,18 +132,18 @@ async fn send(
         };
         cancel(&response);
         let next = Url::new_with_base(&location, &target).map_err(|_| {
-            ExchangeError::Violation(format!(
+            ExchangeError::NotTheContract(format!(
                 "a redirect to a location that is not a URL: {location}"
             ))
         })?;
         if next.origin() != origin {
-            return Err(ExchangeError::Violation(format!(
+            return Err(ExchangeError::NotTheContract(format!(
                 "redirected to another origin: {}",
                 next.href()
             )));
         }
         if hop == MAX_REDIRECTS {
-            return Err(ExchangeError::Violation(format!(
+            return Err(ExchangeError::NotTheContract(format!(
                 "more than {MAX_REDIRECTS} redirects, the last to {}",
                 next.href()
             )));
@@ -217,13 +217,13 @@ async fn follow_in_browser(
     origin: &str,
 ) -> Result<Reply, ExchangeError> {
     let response = fetch(setup, url, init).await.map_err(|error| {
-        ExchangeError::Violation(format!(
+        ExchangeError::NotTheContract(format!(
             "redirects from {url} did not end (a loop?): {error}"
         ))
     })?;
     if origin_of(&response.url())? != origin {
         cancel(&response);
-        return Err(ExchangeError::Violation(format!(
+        return Err(ExchangeError::NotTheContract(format!(
             "redirected to another origin: {}",
             response.url()
         )));
@@ -245,7 +245,7 @@ async fn reply_of(response: &Response) -> Result<Reply, ExchangeError> {
 fn origin_of(url: &str) -> Result<String, ExchangeError> {
     Url::new(url)
         .map(|url| url.origin())
-        .map_err(|_| ExchangeError::Violation(format!("not a URL: {url}")))
+        .map_err(|_| ExchangeError::NotTheContract(format!("not a URL: {url}")))
 }
 
 fn network(error: &JsValue) -> ExchangeError {
