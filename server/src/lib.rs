@@ -12,7 +12,7 @@
 //! | [`job`] | one simulated job and its status at a given instant (a cancel included) |
 //! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches); in memory or in Redis, shared by a fleet |
 //! | [`long_poll`] | the wait a status request asks for, and the hints its answer carries |
-//! | [`memory`] | a worker whose connections have all closed gives their memory back to the system |
+//! | [`idle_heap`] | a worker whose connections have all closed gives their memory back to the system |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
 //! | [`metrics`] | `GET /metrics`: requests, latency, jobs, held requests, wake fan-out, store operations |
 //! | [`error`] | every error answer, in the contract's JSON shape |
@@ -30,9 +30,9 @@ pub mod body_timeout;
 pub mod client_address;
 pub mod config;
 pub mod error;
+pub mod idle_heap;
 pub mod job;
 pub mod long_poll;
-pub mod memory;
 pub mod metrics;
 pub mod origin_guard;
 pub mod rate_limit;

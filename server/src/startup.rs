@@ -305,7 +305,7 @@ impl Application {
             move || build_app(&state)
         })
         // Before `listen`, which captures it.
-        .on_connect(crate::memory::on_connect)
+        .on_connect(crate::idle_heap::on_connect)
         .listen(listener)?
         // A caller that closes its connection (an aborted `fetch` sends a plain FIN) is gone:
         // actix then drops the request's handler, so a held long-poll gives its
