@@ -103,7 +103,7 @@ pub trait JobBackend: Send + Sync {
 
     /// Cancels job `id` at `now` (see [`Job::cancel`]): what happened and the job as it is
     /// now, or `None` if it is unknown or expired. A cancelled job expires `job_ttl` after its
-    /// cancel. Every process sharing the backend learns of the cancel (see [`backend`]).
+    /// cancel. Every process sharing the backend learns of the cancel (`events.rs`).
     fn cancel(
         &self,
         id: JobId,
