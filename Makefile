@@ -25,10 +25,11 @@ cluster: tools cluster-tools pkg ## Redis, three replicas and nginx on http://12
 test: lint browser-tools cluster-tools schemathesis-tools pkg test-rust test-docs test-wasm test-e2e container-test ## Run every test (lint first)
 	@echo "All test suites passed."
 
-lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), ESLint
+lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), no module import circle, ESLint
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p video-translation-client --target wasm32-unknown-unknown --all-targets -- -D warnings
+	scripts/module-cycles.sh
 	node_modules/.bin/eslint .
 
 bench: tools bench-tools pkg ## Benchmarks (about 55 min): package size, polling, many jobs, watch CPU, watch fan-out, stream fan-out, server, load, pipelining, fleet

@@ -7,7 +7,7 @@
 // A server that keeps reading requests it cannot answer grows without bound here; one with
 // back-pressure stops reading once its answers are not read. One that keeps what the flood
 // took once the connections have closed stays at its high-water mark; this one's workers
-// collect their heaps once their last connection has closed (server/src/memory.rs).
+// collect their heaps once their last connection has closed (server/src/idle_heap.rs).
 import fs from "node:fs";
 import net from "node:net";
 import { startServer } from "../tests/helpers.mjs";

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, checking first: cheap to run every time.
-#   scripts/install-tools.sh            build tools (wasm target, wasm-pack, wasm-bindgen CLI, npm deps)
+#   scripts/install-tools.sh            build tools (wasm target, wasm-pack, wasm-bindgen CLI,
+#                                       cargo-modules for make lint, npm deps)
 #   scripts/install-tools.sh --browser  also Chromium and ChromeDriver, Firefox ESR and geckodriver, for the browser tests
 #   scripts/install-tools.sh --schemathesis  also a Python venv (.venv) with Schemathesis, for the API document's test
 #   scripts/install-tools.sh --bench    also wrk, valgrind and twiggy, for make bench
@@ -14,6 +15,8 @@ cd "$(dirname "$0")/.."
 
 WASM_PACK_VERSION=0.15.1
 GECKODRIVER_VERSION=0.37.1
+# The newest that builds on the Rust 1.95 the machines have (0.28.0 asks for 1.98).
+CARGO_MODULES_VERSION=0.27.0
 SCHEMATHESIS_VERSION=4.32.5
 # The CLI must match the crate exactly; the crate's pin in Cargo.toml is the one source.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
@@ -43,6 +46,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qF "$WASM_BINDGEN_VERSION"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
   # No --locked: its lock file pins a crate version the registry here lacks.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# make lint's module graph (scripts/module-cycles.sh): rust-analyzer's crates, built once.
+if ! cargo modules --version 2>/dev/null | grep -qF "$CARGO_MODULES_VERSION"; then
+  say "installing cargo-modules $CARGO_MODULES_VERSION (rust-analyzer's crates: up to an hour on 2 cores)"
+  cargo install cargo-modules --version "$CARGO_MODULES_VERSION" --locked
 fi
 
 # npm ci records what it installed; reinstall only when the lock file is newer.

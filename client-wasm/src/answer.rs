@@ -1,6 +1,12 @@
 //! What the server's answers mean: a status answer, a watch answer or an error, read into
 //! the [`Observation`]s the pollers take.
 //!
+//! An answer that breaks the contract has one of two names here, as the pollers treat it:
+//! `Malformed` (possibly a glitch: retried once) or `NotTheContract` (no retry will fix it).
+//! Either ends a wait as the JS `ProtocolError`
+//! ([`PollError::Protocol`](crate::poller::PollError::Protocol)), whose message says "the
+//! server's answer is not the contract".
+//!
 //! The driver reads the body (in the wasm build, `JSON.parse` and serde-wasm-bindgen into
 //! the protocol's types); from the parsed values on, everything is here, in plain Rust, and
 //! tested natively.
@@ -21,13 +27,14 @@ pub enum ExchangeError {
     /// No complete answer within the time limit; the request was cancelled.
     #[error("no answer within requestTimeoutMs")]
     TimedOut,
-    /// The answer could not be read: its body is larger than the client reads.
+    /// The answer is not the contract's before its body is parsed: larger than any of the
+    /// contract's, so not read to its end.
     #[error("{0}")]
-    Unreadable(String),
+    Malformed(String),
     /// The answer breaks the contract before its body: a redirect loop, or to another
     /// origin.
     #[error("{0}")]
-    Violation(String),
+    NotTheContract(String),
 }
 
 impl From<ExchangeError> for Answer {
@@ -35,8 +42,8 @@ impl From<ExchangeError> for Answer {
         match error {
             ExchangeError::Network(message) => Answer::NetworkError(message),
             ExchangeError::TimedOut => Answer::TimedOut,
-            ExchangeError::Unreadable(message) => Answer::Unreadable(message),
-            ExchangeError::Violation(message) => Answer::Violation(message),
+            ExchangeError::Malformed(message) => Answer::Malformed(message),
+            ExchangeError::NotTheContract(message) => Answer::NotTheContract(message),
         }
     }
 }
@@ -89,12 +96,12 @@ pub enum Answer {
     },
     /// No answer: the network failed.
     NetworkError(String),
-    /// An answer that could not be read: larger than the client reads. Retried once, like a
-    /// malformed body.
-    Unreadable(String),
+    /// An answer larger than any of the contract's, not read to its end. Retried once, as
+    /// a malformed body is.
+    Malformed(String),
     /// An answer that breaks the contract before its body is read: a redirect loop, or a
     /// redirect to another origin.
-    Violation(String),
+    NotTheContract(String),
     /// No answer within the time allowed; for a stream, silence past its limit.
     TimedOut,
     /// The server closed a streamed watch, every event of it read.
@@ -135,8 +142,8 @@ pub fn failure_observation(answer: &Answer) -> Option<Observation> {
             retry_after: *retry_after,
         },
         Answer::NetworkError(message) => Observation::NetworkError(message.clone()),
-        Answer::Unreadable(message) => Observation::Malformed(message.clone()),
-        Answer::Violation(message) => Observation::NotTheContract(message.clone()),
+        Answer::Malformed(message) => Observation::Malformed(message.clone()),
+        Answer::NotTheContract(message) => Observation::NotTheContract(message.clone()),
         Answer::TimedOut => Observation::RequestTimedOut,
     })
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use video_translation_protocol::WAIT_PREFERENCE;
+
 use crate::millis::millis_duration;
 
 /// The timing hints of one status answer. Every field is optional: the seeds' plain server
@@ -58,7 +60,10 @@ pub fn applies_wait(preference_applied: &str) -> bool {
             b',' => name_start = Some(at + 1),
             b'=' => {
                 if let Some(start) = name_start.take() {
-                    if bytes[start..at].trim_ascii().eq_ignore_ascii_case(b"wait") {
+                    if bytes[start..at]
+                        .trim_ascii()
+                        .eq_ignore_ascii_case(WAIT_PREFERENCE.as_bytes())
+                    {
                         return true;
                     }
                 }

@@ -36,8 +36,8 @@ use crate::poller::{Action, Observation, Poller, WaitOutcome};
 use video_translation_protocol::MAX_WATCHED_IDS;
 use video_translation_protocol::{JobStatus, WatchAnswer};
 
+// The streams' half of the watcher's methods (an `impl Watcher` of its own file).
 mod streams;
-pub use streams::StreamSettings;
 
 /// Against a server without watches, the most long-polls held at once by one client: a
 /// page keeps the rest of the browser's six connections per origin for everything else.
@@ -158,6 +158,24 @@ pub struct WaitProgress {
     pub next_poll_wait: Option<Duration>,
 }
 
+/// How a client streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamSettings {
+    /// Try a stream first (the default); `false` long-polls watches as before streams.
+    pub enabled: bool,
+    /// Ask the server for every pending job's status at this interval.
+    pub progress: Option<Duration>,
+}
+
+/// Where a reconnect may resume: the last event's cursor of a stream, and the waits it
+/// carried. Only a stream of those waits alone (no newcomer, whose job may have ended before
+/// the cursor) may send it.
+#[derive(Debug, Clone, PartialEq)]
+struct Resume {
+    keys: Vec<WaitKey>,
+    cursor: String,
+}
+
 /// What the client knows of the server's watch route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Transport {
@@ -221,7 +239,7 @@ pub struct Watcher {
     transport: Transport,
     streams: StreamSettings,
     /// Where the next stream of the same waits may resume.
-    resume: Option<streams::Resume>,
+    resume: Option<Resume>,
     jobs: Vec<Entry>,
     in_flight: Vec<InFlight>,
     next_key: u32,
@@ -718,8 +736,8 @@ fn read_for(
             return Some((failure_observation(answer)?, None));
         }
         Answer::NetworkError(_)
-        | Answer::Unreadable(_)
-        | Answer::Violation(_)
+        | Answer::Malformed(_)
+        | Answer::NotTheContract(_)
         | Answer::TimedOut => return Some((failure_observation(answer)?, None)),
         Answer::StreamClosed | Answer::StreamBuffered => return None,
     };

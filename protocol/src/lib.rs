@@ -15,6 +15,9 @@
 //! | [`ErrorBody`] | body of every 4xx/5xx answer |
 //! | [`JobConflict`] | body of `409` from `POST /jobs/{id}/cancel`: the error and the job's status |
 //! | [`stream`] | the event stream of `POST /jobs/watch` with `Accept: text/event-stream`: its events and headers |
+//!
+//! Every route's path is here too ([`STATUS_PATH`], [`JOB_PATH`], ...: `paths.rs`), with the
+//! header and query parameter names the contract uses.
 #![deny(missing_docs, missing_debug_implementations)]
 
 use std::fmt;
@@ -24,7 +27,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod stream;
-pub use stream::{JobsEvent, MissingEvent, OpenEvent};
+
+mod paths;
+
+pub use paths::{
+    job_path, CANCEL_PATH, HEALTH_PATH, JOBS_PATH, JOB_ID_PARAM, JOB_PATH, METRICS_PATH,
+    OPENAPI_PATH, READY_PATH, STATUS_PATH, WATCH_PATH,
+};
 
 /// The state of a translation job as the status endpoint reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -167,6 +176,11 @@ pub enum EndReason {
     #[serde(other)]
     Unknown,
 }
+
+/// The longest job anyone may ask for, in `duration_ms` and `estimate_ms`: a day. Longer is
+/// surely a unit mistake. (The OpenAPI schema's `maximum` below spells it in milliseconds,
+/// as utoipa takes only a literal; the server's document test checks they agree.)
+pub const MAX_JOB_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Body of `POST /jobs`. Every field is optional; a missing one takes the server's default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,6 +332,10 @@ impl ErrorBody {
 /// header it needs no CORS preflight.
 pub const WAIT_PARAM: &str = "wait";
 
+/// The RFC 7240 preference asking a request to be held, in `Prefer` and named back in
+/// `Preference-Applied`: `wait=30`.
+pub const WAIT_PREFERENCE: &str = "wait";
+
 /// Request header of RFC 7240 with the same meaning: `Prefer: wait=30`.
 pub const PREFER_HEADER: &str = "prefer";
 
@@ -355,232 +373,18 @@ pub fn wait_preference(header_value: &str) -> Option<Duration> {
     header_value.split(',').find_map(|preference| {
         let (name, value) = preference.split_once('=')?;
         name.trim()
-            .eq_ignore_ascii_case("wait")
+            .eq_ignore_ascii_case(WAIT_PREFERENCE)
             .then(|| parse_wait(value))?
     })
 }
-
-/// The seeds' status route, for the server's default job: `GET /status`.
-pub const STATUS_PATH: &str = "/status";
-
-/// Path prefix of a job resource: a job lives at `/jobs/{id}`.
-pub const JOBS_PATH: &str = "/jobs";
-
-/// The path under a job that cancels it: `POST /jobs/{id}/cancel`.
-pub const CANCEL_SUFFIX: &str = "/cancel";
 
 /// Request header of `POST /jobs` making it idempotent: the same key and the same body within
 /// 24 hours return the same job (draft-ietf-httpapi-idempotency-key-header).
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
-/// Where many jobs are watched in one request: `POST /jobs/watch` with a [`WatchRequest`].
-pub const WATCH_PATH: &str = "/jobs/watch";
-
 /// The id under which `GET /status` reports the server's default job.
 pub const DEFAULT_JOB_ID: &str = "default";
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn job_status_serializes_snake_case_with_lowercase_result() {
-        let status = JobStatus {
-            id: Some("abc".into()),
-            result: JobResult::Pending,
-            progress: Some(0.25),
-            eta_ms: Some(1500),
-            reason: None,
-        };
-        let json = serde_json::to_string(&status).unwrap();
-        assert_eq!(
-            json,
-            r#"{"id":"abc","result":"pending","progress":0.25,"eta_ms":1500}"#
-        );
-    }
-
-    #[test]
-    fn unknown_eta_serializes_as_null() {
-        let status = JobStatus {
-            id: Some("x".into()),
-            result: JobResult::Completed,
-            progress: Some(1.0),
-            eta_ms: None,
-            reason: None,
-        };
-        let json = serde_json::to_string(&status).unwrap();
-        assert!(json.contains(r#""eta_ms":null"#), "{json}");
-    }
-
-    #[test]
-    fn a_cancelled_job_says_why_and_the_reason_is_absent_otherwise() {
-        let status = JobStatus {
-            id: Some("c".into()),
-            result: JobResult::Error,
-            progress: Some(0.5),
-            eta_ms: Some(0),
-            reason: Some(EndReason::Cancelled),
-        };
-        let json = serde_json::to_string(&status).unwrap();
-        assert_eq!(
-            json,
-            r#"{"id":"c","result":"error","progress":0.5,"eta_ms":0,"reason":"cancelled"}"#
-        );
-        assert_eq!(serde_json::from_str::<JobStatus>(&json).unwrap(), status);
-        let plain: JobStatus =
-            serde_json::from_str(r#"{"id":"c","result":"error","progress":1,"eta_ms":0}"#).unwrap();
-        assert_eq!(plain.reason, None);
-    }
-
-    #[test]
-    fn a_status_needs_only_a_result_and_a_bad_estimate_is_no_estimate() {
-        let bare: JobStatus = serde_json::from_str(r#"{"result": "pending"}"#).unwrap();
-        assert_eq!(
-            (bare.id, bare.progress, bare.eta_ms, bare.reason),
-            (None, None, None, None)
-        );
-        let nulls: JobStatus = serde_json::from_str(
-            r#"{"id": null, "result": "completed", "progress": null, "eta_ms": null}"#,
-        )
-        .unwrap();
-        assert_eq!((nulls.id, nulls.progress), (None, None));
-        for (eta, read) in [
-            ("1500.4", Some(1500)),
-            ("-1", None),
-            ("1e300", Some(1_000_000_000_000)),
-        ] {
-            let status: JobStatus =
-                serde_json::from_str(&format!(r#"{{"result": "pending", "eta_ms": {eta}}}"#))
-                    .unwrap();
-            assert_eq!(status.eta_ms, read, "{eta}");
-        }
-    }
-
-    #[test]
-    fn job_result_parses_only_the_three_contract_values() {
-        for result in [JobResult::Pending, JobResult::Completed, JobResult::Error] {
-            assert_eq!(result.as_str().parse::<JobResult>(), Ok(result));
-        }
-        let err = "done".parse::<JobResult>().unwrap_err();
-        assert!(err.to_string().contains("\"done\""), "{err}");
-        assert!("Pending".parse::<JobResult>().is_err());
-    }
-
-    #[test]
-    fn only_completed_and_error_are_final() {
-        assert!(!JobResult::Pending.is_final());
-        assert!(JobResult::Completed.is_final());
-        assert!(JobResult::Error.is_final());
-    }
-
-    #[test]
-    fn create_job_accepts_an_empty_object_and_rejects_unknown_fields() {
-        let empty: CreateJob = serde_json::from_str("{}").unwrap();
-        assert_eq!(empty, CreateJob::default());
-
-        let full: CreateJob = serde_json::from_str(
-            r#"{"duration_ms": 5000, "outcome": "error", "estimate_ms": 4000}"#,
-        )
-        .unwrap();
-        assert_eq!(full.duration_ms, Some(5000));
-        assert_eq!(full.outcome, Some(Outcome::Error));
-        assert_eq!(full.estimate_ms, Some(4000));
-
-        let typo = serde_json::from_str::<CreateJob>(r#"{"durationMs": 5000}"#).unwrap_err();
-        assert!(typo.to_string().contains("durationMs"), "{typo}");
-    }
-
-    #[test]
-    fn create_job_takes_whole_numbers_however_written_and_nothing_else() {
-        let read = |json: &str| serde_json::from_str::<CreateJob>(json);
-        for (json, millis) in [
-            (r#"{"duration_ms": 1000}"#, Some(1000)),
-            (r#"{"duration_ms": 1000.0}"#, Some(1000)),
-            (r#"{"duration_ms": 1e3}"#, Some(1000)),
-            (r#"{"duration_ms": 0.0}"#, Some(0)),
-            (r#"{"duration_ms": null}"#, None),
-        ] {
-            assert_eq!(read(json).unwrap().duration_ms, millis, "{json}");
-        }
-        assert_eq!(
-            read(r#"{"estimate_ms": 250.0}"#).unwrap().estimate_ms,
-            Some(250)
-        );
-        for json in [
-            r#"{"duration_ms": 1.5}"#,
-            r#"{"duration_ms": -1}"#,
-            r#"{"duration_ms": -1.0}"#,
-            r#"{"duration_ms": 1e20}"#,
-            r#"{"duration_ms": "5000"}"#,
-            r#"{"estimate_ms": true}"#,
-        ] {
-            let error = read(json).unwrap_err().to_string();
-            assert!(
-                error.contains("whole number of milliseconds"),
-                "{json}: {error}"
-            );
-        }
-    }
-
-    #[test]
-    fn watch_requests_and_answers_have_the_contract_shape() {
-        let request: WatchRequest = serde_json::from_str(r#"{"ids": ["a", "b"]}"#).unwrap();
-        assert_eq!(request.ids, ["a", "b"]);
-        assert!(serde_json::from_str::<WatchRequest>(r#"{"ids": ["a"], "wait": 5}"#).is_err());
-        assert!(serde_json::from_str::<WatchRequest>(r#"{"ids": [1]}"#).is_err());
-
-        let answer = WatchAnswer {
-            jobs: vec![JobStatus {
-                id: Some("a".into()),
-                result: JobResult::Completed,
-                progress: Some(1.0),
-                eta_ms: Some(0),
-                reason: None,
-            }],
-            missing: vec!["b".into()],
-        };
-        assert_eq!(
-            serde_json::to_string(&answer).unwrap(),
-            r#"{"jobs":[{"id":"a","result":"completed","progress":1.0,"eta_ms":0}],"missing":["b"]}"#
-        );
-    }
-
-    #[test]
-    fn outcome_cannot_be_pending() {
-        assert!(serde_json::from_str::<CreateJob>(r#"{"outcome": "pending"}"#).is_err());
-    }
-
-    #[test]
-    fn waits_are_written_compactly_and_read_back() {
-        for (wait, text) in [(30_000, "30"), (2_500, "2.5"), (125, "0.125"), (0, "0")] {
-            let wait = Duration::from_millis(wait);
-            assert_eq!(format_wait(wait), text);
-            assert_eq!(parse_wait(text), Some(wait));
-        }
-        for bad in ["-1", "soon", "NaN", "inf", ""] {
-            assert_eq!(parse_wait(bad), None, "{bad:?}");
-        }
-        assert_eq!(
-            parse_wait("1e9"),
-            Some(MAX_WIRE_WAIT),
-            "absurd waits are clamped"
-        );
-    }
-
-    #[test]
-    fn the_wait_preference_is_found_among_others() {
-        assert_eq!(wait_preference("wait=10"), Some(Duration::from_secs(10)));
-        assert_eq!(
-            wait_preference("respond-async, Wait = 2.5"),
-            Some(Duration::from_millis(2500))
-        );
-        assert_eq!(wait_preference("return=minimal"), None);
-        assert_eq!(wait_preference("wait=soon"), None);
-    }
-
-    #[test]
-    fn error_body_has_the_contract_shape() {
-        let json = serde_json::to_string(&ErrorBody::new("not_found", "no job")).unwrap();
-        assert_eq!(json, r#"{"error":{"code":"not_found","message":"no job"}}"#);
-    }
-}
+#[path = "lib_tests.rs"]
+mod tests;

@@ -14,6 +14,8 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpResponse, ResponseError};
 use video_translation_protocol::{ErrorBody, ErrorDetail, JobConflict, JobStatus};
 
+use crate::store::StoreError;
+
 /// What a handler can answer instead of a success.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -77,9 +79,10 @@ pub enum ApiError {
     },
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
+/// What an answer says of a store failure: the store has its own words (see
+/// [`StoreError`]'s `Display`); these are the contract's.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
         match error {
             StoreError::Busy {
                 reason,
@@ -88,11 +91,17 @@ impl From<crate::store::StoreError> for ApiError {
                 message: reason,
                 retry_after,
             },
+            // Never the detail: it may name Redis's address, a script's hash or its error.
             StoreError::Unavailable(_) => ApiError::Unavailable {
-                message: error.to_string(),
+                message: "the job store cannot serve this request now; ask again after \
+                          Retry-After"
+                    .to_owned(),
                 retry_after: StoreError::UNAVAILABLE_RETRY_AFTER,
             },
-            StoreError::KeyReused(_) => ApiError::Unprocessable(error.to_string()),
+            StoreError::KeyReused(key) => ApiError::Unprocessable(format!(
+                "the Idempotency-Key {key:?} was used with another body; use a new key for \
+                 another job"
+            )),
         }
     }
 }

@@ -9,12 +9,11 @@
 //! | [`api_key`] | the keys the API asks for (`--api-key`): 401 without one, compared in constant time |
 //! | [`body_timeout`] | the deadline for a request's body (`--body-timeout`): 408, then close |
 //! | [`config`] | command-line flags and `VTS_*` environment variables |
-//! | [`idempotency`] | `Idempotency-Key` on `POST /jobs`: a retried creation makes one job |
 //! | [`job`] | one simulated job and its status at a given instant (a cancel included) |
 //! | [`store`] | the jobs the server knows, by id, and the requests waiting on them (long-polls, watches); in memory or in Redis, shared by a fleet |
 //! | [`stream`] | a watch as an event stream: ends, progress and heartbeats on one connection, resumable by event id |
 //! | [`long_poll`] | the wait a status request asks for, and the hints its answer carries |
-//! | [`memory`] | a worker whose connections have all closed gives their memory back to the system |
+//! | [`idle_heap`] | a worker whose connections have all closed gives their memory back to the system |
 //! | [`transitions`] | one timer thread that wakes a job's waiters when it ends |
 //! | [`metrics`] | `GET /metrics`: requests, latency, jobs, held requests, wake fan-out, store operations |
 //! | [`error`] | every error answer, in the contract's JSON shape |
@@ -32,10 +31,9 @@ pub mod body_timeout;
 pub mod client_address;
 pub mod config;
 pub mod error;
-pub mod idempotency;
+pub mod idle_heap;
 pub mod job;
 pub mod long_poll;
-pub mod memory;
 pub mod metrics;
 pub mod origin_guard;
 pub mod rate_limit;

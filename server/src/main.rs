@@ -6,7 +6,7 @@ use video_translation_server::{config::Settings, startup::Application, telemetry
 //
 // Its purge delay stays at its default (1 s): freed memory goes back to the system when the
 // allocator next looks once it has been free that long, and at once when a worker collects
-// its heap (`memory.rs`: when its connections have all closed, and every second while
+// its heap (`idle_heap.rs`: when its connections have all closed, and every second while
 // connections close on it), which forces the purge. Purging every range as it is freed
 // (delay 0, as this server did before those collects) cost a `madvise` and a TLB flush on the
 // other core for each page the answered requests emptied: a fifth of the server's CPU in a

@@ -29,11 +29,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
 use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-use crate::store::JobStore;
+use crate::store::{JobStore, StoreMetrics};
 
 mod last_labels;
 
@@ -43,9 +42,6 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     5.0, 10.0, 30.0, 60.0,
 ];
-
-/// Fan-out buckets: how many held requests one job's end (or cancel) wakes.
-const FANOUT_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 100.0, 1_000.0, 10_000.0];
 
 /// The server's metrics and the registry that renders them.
 #[derive(Debug, Clone)]
@@ -59,106 +55,6 @@ pub struct Metrics {
     held: IntGaugeVec,
     /// Recorded by the store: its operations and its wake fan-out.
     pub store: StoreMetrics,
-}
-
-/// The store's own counters, resolved once so that each operation costs one atomic add.
-#[derive(Debug, Clone)]
-pub struct StoreMetrics {
-    /// Jobs created.
-    pub creates: IntCounter,
-    /// Jobs looked up by id (polls, long-polls, lookups after a wait).
-    pub reads: IntCounter,
-    /// Watches resolved (each resolution of a watch's list).
-    pub watches: IntCounter,
-    /// Cancels asked.
-    pub cancels: IntCounter,
-    /// Held requests woken per fired notification.
-    pub wake_fanout: Histogram,
-    /// Round trips to a shared backend, by operation.
-    round_trips: IntCounterVec,
-    /// Of those, the ones that failed or timed out.
-    errors: IntCounterVec,
-}
-
-impl Default for StoreMetrics {
-    /// Counters registered nowhere: for a store nobody scrapes (unit tests).
-    fn default() -> Self {
-        let operations = store_operations();
-        let (round_trips, errors) = round_trip_counters();
-        StoreMetrics::from_vec(&operations, fanout_histogram(), round_trips, errors)
-    }
-}
-
-impl StoreMetrics {
-    fn from_vec(
-        operations: &IntCounterVec,
-        wake_fanout: Histogram,
-        round_trips: IntCounterVec,
-        errors: IntCounterVec,
-    ) -> Self {
-        StoreMetrics {
-            creates: operations.with_label_values(&["create"]),
-            reads: operations.with_label_values(&["read"]),
-            watches: operations.with_label_values(&["watch"]),
-            cancels: operations.with_label_values(&["cancel"]),
-            wake_fanout,
-            round_trips,
-            errors,
-        }
-    }
-
-    /// Counts one round trip to the backend for `operation`.
-    pub fn round_trip(&self, operation: &str) {
-        self.round_trips.with_label_values(&[operation]).inc();
-    }
-
-    /// How many round trips of `operation` were counted: what a benchmark divides by polls.
-    pub fn round_trips_of(&self, operation: &str) -> u64 {
-        self.round_trips.with_label_values(&[operation]).get()
-    }
-
-    /// Counts one failed round trip for `operation`.
-    pub fn store_error(&self, operation: &str) {
-        self.errors.with_label_values(&[operation]).inc();
-    }
-}
-
-fn round_trip_counters() -> (IntCounterVec, IntCounterVec) {
-    let counter = |name: &str, help: &str| {
-        IntCounterVec::new(Opts::new(name, help), &["operation"]).expect("a valid metric")
-    };
-    (
-        counter(
-            "vts_store_round_trips_total",
-            "Requests sent to the shared job store (Redis), by operation",
-        ),
-        counter(
-            "vts_store_errors_total",
-            "Requests to the shared job store that failed or timed out, by operation",
-        ),
-    )
-}
-
-fn store_operations() -> IntCounterVec {
-    IntCounterVec::new(
-        Opts::new(
-            "vts_store_operations_total",
-            "Operations on the job store, by kind",
-        ),
-        &["operation"],
-    )
-    .expect("a valid metric")
-}
-
-fn fanout_histogram() -> Histogram {
-    Histogram::with_opts(
-        HistogramOpts::new(
-            "vts_wake_fanout",
-            "Held requests (long-polls and watches) woken per job end or cancel",
-        )
-        .buckets(FANOUT_BUCKETS.to_vec()),
-    )
-    .expect("a valid metric")
 }
 
 impl Default for Metrics {
@@ -201,25 +97,14 @@ impl Metrics {
             &["kind"],
         )
         .expect("a valid metric");
-        let operations = store_operations();
-        let wake_fanout = fanout_histogram();
-        let (round_trips, errors) = round_trip_counters();
-        let store = StoreMetrics::from_vec(
-            &operations,
-            wake_fanout.clone(),
-            round_trips.clone(),
-            errors.clone(),
-        );
-        for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+        let (store, store_collectors) = StoreMetrics::with_collectors();
+        let http_collectors: [Box<dyn prometheus::core::Collector>; 4] = [
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(jobs.clone()),
             Box::new(held.clone()),
-            Box::new(operations),
-            Box::new(wake_fanout),
-            Box::new(round_trips),
-            Box::new(errors),
-        ] {
+        ];
+        for collector in http_collectors.into_iter().chain(store_collectors) {
             registry
                 .register(collector)
                 .expect("each metric is registered once");

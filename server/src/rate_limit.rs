@@ -12,6 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::web;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
+use video_translation_protocol::HEALTH_PATH;
 
 use crate::client_address::TrustedProxies;
 use crate::error::ApiError;
@@ -88,7 +89,7 @@ pub async fn limit_requests<B: MessageBody + 'static>(
         request.app_data::<web::Data<RateLimit>>(),
         request.peer_addr(),
     ) {
-        (Some(limit), Some(peer)) if request.path() != "/healthz" => {
+        (Some(limit), Some(peer)) if request.path() != HEALTH_PATH => {
             limit.check(limit.proxies.client(peer.ip(), request.headers()))
         }
         _ => Ok(()),

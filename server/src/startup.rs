@@ -10,7 +10,8 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::{guard, middleware, web, App, HttpServer, Resource};
 use video_translation_protocol::stream::LAST_EVENT_ID_HEADER;
 use video_translation_protocol::{
-    IDEMPOTENCY_KEY_HEADER, PREFERENCE_APPLIED_HEADER, PREFER_HEADER,
+    job_path, CANCEL_PATH, HEALTH_PATH, IDEMPOTENCY_KEY_HEADER, JOBS_PATH, JOB_PATH, METRICS_PATH,
+    OPENAPI_PATH, PREFERENCE_APPLIED_HEADER, PREFER_HEADER, READY_PATH, STATUS_PATH, WATCH_PATH,
 };
 
 use crate::api_key::{self, ApiKeys};
@@ -90,7 +91,7 @@ pub fn build_app(
         // Before `/jobs/{id}`, which would take `watch` for an id; a static path costs the
         // pollers' route one string comparison.
         .service(
-            api_route("/jobs/watch", &state.api_keys)
+            api_route(WATCH_PATH, &state.api_keys)
                 .app_data(web::PayloadConfig::new(watch::MAX_WATCH_BODY_BYTES))
                 // First: a watch that asks for `text/event-stream` is streamed; any other is
                 // the JSON watch, as before.
@@ -106,23 +107,23 @@ pub fn build_app(
         )
         // Routes are tried in order: the pollers' endpoint first.
         .service(
-            api_route("/jobs/{id}", &state.api_keys)
+            api_route(JOB_PATH, &state.api_keys)
                 .get(jobs::get)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
-            api_route("/jobs/{id}/cancel", &state.api_keys)
+            api_route(CANCEL_PATH, &state.api_keys)
                 .app_data(web::PayloadConfig::new(cancel::MAX_CANCEL_BODY_BYTES))
                 .post(cancel::cancel)
                 .default_service(web::to(fallback::method_not_allowed("POST"))),
         )
         .service(
-            api_route("/status", &state.api_keys)
+            api_route(STATUS_PATH, &state.api_keys)
                 .get(status::default_job_status)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
-            api_route("/jobs", &state.api_keys)
+            api_route(JOBS_PATH, &state.api_keys)
                 .app_data(web::PayloadConfig::new(jobs::MAX_CREATE_BODY_BYTES))
                 .post(jobs::create)
                 .default_service(web::to(fallback::method_not_allowed("POST"))),
@@ -130,28 +131,28 @@ pub fn build_app(
         // Open whatever the keys: health checks, tools reading the document, and the demo page,
         // which learns from /healthz whether to ask for a key.
         .service(
-            web::resource("/healthz")
-                .name("/healthz")
+            web::resource(HEALTH_PATH)
+                .name(HEALTH_PATH)
                 .get(health::healthz)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         // Open, like /healthz: load balancers ask it without keys.
         .service(
-            web::resource("/readyz")
-                .name("/readyz")
+            web::resource(READY_PATH)
+                .name(READY_PATH)
                 .get(ready::readyz)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         // Open, like /healthz: see routes::metrics for why.
         .service(
-            web::resource("/metrics")
-                .name("/metrics")
+            web::resource(METRICS_PATH)
+                .name(METRICS_PATH)
                 .get(routes::metrics::metrics)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
         .service(
-            web::resource("/openapi.json")
-                .name("/openapi.json")
+            web::resource(OPENAPI_PATH)
+                .name(OPENAPI_PATH)
                 .get(openapi::openapi_json)
                 .default_service(web::to(fallback::method_not_allowed("GET"))),
         )
@@ -181,7 +182,7 @@ fn api_route(
     // Named by its pattern, the metrics' `route` label, read without re-matching the path.
     // `:id`, not `{id}`: some text-format parsers end a label set at the first `}`.
     web::resource(path)
-        .name(&path.replace("{id}", ":id"))
+        .name(&job_path(path, ":id"))
         .wrap(middleware::Condition::new(
             enabled,
             middleware::from_fn(move |request, next| {
@@ -326,7 +327,7 @@ impl Application {
             move || build_app(&state)
         })
         // Before `listen`, which captures it.
-        .on_connect(crate::memory::on_connect)
+        .on_connect(crate::idle_heap::on_connect)
         .listen(listener)?
         // A caller that closes its connection (an aborted `fetch` sends a plain FIN) is gone:
         // actix then drops the request's handler, so a held long-poll gives its

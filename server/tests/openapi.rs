@@ -366,13 +366,13 @@ async fn the_documents_bounds_are_the_servers() {
     assert_eq!(key["schema"]["minLength"], 1);
     assert_eq!(
         key["schema"]["maxLength"],
-        video_translation_server::idempotency::MAX_KEY_LEN
+        video_translation_server::routes::idempotency_key::MAX_KEY_LEN
     );
     assert_eq!(key["schema"]["pattern"], "^[!-~]{1,255}$");
     assert!(create["requestBody"]["content"]["application/json"].is_object());
 
     let job = &doc["components"]["schemas"]["CreateJob"]["properties"];
-    let longest = video_translation_server::config::MAX_JOB_DURATION.as_millis() as u64;
+    let longest = video_translation_protocol::MAX_JOB_DURATION.as_millis() as u64;
     for field in ["duration_ms", "estimate_ms"] {
         assert_eq!(job[field]["maximum"], longest, "{field}");
         assert_eq!(job[field]["minimum"], 0, "{field}");

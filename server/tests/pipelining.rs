@@ -198,7 +198,7 @@ impl Proc for ServerBinary {
 /// leave 3.4 to 3.8 MiB above idle once settled; 9 to 10 MiB without actix-http's copied
 /// request heads (vendor/actix-http, change 3), whose header values kept closed connections'
 /// read buffers allocated from actix-web's pool of requests; 12 to 17 MiB without that and the
-/// idle collect (server/src/memory.rs). The collect alone makes less of a difference in this
+/// idle collect (server/src/idle_heap.rs). The collect alone makes less of a difference in this
 /// build (3.6 to 4.9 MiB without it) than in the release build the benchmark runs, whose bound
 /// is tighter. The bound here, 5 MiB, leaves a margin for a busy machine.
 #[cfg(target_os = "linux")]

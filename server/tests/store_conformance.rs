@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 
 use common::redis_server::RedisServer;
 use video_translation_protocol::{CreateJob, EndReason, JobResult, JobStatus, Outcome};
-use video_translation_server::idempotency::Keyed;
-use video_translation_server::metrics::StoreMetrics;
 use video_translation_server::store::backend::StoreKind;
 use video_translation_server::store::front::Created;
 use video_translation_server::store::{
-    CancelOutcome, JobDefaults, JobKey, JobStore, LongPollLimits, NewJob, StoreError, StoreLimits,
+    CancelOutcome, JobDefaults, JobKey, JobStore, Keyed, LongPollLimits, NewJob, StoreError,
+    StoreLimits, StoreMetrics,
 };
 
 /// Where a test's stores live.

@@ -7,6 +7,7 @@
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
+use super::errors::serde_text;
 use super::fetch::Reply;
 use crate::answer::{Answer, Invalid, ReplyHints};
 use crate::stream::{Message, StreamEvent};
@@ -42,7 +43,7 @@ pub fn answer_of(reply: Reply, is_watch: bool) -> Answer {
 pub fn parse_status(body: &str) -> Result<JobStatus, Invalid> {
     let value = parse_json(body)?;
     serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|error| not_a_status(&value, error_text(error), body))
+        .map_err(|error| not_a_status(&value, serde_text(error), body))
 }
 
 /// A watch body: `{"jobs": [status, ...], "missing": [id, ...]}`, each listed status with its
@@ -50,7 +51,7 @@ pub fn parse_status(body: &str) -> Result<JobStatus, Invalid> {
 fn parse_watch(body: &str) -> Result<WatchAnswer, Invalid> {
     let value = parse_json(body)?;
     let watch: WatchAnswer = serde_wasm_bindgen::from_value(value)
-        .map_err(|error| malformed("a watch answer", &error_text(error), body))?;
+        .map_err(|error| malformed("a watch answer", &serde_text(error), body))?;
     if let Some(status) = watch.jobs.iter().find(|status| status.id.is_none()) {
         let why = format!("a listed job has no id ({})", status.result);
         return Err(malformed("a watch answer", &why, body));
@@ -95,7 +96,7 @@ pub fn stream_event_of(message: &Message) -> Result<Option<StreamEvent>, Invalid
 
 fn read_event<T: serde::de::DeserializeOwned>(data: &str, what: &str) -> Result<T, Invalid> {
     serde_wasm_bindgen::from_value(parse_json(data)?)
-        .map_err(|error| malformed(what, &error_text(error), data))
+        .map_err(|error| malformed(what, &serde_text(error), data))
 }
 
 fn parse_json(body: &str) -> Result<JsValue, Invalid> {
@@ -120,15 +121,6 @@ fn not_a_status(value: &JsValue, why: String, body: &str) -> Invalid {
 
 fn malformed(what: &str, why: &str, body: &str) -> Invalid {
     Invalid::Malformed(format!("the body is not {what} ({why}): {}", excerpt(body)))
-}
-
-/// serde-wasm-bindgen's error as text: the message of the JS `Error` it holds.
-fn error_text(error: serde_wasm_bindgen::Error) -> String {
-    let error = JsValue::from(error);
-    match error.dyn_ref::<js_sys::Error>() {
-        Some(error) => error.message().into(),
-        None => super::fetch::describe(&error),
-    }
 }
 
 /// The `code` and `message` of an error answer, falling back to an excerpt of the body.

@@ -6,14 +6,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult, Response};
 
-use super::fetch::describe;
+use super::errors::thrown_text;
 use crate::answer::ExchangeError;
 
 /// The most of an answer's body that is read: 1 MiB is generous for 1,000 watched jobs.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The body as text (invalid UTF-8 replaced, as `TextDecoder` does), or
-/// [`ExchangeError::Unreadable`] past [`MAX_BODY_BYTES`], the read cancelled.
+/// [`ExchangeError::Malformed`] past [`MAX_BODY_BYTES`], the read cancelled.
 pub async fn read_bounded(response: &Response) -> Result<String, ExchangeError> {
     let declared = response
         .headers()
@@ -33,7 +33,7 @@ pub async fn read_bounded(response: &Response) -> Result<String, ExchangeError> 
     loop {
         let chunk: ReadableStreamReadResult = JsFuture::from(reader.read())
             .await
-            .map_err(|error| ExchangeError::Network(describe(&error)))?
+            .map_err(|error| ExchangeError::Network(thrown_text(&error)))?
             .unchecked_into();
         if chunk.get_done().unwrap_or(true) {
             break;
@@ -68,7 +68,7 @@ pub fn settle_quietly(promise: Promise) {
 }
 
 fn too_large() -> ExchangeError {
-    ExchangeError::Unreadable(format!("the answer is larger than {MAX_BODY_BYTES} bytes"))
+    ExchangeError::Malformed(format!("the answer is larger than {MAX_BODY_BYTES} bytes"))
 }
 
 /// UTF-8 as `TextDecoder` reads it: a leading byte-order mark dropped, invalid sequences

@@ -1,4 +1,5 @@
-//! The `Error` objects JS callers receive: real `Error`s whose `name` says what happened.
+//! The `Error` objects JS callers receive: real `Error`s whose `name` says what happened;
+//! and the other way, the text of what JS threw at us, for messages.
 //!
 //! | name | when | extra fields |
 //! |---|---|---|
@@ -11,6 +12,7 @@
 use std::time::Duration;
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
 use super::globals::js_millis;
@@ -87,6 +89,35 @@ pub fn type_error(message: &str) -> JsValue {
 /// A `RangeError` for an argument of the right kind but out of bounds.
 pub fn range_error(message: &str) -> JsValue {
     js_sys::RangeError::new(message).into()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `String(value)`: how JS would print a thrown value that is not an `Error`.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(value: &JsValue) -> String;
+}
+
+/// A thrown value as text, with its `cause` when there is one: Node's "fetch failed" says
+/// why only in its cause ("connect ECONNREFUSED 127.0.0.1:8080").
+pub fn thrown_text(error: &JsValue) -> String {
+    let Some(error) = error.dyn_ref::<js_sys::Error>() else {
+        return js_string(error);
+    };
+    let message = String::from(error.message());
+    match error.cause().dyn_ref::<js_sys::Error>() {
+        Some(cause) => format!("{message}: {}", String::from(cause.message())),
+        None => message,
+    }
+}
+
+/// serde-wasm-bindgen's error as text: the message of the JS `Error` it holds.
+pub fn serde_text(error: serde_wasm_bindgen::Error) -> String {
+    let error = JsValue::from(error);
+    match error.dyn_ref::<js_sys::Error>() {
+        Some(error) => error.message().into(),
+        None => thrown_text(&error),
+    }
 }
 
 /// The JS error for a failed wait. `http_code` is the `code` of the last error body.

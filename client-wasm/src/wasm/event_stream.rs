@@ -21,7 +21,8 @@ use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult, Response};
 use super::abort::AbortOnDrop;
 use super::bodies::{answer_of, stream_event_of};
 use super::body::settle_quietly;
-use super::fetch::{describe, network, reply_of, respond, timer_ms, Outgoing, RequestSetup};
+use super::errors::thrown_text;
+use super::fetch::{network, reply_of, respond, timer_ms, Outgoing, RequestSetup};
 use super::globals::now;
 use crate::answer::{Answer, ReplyHints};
 use crate::stream::{
@@ -94,7 +95,7 @@ async fn read_events(
         let reading = pin!(JsFuture::from(reader.read()));
         let chunk = match select(reading, TimeoutFuture::new(timer_ms(limit))).await {
             Either::Left((Ok(chunk), _)) => chunk.unchecked_into::<ReadableStreamReadResult>(),
-            Either::Left((Err(error), _)) => return Answer::NetworkError(describe(&error)),
+            Either::Left((Err(error), _)) => return Answer::NetworkError(thrown_text(&error)),
             Either::Right(_) if heartbeat.is_none() => return Answer::StreamBuffered,
             Either::Right(_) => return Answer::TimedOut,
         };
@@ -103,7 +104,7 @@ async fn read_events(
         }
         let chunk: Uint8Array = chunk.get_value().unchecked_into();
         if let Err(why) = decoder.feed(&chunk.to_vec(), &mut messages) {
-            return Answer::Unreadable(why);
+            return Answer::Malformed(why);
         }
         for message in messages.drain(..) {
             match stream_event_of(&message) {

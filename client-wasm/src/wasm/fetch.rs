@@ -16,6 +16,7 @@ use web_sys::{AbortSignal, Headers, RequestInit, RequestRedirect, Response, Resp
 
 use super::abort::AbortOnDrop;
 use super::body::{cancel, read_bounded};
+use super::errors::thrown_text;
 use crate::answer::ExchangeError;
 use crate::hints::{applies_wait, parse_retry_after};
 use crate::millis::whole_millis;
@@ -30,10 +31,6 @@ extern "C" {
     /// runtime's `globalThis`.
     #[wasm_bindgen(js_name = fetch, catch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
-
-    /// `String(value)`: how JS would print a thrown value that is not an `Error`.
-    #[wasm_bindgen(js_name = String)]
-    fn js_string(value: &JsValue) -> String;
 }
 
 const JSON: &str = "application/json";
@@ -148,18 +145,18 @@ pub async fn respond(
         };
         cancel(&response);
         let next = Url::new_with_base(&location, &target).map_err(|_| {
-            ExchangeError::Violation(format!(
+            ExchangeError::NotTheContract(format!(
                 "a redirect to a location that is not a URL: {location}"
             ))
         })?;
         if next.origin() != origin {
-            return Err(ExchangeError::Violation(format!(
+            return Err(ExchangeError::NotTheContract(format!(
                 "redirected to another origin: {}",
                 next.href()
             )));
         }
         if hop == MAX_REDIRECTS {
-            return Err(ExchangeError::Violation(format!(
+            return Err(ExchangeError::NotTheContract(format!(
                 "more than {MAX_REDIRECTS} redirects, the last to {}",
                 next.href()
             )));
@@ -184,11 +181,13 @@ async fn headers(outgoing: &Outgoing, setup: &RequestSetup) -> Result<Headers, E
         Some(extra) => Headers::new_with_str_sequence_sequence(&extra),
         None => Headers::new(),
     }
-    .map_err(|error| ExchangeError::Network(format!("the headers option: {}", describe(&error))))?;
+    .map_err(|error| {
+        ExchangeError::Network(format!("the headers option: {}", thrown_text(&error)))
+    })?;
     let set = |name: &str, value: &str| {
         headers
             .set(name, value)
-            .map_err(|error| ExchangeError::Network(describe(&error)))
+            .map_err(|error| ExchangeError::Network(thrown_text(&error)))
     };
     // A stream is asked for with JSON as the second choice: a server without streams answers
     // the watch as it always has.
@@ -243,13 +242,13 @@ async fn follow_in_browser(
     origin: &str,
 ) -> Result<Response, ExchangeError> {
     let response = fetch(setup, url, init).await.map_err(|error| {
-        ExchangeError::Violation(format!(
+        ExchangeError::NotTheContract(format!(
             "redirects from {url} did not end (a loop?): {error}"
         ))
     })?;
     if origin_of(&response.url())? != origin {
         cancel(&response);
-        return Err(ExchangeError::Violation(format!(
+        return Err(ExchangeError::NotTheContract(format!(
             "redirected to another origin: {}",
             response.url()
         )));
@@ -271,24 +270,11 @@ pub async fn reply_of(response: &Response) -> Result<Reply, ExchangeError> {
 fn origin_of(url: &str) -> Result<String, ExchangeError> {
     Url::new(url)
         .map(|url| url.origin())
-        .map_err(|_| ExchangeError::Violation(format!("not a URL: {url}")))
+        .map_err(|_| ExchangeError::NotTheContract(format!("not a URL: {url}")))
 }
 
 pub fn network(error: &JsValue) -> ExchangeError {
-    ExchangeError::Network(describe(error))
-}
-
-/// A thrown value as text, with its `cause` when there is one: Node's "fetch failed" says
-/// why only in its cause ("connect ECONNREFUSED 127.0.0.1:8080").
-pub fn describe(error: &JsValue) -> String {
-    let Some(error) = error.dyn_ref::<js_sys::Error>() else {
-        return js_string(error);
-    };
-    let message = String::from(error.message());
-    match error.cause().dyn_ref::<js_sys::Error>() {
-        Some(cause) => format!("{message}: {}", String::from(cause.message())),
-        None => message,
-    }
+    ExchangeError::Network(thrown_text(error))
 }
 
 /// `setTimeout` takes a signed 32-bit delay; longer ones fire at once. Clamped to its

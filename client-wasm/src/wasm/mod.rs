@@ -15,7 +15,7 @@
 //! | [`options`] | option objects into serde structs, checked, with errors that name the option |
 //! | [`bodies`] | response bodies into the protocol's types |
 //! | [`values`] | statuses, updates and results out to JS, through serde |
-//! | [`errors`] | the `Error` objects JS callers receive |
+//! | [`errors`] | the `Error` objects JS callers receive, and the text of those thrown at us |
 //! | [`globals`] | `performance.now`, `navigator.onLine`, `document.visibilityState` |
 //! | [`random`] | jitter seeds and `Idempotency-Key`s from the platform's CSPRNG |
 //! | [`urls`] | the status API's URLs |

@@ -113,15 +113,7 @@ fn read<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<Option<T>, J
     }
     serde_wasm_bindgen::from_value(value.clone())
         .map(Some)
-        .map_err(|error| errors::type_error(&format!("{what}: {}", message_of(error))))
-}
-
-fn message_of(error: serde_wasm_bindgen::Error) -> String {
-    let error = JsValue::from(error);
-    match error.dyn_ref::<js_sys::Error>() {
-        Some(error) => error.message().into(),
-        None => describe(&error),
-    }
+        .map_err(|error| errors::type_error(&format!("{what}: {}", errors::serde_text(error))))
 }
 
 /// Reads the constructor's options: the policy, checked (in JS units: `undefined` or `null`

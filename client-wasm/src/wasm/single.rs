@@ -87,7 +87,7 @@ fn status_of(
             errors::timeout(&request_timeout_text(timeout), 1, elapsed),
             AttemptFailure::NoAnswer,
         ),
-        ExchangeError::Unreadable(message) | ExchangeError::Violation(message) => {
+        ExchangeError::Malformed(message) | ExchangeError::NotTheContract(message) => {
             (errors::protocol(&message), AttemptFailure::NotTheContract)
         }
     })?;

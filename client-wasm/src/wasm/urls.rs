@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::millis::whole_millis;
 use video_translation_protocol::stream::PROGRESS_PARAM;
 use video_translation_protocol::{
-    format_wait, CANCEL_SUFFIX, JOBS_PATH, STATUS_PATH, WAIT_PARAM, WATCH_PATH,
+    format_wait, job_path, CANCEL_PATH, JOBS_PATH, JOB_PATH, STATUS_PATH, WAIT_PARAM, WATCH_PATH,
 };
 
 /// `POST /jobs`.
@@ -19,14 +19,14 @@ pub fn jobs_url(base_url: &str) -> String {
 pub fn status_url(base_url: &str, id: Option<&str>, wait: Option<Duration>) -> String {
     let wait = wait_query(wait);
     match id {
-        Some(id) => format!("{base_url}{JOBS_PATH}/{}{wait}", encoded(id)),
+        Some(id) => format!("{base_url}{}{wait}", job_path(JOB_PATH, &encoded(id))),
         None => format!("{base_url}{STATUS_PATH}{wait}"),
     }
 }
 
 /// `POST /jobs/{id}/cancel`.
 pub fn cancel_url(base_url: &str, id: &str) -> String {
-    format!("{base_url}{JOBS_PATH}/{}{CANCEL_SUFFIX}", encoded(id))
+    format!("{base_url}{}", job_path(CANCEL_PATH, &encoded(id)))
 }
 
 /// `POST /jobs/watch`.

@@ -24,30 +24,12 @@ use std::time::Duration;
 use video_translation_protocol::{JobStatus, MAX_WATCHED_IDS};
 
 use super::{
-    apply, observe, read_for, Entry, Event, InFlight, Request, RequestId, State, Transport,
+    apply, observe, read_for, Entry, Event, InFlight, Request, RequestId, Resume, State, Transport,
     WaitKey, WaitProgress, Watcher, JOIN_EVERY,
 };
 use crate::answer::{same_id, Answer, ReplyHints};
 use crate::poller::Action;
 use crate::stream::StreamEvent;
-
-/// How a client streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct StreamSettings {
-    /// Try a stream first (the default); `false` long-polls watches as before streams.
-    pub enabled: bool,
-    /// Ask the server for every pending job's status at this interval.
-    pub progress: Option<Duration>,
-}
-
-/// Where a reconnect may resume: the last event's cursor of a stream, and the waits it
-/// carried. Only a stream of those waits alone (no newcomer, whose job may have ended before
-/// the cursor) may send it.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Resume {
-    keys: Vec<WaitKey>,
-    cursor: String,
-}
 
 impl Watcher {
     /// Whether this client's watched jobs go in streams now.
@@ -338,7 +320,7 @@ impl Watcher {
                 self.transport = Transport::Watch;
                 self.answer_each(now, flight.jobs, &answer, true, report);
             }
-            Answer::Watch(Err(_), _) | Answer::Unreadable(_) => {
+            Answer::Watch(Err(_), _) | Answer::Malformed(_) => {
                 // Something between breaks streams; watches may pass.
                 if self.transport == Transport::Unknown || self.transport == Transport::Stream {
                     self.transport = Transport::Watch;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use video_translation_protocol::{JobResult, JobStatus, WatchAnswer, MAX_WATCHED_IDS};
 
+use super::super::StreamSettings;
 use super::super::{Event, Plan, Request, RequestId, WaitKey, Watcher};
-use super::StreamSettings;
 use crate::answer::{Answer, Invalid, ReplyHints};
 use crate::policy::PollPolicy;
 use crate::poller::{Budget, PollError, WaitOutcome};

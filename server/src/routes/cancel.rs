@@ -6,7 +6,7 @@
 //! with its status in the body, so the caller learns how it ended in the same answer.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use video_translation_protocol::{ErrorBody, JobConflict, JobStatus};
+use video_translation_protocol::{ErrorBody, JobConflict, JobStatus, CANCEL_PATH, JOB_ID_PARAM};
 
 use crate::error::ApiError;
 use crate::long_poll;
@@ -18,7 +18,7 @@ pub const MAX_CANCEL_BODY_BYTES: usize = 1024;
 
 #[utoipa::path(
     post,
-    path = "/jobs/{id}/cancel",
+    path = CANCEL_PATH,
     tag = "jobs",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "The job's id, as POST /jobs gave it: 32 hex digits")),
@@ -51,7 +51,7 @@ pub async fn cancel(
     body: web::Bytes,
     store: web::Data<JobStore>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = request.match_info().query("id");
+    let id = request.match_info().query(JOB_ID_PARAM);
     if !body.is_empty() {
         return Err(ApiError::BadRequest(format!(
             "a cancel takes no body; send POST /jobs/{id}/cancel without one"

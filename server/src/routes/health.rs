@@ -6,6 +6,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
+use video_translation_protocol::HEALTH_PATH;
 
 use crate::api_key::ApiKeys;
 
@@ -31,7 +32,7 @@ pub enum Auth {
 
 #[utoipa::path(
     get,
-    path = "/healthz",
+    path = HEALTH_PATH,
     tag = "operations",
     responses((status = 200, body = Health,
         description = "The server serves. `\"auth\": \"bearer\"` when it runs with \

@@ -4,15 +4,16 @@ use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use video_translation_protocol::{CreateJob, ErrorBody, JobStatus, JOBS_PATH};
+use video_translation_protocol::{
+    job_path, CreateJob, ErrorBody, JobStatus, JOBS_PATH, JOB_ID_PARAM, JOB_PATH, MAX_JOB_DURATION,
+};
 
+use super::idempotency_key::idempotency_key;
 use super::json_body::JsonBody;
-use crate::config::MAX_JOB_DURATION;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, Keyed};
 use crate::long_poll::{self, WaitQuery};
 use crate::store::front::Created;
-use crate::store::{JobId, JobKey, JobStore, NewJob};
+use crate::store::{JobId, JobKey, JobStore, Keyed, NewJob};
 
 /// The largest `POST /jobs` body accepted; a valid one is well under 100 bytes.
 pub const MAX_CREATE_BODY_BYTES: usize = 4 * 1024;
@@ -25,7 +26,7 @@ const CREATE_BODY: JsonBody = JsonBody {
 
 #[utoipa::path(
     post,
-    path = "/jobs",
+    path = JOBS_PATH,
     tag = "jobs",
     security(("api_key" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the creation \
@@ -34,7 +35,7 @@ const CREATE_BODY: JsonBody = JsonBody {
         24 hours answers `200` with the job the first one created, in its current status, \
         instead of creating another; with another request, `422`. The server remembers at \
         most `--max-jobs` keys, forgetting the oldest first.",
-        // The rule of `idempotency::idempotency_key`: visible ASCII, `!` to `~`.
+        // The rule of `idempotency_key::idempotency_key`: visible ASCII, `!` to `~`.
         min_length = 1, max_length = 255, pattern = r"^[!-~]{1,255}$")),
     request_body(
         content = CreateJob,
@@ -114,14 +115,14 @@ fn located(mut response: actix_web::HttpResponseBuilder, status: JobStatus) -> H
     response
         .insert_header((
             header::LOCATION,
-            format!("{JOBS_PATH}/{}", status.id.as_deref().unwrap_or_default()),
+            job_path(JOB_PATH, status.id.as_deref().unwrap_or_default()),
         ))
         .json(status)
 }
 
 #[utoipa::path(
     get,
-    path = "/jobs/{id}",
+    path = JOB_PATH,
     tag = "jobs",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "The job's id, as POST /jobs gave it: 32 hex digits"), WaitQuery),
@@ -153,7 +154,7 @@ pub async fn get(
     // The segment as routed: actix has already decoded escapes of plain characters (`%61` is
     // `a`). `web::Path` would also decode reserved ones (`%2F`), which no id contains, at a
     // cost on every poll.
-    let id = request.match_info().query("id");
+    let id = request.match_info().query(JOB_ID_PARAM);
     let not_found = || ApiError::NotFound(format!("no job with id {id:?}"));
     // One lookup per poll, in `answer`: the status endpoint is the server's hot path.
     let key = JobId::parse(id)

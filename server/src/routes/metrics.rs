@@ -7,13 +7,14 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
+use video_translation_protocol::METRICS_PATH;
 
 use crate::metrics::Metrics;
 use crate::store::JobStore;
 
 #[utoipa::path(
     get,
-    path = "/metrics",
+    path = METRICS_PATH,
     tag = "operations",
     responses((status = 200, content_type = "text/plain; version=0.0.4",
         description = "Every metric in the Prometheus text format (version 0.0.4): \

@@ -4,10 +4,12 @@
 pub mod cancel;
 pub mod fallback;
 pub mod health;
+pub mod idempotency_key;
 pub mod jobs;
 pub mod json_body;
 pub mod metrics;
 pub mod openapi;
+pub mod progress;
 pub mod ready;
 pub mod status;
 pub mod watch;

@@ -12,9 +12,10 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+use video_translation_protocol::stream::{JobsEvent, MissingEvent, OpenEvent};
 use video_translation_protocol::{
-    CreateJob, EndReason, ErrorBody, ErrorDetail, JobConflict, JobResult, JobStatus, JobsEvent,
-    MissingEvent, Outcome, WatchAnswer, WatchRequest,
+    CreateJob, EndReason, ErrorBody, ErrorDetail, JobConflict, JobResult, JobStatus, Outcome,
+    WatchAnswer, WatchRequest, OPENAPI_PATH,
 };
 
 use super::health::{self, Auth, Health};
@@ -42,7 +43,7 @@ const UNAUTHORIZED_RESPONSE: &str = "Unauthorized";
             whether it does."
     ),
     paths(status::default_job_status, jobs::create, jobs::get, cancel::cancel, watch::watch, health::healthz, ready::readyz, metrics::metrics, openapi_json),
-    components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, MissingEvent, JobsEvent, ErrorBody, ErrorDetail, JobConflict, Health, Auth, Ready)),
+    components(schemas(JobStatus, JobResult, EndReason, CreateJob, Outcome, WatchRequest, WatchAnswer, OpenEvent, MissingEvent, JobsEvent, ErrorBody, ErrorDetail, JobConflict, Health, Auth, Ready)),
     tags(
         (name = "jobs", description = "Create jobs and watch them"),
         (name = "operations", description = "For operators and tools"),
@@ -140,7 +141,7 @@ impl Modify for BearerKeys {
 
 #[utoipa::path(
     get,
-    path = "/openapi.json",
+    path = OPENAPI_PATH,
     tag = "operations",
     responses((status = 200, description = "This document", content_type = "application/json")),
 )]

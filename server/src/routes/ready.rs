@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
-use video_translation_protocol::ErrorBody;
+use video_translation_protocol::{ErrorBody, READY_PATH};
 
 use crate::error::ApiError;
 use crate::store::JobStore;
@@ -21,7 +21,7 @@ pub struct Ready {
 
 #[utoipa::path(
     get,
-    path = "/readyz",
+    path = READY_PATH,
     tag = "operations",
     responses(
         (status = 200, body = Ready, description = "The job store answers (always, with \

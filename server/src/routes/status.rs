@@ -6,11 +6,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::error::ApiError;
 use crate::long_poll::{self, WaitQuery};
 use crate::store::{JobKey, JobStore};
-use video_translation_protocol::{ErrorBody, JobStatus};
+use video_translation_protocol::{ErrorBody, JobStatus, STATUS_PATH};
 
 #[utoipa::path(
     get,
-    path = "/status",
+    path = STATUS_PATH,
     tag = "jobs",
     security(("api_key" = [])),
     params(WaitQuery),

@@ -2,10 +2,12 @@
 //! them ends (see [`JobStore::watch`] for the rules and what a held watch costs).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use video_translation_protocol::{ErrorBody, WatchAnswer, WatchRequest, MAX_WATCHED_IDS};
+use video_translation_protocol::{
+    ErrorBody, WatchAnswer, WatchRequest, MAX_WATCHED_IDS, WATCH_PATH,
+};
 
 use super::json_body::JsonBody;
-use super::watch_stream::{requested_progress, ProgressQuery};
+use super::progress::{requested_progress, ProgressQuery};
 use crate::error::ApiError;
 use crate::long_poll::{self, WaitQuery};
 use crate::store::JobStore;
@@ -23,7 +25,7 @@ const WATCH_BODY: JsonBody = JsonBody {
 
 #[utoipa::path(
     post,
-    path = "/jobs/watch",
+    path = WATCH_PATH,
     tag = "jobs",
     security(("api_key" = [])),
     params(WaitQuery, ProgressQuery),

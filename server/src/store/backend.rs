@@ -1,16 +1,16 @@
-//! The backend chosen at start (`--store`), behind the one interface, and the events a
-//! shared backend tells every replica.
+//! The backend chosen at start (`--store`), behind the one interface.
 
-use std::sync::Arc;
 use std::time::Instant;
 
+use super::error::StoreError;
+use super::events::EventSink;
+use super::id::JobId;
+use super::idempotency::Keyed;
+use super::job_backend::{Inserted, JobBackend, JobsByState, StoreLimits};
 use super::memory::MemoryBackend;
+use super::metrics::StoreMetrics;
 use super::redis::RedisBackend;
-use super::{
-    CancelOutcome, Inserted, Job, JobBackend, JobId, JobsByState, StoreError, StoreLimits,
-};
-use crate::idempotency::Keyed;
-use crate::metrics::StoreMetrics;
+use crate::job::{CancelOutcome, Job};
 
 /// Where jobs live: `memory` or a `redis://HOST:PORT[/DB]` URL. Shown (`Display` and
 /// `Debug` alike) without any credential the URL may hold.
@@ -81,19 +81,6 @@ fn redacted(url: &str) -> String {
         address => format!("redis://{address}/{db}"),
     }
 }
-
-/// What a shared backend tells every replica, so their held requests wake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// A job was cancelled, here or on another replica.
-    Cancelled(JobId),
-    /// Events may have been lost (the event stream was cut and is back): every held request
-    /// should look its jobs up again.
-    Missed,
-}
-
-/// Where a backend sends its events.
-pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// The backend in use.
 #[derive(Debug)]

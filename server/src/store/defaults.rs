@@ -1,11 +1,22 @@
-//! What a job is when its creator leaves things out: the server's `--delay`,
-//! `--error-rate` and `--eta-error`.
+//! A request to create a job ([`NewJob`]), and what a job is when its creator leaves things
+//! out: the server's `--delay`, `--error-rate` and `--eta-error`.
 
 use std::time::{Duration, Instant};
 
 use video_translation_protocol::Outcome;
 
-use super::{Job, NewJob};
+use crate::job::Job;
+
+/// A request to create a job; `None` fields take the server's defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NewJob {
+    /// How long it truly runs.
+    pub duration: Option<Duration>,
+    /// How long the server reports it runs.
+    pub estimate: Option<Duration>,
+    /// How it ends.
+    pub outcome: Option<Outcome>,
+}
 
 /// Defaults for jobs created without an explicit duration or outcome.
 #[derive(Debug, Clone, Copy)]

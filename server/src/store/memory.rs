@@ -8,10 +8,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use self::table::JobTable;
+use super::idempotency::{KeyTable, Keyed, KEY_TTL};
 use super::{
     CancelOutcome, Inserted, Job, JobBackend, JobId, JobsByState, StoreError, StoreLimits,
 };
-use crate::idempotency::{KeyTable, Keyed, KEY_TTL};
 
 /// The jobs and keys of this process.
 #[derive(Debug)]

@@ -13,7 +13,7 @@
 //!
 //! Creating and cancelling are Lua scripts, each one atomic step (`redis/scripts.rs`). Reads go through a local
 //! cache of the jobs this replica has seen (`redis/cache.rs`), kept true by the cancels channel
-//! (`redis/events.rs`): polling a job seen before costs no round trip.
+//! (`redis/listener.rs`): polling a job seen before costs no round trip.
 //!
 //! Every round trip is bounded by [`COMMAND_TIMEOUT`]: past it, or when Redis refuses, the
 //! operation fails with [`StoreError::Unavailable`] (a 503 with `Retry-After`), and the
@@ -27,11 +27,11 @@
 
 mod cache;
 mod damaged;
-mod events;
+mod listener;
 pub mod record;
 mod scripts;
 
-pub use self::events::HEARTBEAT;
+pub use self::listener::HEARTBEAT;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -44,14 +44,14 @@ use self::cache::SeenJobs;
 use self::damaged::DamagedRecords;
 use self::record::Record;
 use self::scripts::{Cancelled, InsertAt, Late, CANCELS, EXPIRIES};
-use super::backend::EventSink;
+use super::events::EventSink;
+use super::idempotency::{Keyed, KEY_TTL};
 use super::memory::MemoryBackend;
+use super::metrics::StoreMetrics;
 use super::wall_clock::WallClock;
 use super::{
     CancelOutcome, Inserted, Job, JobBackend, JobId, JobsByState, StoreError, StoreLimits,
 };
-use crate::idempotency::{Keyed, KEY_TTL};
-use crate::metrics::StoreMetrics;
 
 /// The longest a round trip may take, connecting included, before the request it serves
 /// answers 503: well under any client's timeout, well over a healthy Redis's milliseconds.
@@ -152,7 +152,7 @@ impl RedisBackend {
                 .map_err(|error| format!("the Redis connection: {error}"))?
         };
         let cache = Arc::new(SeenJobs::new(limits.job_ttl, limits.max_jobs));
-        io.spawn(events::listen(
+        io.spawn(listener::listen(
             client,
             CANCELS,
             COMMAND_TIMEOUT,

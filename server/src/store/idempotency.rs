@@ -1,8 +1,9 @@
-//! `Idempotency-Key` on `POST /jobs` (draft-ietf-httpapi-idempotency-key-header): a client
-//! that sends a key may retry a creation whose answer it never got without making a second
-//! job. The same key with the same request within 24 hours names the same job; the same key
-//! with another request is refused (422), since answering with a job the caller did not ask
-//! for would be wrong either way.
+//! The `Idempotency-Key`s of `POST /jobs` as the store keeps them: a client that sends a key
+//! may retry a creation whose answer it never got without making a second job. The same key
+//! with the same request within [`KEY_TTL`] names the same job; the same key with another
+//! request is refused ([`StoreError::KeyReused`](super::StoreError::KeyReused)), since
+//! answering with a job the caller did not ask for would be wrong either way. (Reading the
+//! key from a request is HTTP's part: `crate::routes::idempotency_key`.)
 //!
 //! Requests are compared by meaning (the parsed [`CreateJob`]), not by their bytes: a retry
 //! re-encoded by another serializer (key order, spacing, `{}` or no body at all) asks for the
@@ -16,23 +17,17 @@
 //! Where keys live follows `--store`: this module's [`KeyTable`] in the memory store, Redis
 //! for a fleet (`store/redis`), so a retry answered by another replica finds its key. Both
 //! create the job and remember its key in one atomic step, and the comparison of requests is
-//! made once, by [`crate::store::JobStore::create`].
+//! made once, by [`JobStore::create`](super::JobStore::create).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use actix_web::http::header::HeaderName;
-use actix_web::HttpRequest;
-use video_translation_protocol::{CreateJob, IDEMPOTENCY_KEY_HEADER};
+use video_translation_protocol::CreateJob;
 
-use crate::error::ApiError;
-use crate::store::JobId;
+use super::id::JobId;
 
 /// How long a key is remembered: the draft's suggestion, and what the contract promises.
 pub const KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The longest key taken: room for any UUID or hash a client would use.
-pub const MAX_KEY_LEN: usize = 255;
 
 /// A keyed creation: the key and the request it came with.
 #[derive(Debug, Clone, Copy)]
@@ -117,35 +112,6 @@ impl KeyTable {
     }
 }
 
-/// The request's `Idempotency-Key`, if it sent one: 1 to 255 visible ASCII characters
-/// (`!` to `~`), taken as they are (quotes included, if the client quotes it as the draft's
-/// structured-field form does); anything else is `400`. One key only: two are `400` too.
-pub fn idempotency_key(request: &HttpRequest) -> Result<Option<&str>, ApiError> {
-    const HEADER: HeaderName = HeaderName::from_static(IDEMPOTENCY_KEY_HEADER);
-    let mut values = request.headers().get_all(HEADER);
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    let invalid = |why: &str| {
-        ApiError::BadRequest(format!(
-            "invalid Idempotency-Key: {why}; expected 1 to {MAX_KEY_LEN} visible ASCII \
-             characters, such as a UUID"
-        ))
-    };
-    if values.next().is_some() {
-        return Err(invalid("sent more than once"));
-    }
-    let bytes = value.as_bytes();
-    if bytes.is_empty() || bytes.len() > MAX_KEY_LEN {
-        return Err(invalid(&format!("{} characters", bytes.len())));
-    }
-    if !bytes.iter().all(|byte| (b'!'..=b'~').contains(byte)) {
-        return Err(invalid("a character that is not visible ASCII"));
-    }
-    // All visible ASCII, so this never fails.
-    value.to_str().map(Some).map_err(|_| invalid("not text"))
-}
-
 #[cfg(test)]
 mod tests {
     use video_translation_protocol::Outcome;
@@ -204,39 +170,5 @@ mod tests {
         assert_eq!(keys.len(), 2);
         assert!(keys.seen("k1", now).is_none());
         assert_eq!(keys.seen("k3", now).map(|r| r.job_id), Some(id(2)));
-    }
-
-    #[test]
-    fn keys_are_1_to_255_visible_ascii_characters_sent_once() {
-        use actix_web::test::TestRequest;
-        let key_of = |values: &[&str]| {
-            let mut request = TestRequest::post();
-            for value in values {
-                request = request.append_header((IDEMPOTENCY_KEY_HEADER, *value));
-            }
-            idempotency_key(&request.to_http_request()).map(|key| key.map(str::to_owned))
-        };
-        assert_eq!(key_of(&[]).unwrap(), None);
-        let longest = "k".repeat(255);
-        for good in [
-            "a",
-            "\"quoted-uuid\"",
-            "8e03978e-40d5-43e8-bc93-6894a57f9324",
-            &longest,
-        ] {
-            assert_eq!(key_of(&[good]).unwrap().as_deref(), Some(good));
-        }
-        for bad in [
-            &[""][..],
-            &["two words"],
-            &["tab\there"],
-            &[&"k".repeat(256)],
-            &["a", "b"],
-        ] {
-            assert!(
-                matches!(key_of(bad), Err(ApiError::BadRequest(_))),
-                "{bad:?}"
-            );
-        }
     }
 }

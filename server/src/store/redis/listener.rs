@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::cache::SeenJobs;
-use crate::store::backend::{Event, EventSink};
+use crate::store::events::{Event, EventSink};
 use crate::store::id::JobId;
 
 /// How often the listener checks that its connection is alive.
