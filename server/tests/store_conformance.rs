@@ -9,6 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::redis_server::RedisServer;
+use common::BEFORE_THE_WAIT;
 use video_translation_protocol::{CreateJob, EndReason, JobResult, JobStatus, Outcome};
 use video_translation_server::idempotency::Keyed;
 use video_translation_server::metrics::StoreMetrics;
@@ -241,7 +242,10 @@ async fn a_cancel_wakes_a_held_long_poll_at_once(backend: Backend) {
     let woken_after = cancelled_at.elapsed();
     let answer = answer.unwrap().expect("found");
     assert_eq!(answer.reason, Some(EndReason::Cancelled));
-    assert!(woken_after < Duration::from_secs(1), "{woken_after:?}");
+    assert!(
+        woken_after < BEFORE_THE_WAIT,
+        "held for its wait, not woken by the cancel: {woken_after:?}"
+    );
 }
 
 async fn a_long_poll_answers_when_the_job_ends(backend: Backend) {
@@ -254,14 +258,17 @@ async fn a_long_poll_answers_when_the_job_ends(backend: Backend) {
         .expect("found");
     let started = Instant::now();
     let status = store
-        .status_after(key, Duration::from_secs(10))
+        .status_after(key, Duration::from_secs(30))
         .await
         .unwrap()
         .unwrap();
     let waited = started.elapsed();
     assert_eq!(status.result, JobResult::Completed);
     assert!(waited >= Duration::from_millis(150), "too soon: {waited:?}");
-    assert!(waited < Duration::from_secs(2), "too late: {waited:?}");
+    assert!(
+        waited < BEFORE_THE_WAIT,
+        "held for its wait, not answered at the job's end: {waited:?}"
+    );
     assert_eq!(
         store.jobs_with_waiters(),
         0,
@@ -332,7 +339,7 @@ async fn a_watch_answers_ended_and_missing_jobs_at_once(backend: Backend) {
     ];
     let started = Instant::now();
     let answer = store.watch(&ids, Duration::from_secs(30)).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(started.elapsed() < BEFORE_THE_WAIT, "held for its wait");
     let listed: Vec<&str> = answer
         .jobs
         .iter()
@@ -360,7 +367,10 @@ async fn a_held_watch_wakes_at_the_first_cancel(backend: Backend) {
         Instant::now()
     };
     let (answer, cancelled_at) = tokio::join!(held, cancel);
-    assert!(cancelled_at.elapsed() < Duration::from_secs(1));
+    assert!(
+        cancelled_at.elapsed() < BEFORE_THE_WAIT,
+        "held for its wait, not woken by the cancel"
+    );
     let answer = answer.unwrap();
     assert_eq!(answer.jobs.len(), 1, "only the ended one");
     assert_eq!(answer.jobs[0].id, second.id);

@@ -17,6 +17,13 @@ use video_translation_protocol::ErrorBody;
 use video_translation_server::config::Settings;
 use video_translation_server::startup::{build_app, AppState};
 
+/// How soon a held request (asking `?wait=30`, the cap of `Settings::for_tests`) must answer
+/// when something else should end it first: a job's end, a cancel, a stop, a closed
+/// connection, a shorter cap. Half its wait: only a request that waits its wait out fails,
+/// never one a busy machine answered late. How soon answers really come is `make bench`'s
+/// (bench/watch-fanout.mjs, bench/server.mjs), not a pass condition.
+pub const BEFORE_THE_WAIT: Duration = Duration::from_secs(15);
+
 /// The app under test as actix's test utilities give it: one name for the long bound every
 /// suite's helpers take.
 pub trait TestApp:
