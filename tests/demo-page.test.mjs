@@ -1,10 +1,12 @@
 // The demo page as a person uses it, in headless Chromium (the system's, driven by
-// playwright-core). Screenshots of each state go to tests/.artifacts/.
+// playwright-core): what it does, and what it shows in each state, at a phone's width and a
+// desktop's (tests/page-shown.mjs). Screenshots of each state go to tests/.artifacts/.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { launchChromium, REPO, startServer } from "./helpers.mjs";
+import { assertLaidOut as assertLaidOutIn, shownText } from "./page-shown.mjs";
 
 const ARTIFACTS = path.join(REPO, "tests", ".artifacts");
 
@@ -43,7 +45,24 @@ async function startJob({ seconds, outcome }) {
 
 const textOf = (card, role) => card.locator(`[data-role=${role}]`).textContent();
 
+/** Asserts that the page as it is now lays out well at a phone's width and a desktop's. */
+const assertLaidOut = (state) => assertLaidOutIn(page, state);
+
+/** What a person reads of the newest card: its status, and whether it offers Cancel. */
+const newestCardShows = async () => ({
+  status: await page.evaluate(shownText, ".job [data-role=status]"),
+  cancel: await page.evaluate(shownText, ".job [data-role=cancel]"),
+});
+
 describe("the demo page", () => {
+  test("the empty page invites a first job and asks for no key the server does not want", async () => {
+    assert.equal(await page.evaluate(shownText, "#no-jobs"), "No jobs yet: start one above.");
+    assert.equal(await page.evaluate(shownText, "#start"), "Start");
+    assert.equal(await page.evaluate(shownText, "#key-field"), null, "the server was started without --api-key");
+    assert.equal(await page.evaluate(shownText, "#stats"), null, "no counters before any job");
+    await assertLaidOut("the empty page");
+  });
+
   test("a job started in the browser reaches completed with a moving progress bar", async () => {
     const card = await startJob({ seconds: 4, outcome: "completed" });
     // The bar glides between polls: its drawn width grows while no new answer has come.
@@ -72,10 +91,15 @@ describe("the demo page", () => {
       `the progress bar should move between polls: ${JSON.stringify(early)} then ${JSON.stringify(later)}`,
     );
     await page.screenshot({ path: path.join(ARTIFACTS, "1-running.png") });
+    assert.deepEqual(await newestCardShows(), { status: "pending", cancel: "Cancel" });
+    await assertLaidOut("a job running");
 
     await card.locator("[data-role=status]", { hasText: "completed" }).waitFor({ timeout: 20_000 });
     assert.equal(await card.getAttribute("data-state"), "completed");
     assert.equal(await textOf(card, "progress"), "100 %");
+    assert.deepEqual(await newestCardShows(), { status: "completed", cancel: null }, "an ended job offers no Cancel");
+    assert.equal(await page.evaluate(shownText, ".job [data-role=eta]"), "—", "no ETA once it ended");
+    await assertLaidOut("a job completed");
     assert.ok(Number(await textOf(card, "polls")) >= 2);
     assert.match(await card.locator("[data-role=log]").textContent(), /completed after \d+ polls/);
     await page.screenshot({ path: path.join(ARTIFACTS, "2-completed.png") });
@@ -85,7 +109,9 @@ describe("the demo page", () => {
     const card = await startJob({ seconds: 1, outcome: "error" });
     await card.locator("[data-role=status]", { hasText: "error" }).waitFor({ timeout: 15_000 });
     assert.equal(await card.getAttribute("data-state"), "error");
+    assert.deepEqual(await newestCardShows(), { status: "error", cancel: null });
     await page.screenshot({ path: path.join(ARTIFACTS, "3-error.png") });
+    await assertLaidOut("a job ended in error");
   });
 
   test("a job watched in adaptive mode says when the server holds the poll", async () => {
@@ -114,7 +140,10 @@ describe("the demo page", () => {
     assert.deepEqual(polledAfterCancel, [], "no request after cancel");
     assert.equal(await textOf(card, "polls"), polls, "the poll counter stopped");
     assert.equal(await card.locator("[data-role=cancel]").isDisabled(), true);
+    assert.deepEqual(await newestCardShows(), { status: "cancelled", cancel: null });
+    assert.equal(await page.evaluate(shownText, ".job [data-role=eta]"), "—", "no ETA for a job no longer watched");
     await page.screenshot({ path: path.join(ARTIFACTS, "4-cancelled.png") });
+    await assertLaidOut("a job cancelled");
   });
 
   test("bad polling settings show a clear message instead of starting", async () => {
@@ -126,7 +155,9 @@ describe("the demo page", () => {
     await page.click("#start");
     await page.locator("#form-error", { hasText: "maxDelayMs" }).waitFor({ timeout: 5_000 });
     assert.equal(await page.locator(".job").count(), before, "no job is started");
+    assert.match(await page.evaluate(shownText, "#form-error"), /maxDelayMs \(100 ms\) must be at least initialDelayMs/);
     await page.screenshot({ path: path.join(ARTIFACTS, "5-bad-settings.png") });
+    await assertLaidOut("the settings open, with an error");
     await page.fill("input[name=initialDelayMs]", "");
     await page.fill("input[name=maxDelayMs]", "");
   });
@@ -171,6 +202,7 @@ describe("the demo page", () => {
     // While they run, the page's own controls answer (the settings panel opens and closes on
     // a click). How quickly its main thread answers is bench/pages.mjs's figure.
     await page.screenshot({ path: path.join(ARTIFACTS, "6-hundred-running.png") });
+    await assertLaidOut("a hundred jobs running");
     const settings = page.locator("#start-form details");
     const isOpen = () => settings.evaluate((details) => details.open);
     const wasOpen = await isOpen();
@@ -194,6 +226,8 @@ describe("the demo page", () => {
     page.off("request", onRequest);
     const samples = await page.evaluate(() => (window.panelObserver.disconnect(), window.panelSamples));
     await page.screenshot({ path: path.join(ARTIFACTS, "7-hundred-completed.png"), fullPage: true });
+    await assertLaidOut("a hundred jobs completed");
+    assert.equal(await page.evaluate(shownText, "[data-stat=completed]"), String(completedBefore + 100), "the counter a person reads");
 
     assert.equal(Number(await stat("completed")) - completedBefore, 100);
     assert.equal(await stat("running"), "0");
@@ -226,5 +260,23 @@ describe("the demo page", () => {
 
   test("the page logs no console errors", () => {
     assert.deepEqual(consoleErrors, []);
+  });
+});
+
+// Last, as it takes the server away (and the browser logs the refused requests as errors).
+describe("the demo page when its server goes away", () => {
+  test("a running job says it is retrying, and a new start asks whether the server runs", async () => {
+    const card = await startJob({ seconds: 30, outcome: "completed" });
+    await page.waitForFunction(() => Number(document.querySelector(".job [data-role=polls]").textContent) >= 1);
+    await server.stop();
+    await card.locator("[data-role=status]", { hasText: "retrying" }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await newestCardShows(), { status: "retrying", cancel: "Cancel" });
+    // The dense grid of many cards shows the badge alone; a card's facts say when it retries.
+    assert.match(await textOf(card, "next"), /^retry in \d+\.\d s$/);
+    await page.click("#start");
+    await page.locator("#form-error", { hasText: "Is the server running?" }).waitFor({ timeout: 30_000 });
+    assert.match(await page.evaluate(shownText, "#form-error"), /^Could not start a job — NetworkError: /);
+    await page.screenshot({ path: path.join(ARTIFACTS, "9-server-gone.png") });
+    await assertLaidOut("the server gone");
   });
 });
