@@ -11,8 +11,8 @@ use video_translation_server::startup::{build_app, AppState};
 
 mod common;
 use common::{
-    app, app_with, assert_error, call, header_text, post_jobs, post_watch, watch_body, TestApp,
-    BEFORE_THE_WAIT,
+    app, app_with, assert_error, call, header_text, post_jobs, post_watch, until_held, watch_body,
+    TestApp, BEFORE_THE_WAIT,
 };
 
 /// A job lasting `millis` (ending `completed`); its id.
@@ -332,13 +332,14 @@ async fn a_held_watch_takes_one_waiter_slot_whatever_its_ids() {
         ids.push(job(&app, 60_000).await);
     }
     let body = watch_body(&ids);
-    let held = call(&app, post_watch("?wait=1", &body));
+    // Each once the server counts the ones before it held; held for 2 s, far longer than
+    // the requests after them take.
+    let held = call(&app, post_watch("?wait=2", &body));
     let others = async {
-        // Let the watch take its slot first.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let second = call(&app, post_watch("?wait=0.5", &body));
+        until_held(&app, "watch", 1).await;
+        let second = call(&app, post_watch("?wait=2", &body));
         let refused = async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            until_held(&app, "watch", 2).await;
             let long_poll = call(
                 &app,
                 test::TestRequest::get().uri(&format!("/jobs/{}?wait=1", ids[0])),
@@ -385,8 +386,7 @@ async fn stopping_answers_held_watches_at_once_with_every_status() {
         post_watch("?wait=30", &watch_body(&[&first, &second])),
     );
     let stop = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(state.store.waiters(), 1, "the watch is held");
+        until_held(&app, "watch", 1).await;
         state.store.stop_waiting();
     };
     let ((status, _, answer), ()) = tokio::join!(held, stop);
