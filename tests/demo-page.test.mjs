@@ -115,8 +115,9 @@ describe("the demo page", () => {
   });
 
   test("a job watched in adaptive mode says when the server holds the poll", async () => {
-    const card = await startJob({ seconds: 5, outcome: "completed" });
-    await card.locator("[data-role=next]", { hasText: "held by the server" }).waitFor({ timeout: 5_000 });
+    // Held from its first gap (1 s at most) to its end: a 10 s job leaves 9 s to see it.
+    const card = await startJob({ seconds: 10, outcome: "completed" });
+    await card.locator("[data-role=next]", { hasText: "held by the server" }).waitFor({ timeout: 9_000 });
     await card.locator("[data-role=status]", { hasText: "completed" }).waitFor({ timeout: 20_000 });
     assert.equal(await textOf(card, "polls"), "2", "one look and one long-poll");
     assert.match(await card.locator("[data-role=log]").textContent(), /long-poll (now|in \d+\.\d s) \(held up to 30\.0 s\)/);
