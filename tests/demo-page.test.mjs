@@ -161,6 +161,7 @@ describe("the demo page", () => {
     await assertLaidOut("the settings open, with an error");
     await page.fill("input[name=initialDelayMs]", "");
     await page.fill("input[name=maxDelayMs]", "");
+    assert.equal(await page.evaluate(shownText, "#form-error"), null, "no error about values no longer there");
   });
 
   test("a hundred jobs started at once share one watch: all complete, the counters add up, the page answers clicks", { timeout: 60_000 }, async () => {

@@ -42,6 +42,10 @@ async function askForAKeyIfNeeded() {
   keyInput.value = sessionStorage.getItem(KEY_STORAGE) ?? "";
 }
 
+// An error about what the form held goes once the person changes it: left up, it would
+// speak of values no longer there.
+form.addEventListener("input", () => showFormError(null));
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   showFormError(null);
