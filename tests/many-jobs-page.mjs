@@ -47,13 +47,9 @@ const PAGE = `<!doctype html>
     }, 250);
     for (const durationMs of durations) {
       const sent = performance.now();
-      const heldWhenSent = client.heldRequests;
       const job = await client.createJob({ durationMs, outcome: "completed" });
       const answered = performance.now();
-      const record = {
-        id: job.id, durationMs, trueEnd: (sent + answered) / 2 + durationMs, creationRttMs: answered - sent,
-        heldWhenSent, heldWhenAnswered: client.heldRequests, updates: [],
-      };
+      const record = { id: job.id, durationMs, trueEnd: (sent + answered) / 2 + durationMs, creationRttMs: answered - sent, updates: [] };
       jobs.push(record);
       waits.push(client.waitForCompletion(job.id, {
         onUpdate(update) {

@@ -45,10 +45,6 @@ test("one page watches 50 jobs through one client: one held request, every end t
   for (const request of run.app) assert.ok(request.status < 300, `an app ${request.kind} answered ${request.status}`);
   const whileHeld = (kind) => run.app.filter((r) => r.kind === kind && r.heldWhenSent === 1 && r.heldWhenAnswered === 1).length;
   assert.ok(whileHeld("create") > 0 && whileHeld("read") > 0, `answered while the watch was held: ${whileHeld("create")} creates, ${whileHeld("read")} reads`);
-  // Creating a job is one of the app's requests too, made while the watch is handed over
-  // as each job joins: answered while a watch was held, from the second job on.
-  const creations = run.jobs.slice(1).filter((job) => job.heldWhenSent === 1 && job.heldWhenAnswered === 1).length;
-  assert.ok(creations > 0, "no job was created while the watch was held");
 
   // What the client believes: never more than one held.
   assert.ok(Math.max(...run.held) <= 1, `client.heldRequests reached ${Math.max(...run.held)}`);
