@@ -178,9 +178,11 @@ async function watch(client, job) {
   let nextPollAt = null;
   let heldUpTo = null; // a long-poll in flight: the server holds it until the job ends
   let glide = null; // the bar's glide from what the server last reported (see showProgress)
+  // Also drawn as each answer or failure comes, so it never lags the badge by a tick.
+  const showNext = () => (part("next").textContent = nextPollText(nextPollAt, heldUpTo, card.dataset.trouble === "retrying"));
   const ticker = setInterval(() => {
     part("elapsed").textContent = seconds(performance.now() - startedAt);
-    part("next").textContent = nextPollText(nextPollAt, heldUpTo, card.dataset.trouble === "retrying");
+    showNext();
     // The bar glides past what the server reported: say how far it has drawn, so the
     // number and the bar a person sees agree.
     if (glide !== null) part("progress").textContent = progressText(glide);
@@ -219,6 +221,7 @@ async function watch(client, job) {
         part("eta").textContent = update.etaMs === null ? "—" : seconds(update.etaMs);
         nextPollAt = update.nextPollInMs === null ? null : performance.now() + update.nextPollInMs;
         heldUpTo = update.nextPollWaitMs;
+        showNext();
         log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${nextPollNote(update)}`);
       },
       onRetry(retry) {
@@ -226,6 +229,7 @@ async function watch(client, job) {
         part("polls").textContent = String(retry.attempt);
         nextPollAt = performance.now() + retry.nextPollInMs;
         heldUpTo = null;
+        showNext();
         log(`poll #${retry.attempt} failed: ${retry.error}; retrying in ${seconds(retry.nextPollInMs)}`, "warn");
       },
     });
