@@ -178,11 +178,15 @@ async function watch(client, job) {
   let nextPollAt = null;
   let heldUpTo = null; // a long-poll in flight: the server holds it until the job ends
   let glide = null; // the bar's glide from what the server last reported (see showProgress)
+  let eta = null; // the server's last estimate and when it came: counted down between answers
+  const showEta = () =>
+    (part("eta").textContent = eta === null ? "—" : seconds(Math.max(0, eta.ms - (performance.now() - eta.at))));
   // Also drawn as each answer or failure comes, so it never lags the badge by a tick.
   const showNext = () => (part("next").textContent = nextPollText(nextPollAt, heldUpTo, card.dataset.trouble === "retrying"));
   const ticker = setInterval(() => {
     part("elapsed").textContent = seconds(performance.now() - startedAt);
     showNext();
+    showEta();
     // The bar glides past what the server reported: say how far it has drawn, so the
     // number and the bar a person sees agree.
     if (glide !== null) part("progress").textContent = progressText(glide);
@@ -208,7 +212,8 @@ async function watch(client, job) {
 
   setStatus("pending", "pending");
   // What the creation's answer said, until the first poll says more.
-  part("eta").textContent = job.etaMs === null ? "—" : seconds(job.etaMs);
+  eta = job.etaMs === null ? null : { ms: job.etaMs, at: performance.now() };
+  showEta();
   log(`created, ${job.etaMs === null ? "no ETA" : `ETA ${seconds(job.etaMs)}`}`);
 
   try {
@@ -218,7 +223,8 @@ async function watch(client, job) {
         setTrouble(null);
         part("polls").textContent = String(update.attempt);
         if (update.progress !== null) glide = showProgress(fill, bar, part("progress"), update);
-        part("eta").textContent = update.etaMs === null ? "—" : seconds(update.etaMs);
+        eta = update.etaMs === null ? null : { ms: update.etaMs, at: performance.now() };
+        showEta();
         nextPollAt = update.nextPollInMs === null ? null : performance.now() + update.nextPollInMs;
         heldUpTo = update.nextPollWaitMs;
         showNext();
