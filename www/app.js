@@ -177,12 +177,14 @@ async function watch(client, job) {
   const startedAt = performance.now();
   let nextPollAt = null;
   let heldUpTo = null; // a long-poll in flight: the server holds it until the job ends
+  let streamed = false; // the client's open stream will carry the job's next news
   let glide = null; // the bar's glide from what the server last reported (see showProgress)
   let eta = null; // the server's last estimate and when it came: counted down between answers
   const showEta = () =>
     (part("eta").textContent = eta === null ? "—" : seconds(Math.max(0, eta.ms - (performance.now() - eta.at))));
   // Also drawn as each answer or failure comes, so it never lags the badge by a tick.
-  const showNext = () => (part("next").textContent = nextPollText(nextPollAt, heldUpTo, card.dataset.trouble === "retrying"));
+  const showNext = () =>
+    (part("next").textContent = streamed ? "streamed by the server" : nextPollText(nextPollAt, heldUpTo, card.dataset.trouble === "retrying"));
   const ticker = setInterval(() => {
     part("elapsed").textContent = seconds(performance.now() - startedAt);
     showNext();
@@ -227,14 +229,18 @@ async function watch(client, job) {
         showEta();
         nextPollAt = update.nextPollInMs === null ? null : performance.now() + update.nextPollInMs;
         heldUpTo = update.nextPollWaitMs;
+        // Against a server that streams, every pending update says "next at once, no wait":
+        // the news comes on the stream the client holds, not from a poll in 0.0 s.
+        streamed = update.nextPollInMs === 0 && update.nextPollWaitMs === null && client.heldRequests > 0;
         showNext();
-        log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${nextPollNote(update)}`);
+        log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${streamed ? ", on the stream" : nextPollNote(update)}`);
       },
       onRetry(retry) {
         setTrouble("retrying");
         part("polls").textContent = String(retry.attempt);
         nextPollAt = performance.now() + retry.nextPollInMs;
         heldUpTo = null;
+        streamed = false;
         showNext();
         log(`poll #${retry.attempt} failed: ${retry.error}; retrying in ${seconds(retry.nextPollInMs)}`, "warn");
       },
@@ -254,6 +260,7 @@ async function watch(client, job) {
     totals.running -= 1;
     clearInterval(ticker);
     nextPollAt = null;
+    streamed = false;
     delete card.dataset.trouble;
     if (glide !== null) part("progress").textContent = progressText(glide);
     part("next").textContent = "—";
