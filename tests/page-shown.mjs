@@ -49,6 +49,16 @@ export function shownText(selector) {
   return element.innerText.trim();
 }
 
+/**
+ * Runs in the page. The newest job card as a person reads it, all at one moment: the state
+ * it is in, its status badge's text, its Cancel button's (null when not shown).
+ */
+export function newestCardShown() {
+  const text = (element) => (element.checkVisibility({ visibilityProperty: true }) && element.getClientRects().length > 0 ? element.innerText.trim() : null);
+  const card = document.querySelector(".job");
+  return { state: card.dataset.state, status: text(card.querySelector("[data-role=status]")), cancel: text(card.querySelector("[data-role=cancel]")) };
+}
+
 /** For WebDriver's executeScript, which takes a function's body: `layoutProblems()`. */
 export const LAYOUT_PROBLEMS = `return (${layoutProblems})();`;
 /** For WebDriver's executeScript: `shownText(arguments[0])`. */
