@@ -119,7 +119,8 @@ describe("one client, many jobs", () => {
   });
 
   test("aborting one of several waits rejects only that one; the others complete", { timeout: 30_000 }, async () => {
-    const client = new VideoTranslationClient(server.url, { initialDelayMs: 100, maxDelayMs: 500 });
+    // Long-polled watches (stream: false): the server streams, and a stream is another test's.
+    const client = new VideoTranslationClient(server.url, { initialDelayMs: 100, maxDelayMs: 500, stream: false });
     // The first ends 6 s after it was created: far after the abort, which must not wait for it.
     const ids = await createJobs(server.url, [6000, 6500, 7000, 7500].map((duration_ms) => ({ duration_ms })));
     const controller = new AbortController();
@@ -213,7 +214,8 @@ describe("the estimate's errors, end to end", () => {
     const [id] = await createJobs(server.url, [{ duration_ms: 6000, estimate_ms: 2000, outcome: "completed" }]);
     const counter = countRequests(server.url);
     try {
-      const client = new VideoTranslationClient(server.url, { initialDelayMs: 200, maxDelayMs: 1000 });
+      // Long-polls (stream: false): how the schedule meets a late end, not how a stream does.
+      const client = new VideoTranslationClient(server.url, { initialDelayMs: 200, maxDelayMs: 1000, stream: false });
       const outcome = await client.waitForCompletion(id);
       assert.equal(outcome.result, "completed");
       assert.equal(outcome.attempts, counter.requests.length);
@@ -235,7 +237,8 @@ describe("servers that do not hold", () => {
     const [id] = await createJobs(quick.url, [{ duration_ms: 60_000 }]);
     const counter = countRequests(quick.url);
     try {
-      const client = new VideoTranslationClient(quick.url, { initialDelayMs: 100, backoffFactor: 1.5, maxDelayMs: 1000, jitter: 0 });
+      // Long-polls (stream: false): what the client does when they come back at once.
+      const client = new VideoTranslationClient(quick.url, { initialDelayMs: 100, backoffFactor: 1.5, maxDelayMs: 1000, jitter: 0, stream: false });
       const waiting = client.waitForCompletion(id, { signal: AbortSignal.timeout(2000) });
       await assert.rejects(waiting, { name: "AbortError" });
       // Backoff from 100 ms (x1.5, no jitter; started over once, when the first long-poll comes
