@@ -19,9 +19,10 @@ export default [
   },
   // Terminal output is matched with its control codes (ESC [ K), on purpose.
   { files: ["tests/**"], rules: { "no-control-regex": "off" } },
-  // Pages and the client's IO: browsers, workers and Node alike.
+  // Pages and the client's IO: browsers, workers and Node alike; and the suites and the
+  // benchmark that run functions inside pages.
   {
-    files: ["www/**", "client-wasm/js/**", "tests/**"],
+    files: ["www/**", "client-wasm/js/**", "tests/**", "bench/pages.mjs"],
     languageOptions: { globals: { ...globals.browser } },
   },
 ];

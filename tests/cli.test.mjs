@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { startFaultServer } from "./fault-server.mjs";
+import { answer, startFaultServer } from "./fault-server.mjs";
 import { removeScratch, run, scratchProject, startServer } from "./helpers.mjs";
 
 let server;
@@ -35,17 +35,33 @@ async function closedPort() {
   return port;
 }
 
-// Jobs of 4 s: npx takes a second or more to start on a busy 2-core machine, and the job
-// must still be pending at the first poll for these tests to see a pending line.
+/**
+ * A server whose job is pending until it has been asked three times, then completed, however
+ * late the polls come: a real job could end before a slow npx start polled it at all. (It
+ * refuses watches, so the tool polls the job itself; its first look is not a poll it prints.)
+ * Stop it when done.
+ */
+async function pendingThenCompleted() {
+  const scripted = await startFaultServer();
+  const pending = answer("pending", { progress: 0.4 });
+  scripted.script([pending, pending, pending, answer("completed", { progress: 1 })]);
+  return scripted;
+}
+
 test("a completed job exits 0, printing one line per poll when not on a terminal", async () => {
-  const id = await createJob({ duration_ms: 4000 });
-  const { code, stdout, stderr } = await status(server.url, id);
-  assert.equal(code, 0, stderr);
-  const lines = stdout.trim().split("\n");
-  assert.match(lines[0], /^poll 1 at [\d.]+s: pending\s+\d+%/);
-  assert.match(lines.at(-2), /: completed\s+100%/);
-  assert.match(lines.at(-1), new RegExp(`^job ${id} completed after \\d+ polls? in `));
-  assert.doesNotMatch(stdout, /\r|\x1b\[/, "no terminal control codes off a terminal");
+  const scripted = await pendingThenCompleted();
+  try {
+    const { code, stdout, stderr } = await status(scripted.url, "job");
+    assert.equal(code, 0, stderr);
+    const lines = stdout.trim().split("\n");
+    assert.match(lines[0], /^poll 1 at [\d.]+s: pending\s+40%/);
+    assert.match(lines.at(-2), /^poll \d+ at [\d.]+s: completed\s+100%/);
+    assert.match(lines.at(-1), /^job job completed after \d+ polls? in /);
+    assert.equal(lines.length, Number(lines.at(-1).match(/after (\d+) poll/)[1]) + 1, "one line per poll and one for the end");
+    assert.doesNotMatch(stdout, /\r|\x1b\[/, "no terminal control codes off a terminal");
+  } finally {
+    await scripted.stop();
+  }
 });
 
 test("a job that ends in error exits 1", async () => {
@@ -71,15 +87,19 @@ test("without a job id it watches the server's default job", async () => {
 });
 
 test("on a terminal it draws a progress bar that redraws in place", async () => {
-  const id = await createJob({ duration_ms: 4000 });
-  // script(1) runs the tool on a pseudo-terminal, as a person at a shell would.
-  const command = `npx --no-install video-translation-status ${server.url} ${id}`;
-  const { code, stdout } = await run("script", ["-qec", command, "/dev/null"], { cwd: project, timeout: 60_000 });
-  assert.equal(code, 0, stdout);
-  assert.match(stdout, /\r\[[#.]{10,30}\] pending/, "a bar with the status");
-  assert.match(stdout, /\x1b\[K/, "each redraw erases the rest of the line");
-  assert.match(stdout, /\[#+\] completed\s+100%/);
-  assert.match(stdout, new RegExp(`job ${id} completed after`));
+  const scripted = await pendingThenCompleted();
+  try {
+    // script(1) runs the tool on a pseudo-terminal, as a person at a shell would.
+    const command = `npx --no-install video-translation-status ${scripted.url} job`;
+    const { code, stdout } = await run("script", ["-qec", command, "/dev/null"], { cwd: project, timeout: 60_000 });
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /\r\[[#.]{10,30}\] pending/, "a bar with the status");
+    assert.match(stdout, /\x1b\[K/, "each redraw erases the rest of the line");
+    assert.match(stdout, /\[#+\] completed\s+100%/);
+    assert.match(stdout, /job job completed after/);
+  } finally {
+    await scripted.stop();
+  }
 });
 
 test("--json prints one JSON object per update and one for the end", async () => {

@@ -1,10 +1,12 @@
 // The demo page against a server that wants an API key (`--api-key`): it asks for the key,
-// says so when a job is refused for the lack of one, watches jobs with it, and keeps it for
-// the tab's session only (sessionStorage, not localStorage).
+// says so when a job is refused for the lack of one or for a wrong one, watches jobs with
+// it, and keeps it for the tab's session only (sessionStorage, not localStorage). Each state
+// is checked as shown, at a phone's width and a desktop's (tests/page-shown.mjs).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { launchChromium, REPO, startServer } from "./helpers.mjs";
+import { assertLaidOut as assertLaidOutIn, shownText } from "./page-shown.mjs";
 
 let server;
 let context;
@@ -22,17 +24,27 @@ after(async () => {
   await server?.stop();
 });
 
+/** Asserts that the page as it is now lays out well at a phone's width and a desktop's. */
+const assertLaidOut = (state) => assertLaidOutIn(page, state);
+
 async function start() {
   await page.fill("input[name=duration]", "1");
   await page.fill("input[name=count]", "1");
   await page.click("#start");
 }
 
-test("it asks for the key, and a missing key is explained", async () => {
-  assert.equal(await page.isVisible("#key-field"), true, "the key field shows");
+test("it asks for the key, and a missing or wrong key is explained", async () => {
+  assert.match(await page.evaluate(shownText, "#key-field"), /^API key/, "the key field shows");
+  await assertLaidOut("the key asked for");
   await start();
   await page.waitForSelector("#form-error:not([hidden])");
-  assert.match(await page.textContent("#form-error"), /HTTP 401.*Check the API key/);
+  assert.match(await page.evaluate(shownText, "#form-error"), /HTTP 401.*Check the API key\.$/);
+  await assertLaidOut("a missing key explained");
+  await page.fill("input[name=apiKey]", "not-the-key");
+  await start();
+  await page.locator("#form-error", { hasText: "not one this server accepts" }).waitFor();
+  assert.match(await page.evaluate(shownText, "#form-error"), /HTTP 401.*Check the API key\.$/);
+  assert.equal(await page.locator(".job").count(), 0, "no job started");
 });
 
 test("with the key, jobs are watched to the end; the key lives in the session only", async () => {

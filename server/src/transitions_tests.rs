@@ -1,10 +1,10 @@
 //! The notifier on a real thread: waiters woken at their job's end, or when fired, not before.
-
 use std::time::Duration;
+
+use futures_util::FutureExt as _;
 
 use super::*;
 
-/// Waits for `notify` with a bound, on a small runtime of its own.
 /// Runs `future` to its end on a runtime of its own, with timers.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -14,6 +14,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// When `notify` fired, if it did within `limit`.
 fn notified_within(notify: &Notify, limit: Duration) -> Option<Instant> {
     block_on(async {
         tokio::time::timeout(limit, notify.notified())
@@ -23,18 +24,18 @@ fn notified_within(notify: &Notify, limit: Duration) -> Option<Instant> {
     })
 }
 
+/// How long a test waits for a notification due within a second: a safety net that only
+/// a notification that never comes (or waits for a later job) reaches. How late they come
+/// is `make bench`'s (bench/watch-fanout.mjs), not a pass condition a busy machine can break.
+const NEVER: Duration = Duration::from_secs(5);
+
 #[test]
 fn fires_at_the_jobs_end_not_before() {
     let transitions = Transitions::<u32>::start();
     let ends_at = Instant::now() + Duration::from_millis(300);
     let notify = transitions.watch(1, ends_at);
-    let fired = notified_within(&notify, Duration::from_secs(5)).expect("fired");
+    let fired = notified_within(&notify, NEVER).expect("fired");
     assert!(fired >= ends_at, "fired {:?} early", ends_at - fired);
-    assert!(
-        fired - ends_at < Duration::from_millis(100),
-        "fired {:?} late",
-        fired - ends_at
-    );
 }
 
 #[test]
@@ -61,7 +62,7 @@ fn watching_many_shares_the_notifications_of_jobs_already_watched() {
     let soon = Instant::now() + Duration::from_millis(200);
     let fired = transitions.watch_many([(4, soon)]);
     assert!(
-        notified_within(&fired[0], Duration::from_secs(5)).expect("fired") >= soon,
+        notified_within(&fired[0], NEVER).expect("fired") >= soon,
         "a job ending sooner than all others wakes the thread"
     );
 }
@@ -72,8 +73,9 @@ fn a_job_ending_sooner_than_the_earliest_is_still_on_time() {
     let _late = transitions.watch(1, Instant::now() + Duration::from_secs(3600));
     let ends_at = Instant::now() + Duration::from_millis(300);
     let soon = transitions.watch(2, ends_at);
-    let fired = notified_within(&soon, Duration::from_secs(5)).expect("fired");
-    assert!(fired - ends_at < Duration::from_millis(100));
+    // Within NEVER, not at the hour-later job's turn: the new earliest woke the thread.
+    let fired = notified_within(&soon, NEVER).expect("fired before the later job's end");
+    assert!(fired >= ends_at, "fired {:?} early", ends_at - fired);
     assert_eq!(transitions.watched_jobs(), 1, "a fired job is forgotten");
 }
 
@@ -95,14 +97,11 @@ fn fire_wakes_a_jobs_waiters_before_its_end_and_reports_how_many() {
     first_waits.as_mut().enable();
     second_waits.as_mut().enable();
     transitions.fire(1);
-    block_on(async {
-        tokio::time::timeout(Duration::from_millis(100), async {
-            first_waits.await;
-            second_waits.await;
-        })
-        .await
-        .expect("both woken at once, an hour before the job's end");
-    });
+    // Woken by the call itself: ready when next polled, with no time to pass.
+    assert!(
+        first_waits.now_or_never().is_some() && second_waits.now_or_never().is_some(),
+        "both woken at once, an hour before the job's end"
+    );
     assert_eq!(transitions.watched_jobs(), 0, "a fired job is forgotten");
     assert_eq!(
         transitions.planned_turns(),
@@ -130,18 +129,14 @@ fn wake_all_wakes_every_waiter_and_keeps_serving_new_ones() {
     transitions.wake_all();
     assert_eq!(transitions.watched_jobs(), 0);
     assert_eq!(transitions.planned_turns(), 0, "no turn kept for them");
-    block_on(async {
-        tokio::time::timeout(Duration::from_millis(100), async {
-            one_waits.await;
-            two_waits.await;
-        })
-        .await
-        .expect("both woken at once, an hour before their jobs' end");
-    });
+    assert!(
+        one_waits.now_or_never().is_some() && two_waits.now_or_never().is_some(),
+        "both woken at once, an hour before their jobs' end"
+    );
     let soon = Instant::now() + Duration::from_millis(100);
     let later = transitions.watch(3, soon);
     assert!(
-        notified_within(&later, Duration::from_secs(5)).expect("fired") >= soon,
+        notified_within(&later, NEVER).expect("fired") >= soon,
         "not stopped: a job watched afterwards is still woken at its end"
     );
 }

@@ -44,12 +44,16 @@ fn exchange(address: SocketAddr, pieces: &[&str], pause: Duration) -> (String, D
     )
 }
 
+/// A 408 (only the body timeout answers one) at this server's `--body-timeout`: not before
+/// it, and before the default one (5 s) would have fired, so the setting is the one applied.
+/// A busy machine may answer late by up to that margin, four times the timeout itself.
 fn assert_timed_out(answer: &str, took: Duration) {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_error(&raw_body(answer), "request_timeout");
+    let default = Settings::for_tests(Duration::ZERO).body_timeout;
     assert!(
-        took >= BODY_TIMEOUT && took < BODY_TIMEOUT * 3,
-        "closed after {took:?}"
+        took >= BODY_TIMEOUT && took < default,
+        "closed after {took:?}: the timeout is {BODY_TIMEOUT:?}, the default {default:?}"
     );
 }
 
@@ -81,20 +85,27 @@ fn a_body_its_handler_does_not_read_does_not_hold_the_connection() {
         body_timeout: Duration::from_secs(60),
         ..Settings::for_tests(Duration::from_secs(60))
     });
-    let (answer, took) = exchange(
+    let (answer, _) = exchange(
         address,
         &["PUT /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n"],
         Duration::ZERO,
     );
+    // Closed, which `exchange` waits for through 10 s of silence at most (ten times the
+    // lingering close): a connection held for the stalled body fails there.
     assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
-    assert!(took < Duration::from_secs(5), "closed after {took:?}");
 }
 
 #[test]
 fn a_slow_body_that_arrives_in_time_is_served() {
+    // Three pauses of a fifth of BODY_TIMEOUT, against a timeout ten times BODY_TIMEOUT:
+    // served however long a busy machine stretches the pauses, short of 9 s.
+    let address = spawn_server(Settings {
+        body_timeout: BODY_TIMEOUT * 10,
+        ..Settings::for_tests(Duration::from_secs(60))
+    });
     let body = r#"{"duration_ms": 1000}"#;
-    let (answer, took) = exchange(
-        server(),
+    let (answer, _) = exchange(
+        address,
         &[
             &format!("POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()),
             &body[..5],
@@ -104,5 +115,4 @@ fn a_slow_body_that_arrives_in_time_is_served() {
         BODY_TIMEOUT / 5,
     );
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    assert!(took < BODY_TIMEOUT * 2, "{took:?}");
 }

@@ -94,19 +94,21 @@ fn closed_long_polls_and_watches_give_their_slots_back_at_once() {
     // Closed with a FIN: the sockets have nothing unread, so close() sends no reset.
     drop(held);
     let closed = Instant::now();
-    // The server learns of the FINs asynchronously; allow it a moment, far below the 30 s
-    // the abandoned waits would otherwise hold their slots.
+    // The server learns of the FINs asynchronously: polled until it has, for at most half
+    // the 30 s the abandoned waits would otherwise hold their slots (only that fails, not a
+    // machine slow to deliver the FINs).
+    let before_the_wait = Duration::from_secs(15);
     let (status, body) = loop {
         let answer = probe();
-        if answer.0 != 503 || closed.elapsed() > Duration::from_secs(2) {
+        if answer.0 != 503 || closed.elapsed() > before_the_wait {
             break answer;
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        closed.elapsed() < Duration::from_secs(2),
-        "slots came back only after {:?}",
+    assert_eq!(
+        status,
+        200,
+        "slots still taken {:?} after the close: {body}",
         closed.elapsed()
     );
     // Every slot, not just one: as many new watches are all held (a refused one would

@@ -14,13 +14,20 @@ use common::redis_server::RedisServer;
 use common::replica::{replica, replica_with, wait_until_ready};
 use common::{
     assert_error, call, cancel, create, get, header_text, post_jobs, post_watch, watch_body,
+    BEFORE_THE_WAIT,
 };
 use video_translation_server::config::Settings;
 use video_translation_server::startup::AppState;
 use video_translation_server::store::redis::{COMMAND_TIMEOUT, HEARTBEAT};
 
-/// How soon a request held on one replica must answer a cancel made through another.
-const ACROSS_THE_FLEET: Duration = Duration::from_millis(50);
+/// How soon a request held on one replica (for 30 s) must answer a cancel made through
+/// another: before its wait, so only a cancel that never reaches it fails. How soon it
+/// really comes is `make bench`'s (bench/fleet.mjs).
+const ACROSS_THE_FLEET: Duration = BEFORE_THE_WAIT;
+
+/// How long a request to a Redis that does not answer may take: its round trip's bound,
+/// [`COMMAND_TIMEOUT`], and then some. Ten times it: only a request that hangs fails.
+const NOT_A_HANG: Duration = Duration::from_secs(10);
 
 #[actix_web::test]
 async fn a_job_created_on_one_replica_is_read_on_another_which_then_polls_it_from_its_cache() {
@@ -133,6 +140,9 @@ async fn the_fleets_default_job_expires_like_a_job_and_the_next_replica_asked_st
     );
 }
 
+/// How many requests the test below sends to a silent Redis at once.
+const SILENT_REQUESTS: u32 = 10;
+
 #[actix_web::test]
 async fn while_redis_is_silent_each_get_status_fails_within_its_own_round_trip() {
     let Some(redis) = RedisServer::start() else {
@@ -142,16 +152,18 @@ async fn while_redis_is_silent_each_get_status_fails_within_its_own_round_trip()
     redis.pause();
     let started = Instant::now();
     let status = || call(&app, test::TestRequest::get().uri("/status"));
-    let answers = [status(), status(), status(), status()];
+    let answers: Vec<_> = (0..SILENT_REQUESTS).map(|_| status()).collect();
     for (code, headers, json) in futures_util::future::join_all(answers).await {
         assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{json}");
         assert_eq!(header_text(&headers, header::RETRY_AFTER), "1");
     }
-    // One round trip's bound for all four together: not one after another (4 s).
+    // About one round trip's bound for all of them together. One after another they would
+    // take SILENT_REQUESTS of them: the bound is half that, so only requests that queue
+    // behind each other fail, not a machine slow for a moment.
     let waited = started.elapsed();
     assert!(
-        waited < COMMAND_TIMEOUT * 2 + Duration::from_millis(500),
-        "four requests answered after {waited:?}"
+        waited < COMMAND_TIMEOUT * SILENT_REQUESTS / 2,
+        "{SILENT_REQUESTS} requests answered after {waited:?}: one after another"
     );
     redis.resume();
     let (code, _, json) = call(&app, test::TestRequest::get().uri("/status")).await;
@@ -295,11 +307,7 @@ async fn while_redis_is_away_the_api_answers_503_with_retry_after_and_heals_when
                 .unwrap()
                 >= 1
         );
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < NOT_A_HANG, "{:?}", started.elapsed());
     }
     let (status, _, _) = call(&app, test::TestRequest::get().uri("/healthz")).await;
     assert_eq!(status, StatusCode::OK, "the process still serves");
@@ -349,10 +357,7 @@ async fn a_redis_that_does_not_answer_gets_a_503_within_the_command_timeout_and_
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
     assert_error(&json, "unavailable");
     assert_eq!(header_text(&headers, header::RETRY_AFTER), "1");
-    assert!(
-        waited < Duration::from_secs(2),
-        "held {waited:?}, not a hang"
-    );
+    assert!(waited < NOT_A_HANG, "held {waited:?}: a hang");
     let (status, _, json) = call(&app, get(&id)).await;
     assert_eq!(
         status,
@@ -361,10 +366,21 @@ async fn a_redis_that_does_not_answer_gets_a_503_within_the_command_timeout_and_
     );
 
     // The listener's next ping goes unanswered: it takes the cancels channel as lost and
-    // stops serving from the cache, where a cancel made elsewhere could now go unseen.
-    tokio::time::sleep(HEARTBEAT + COMMAND_TIMEOUT + Duration::from_millis(500)).await;
-    let (status, _, json) = call(&app, get(&id)).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+    // stops serving from the cache, where a cancel made elsewhere could now go unseen. That
+    // is due within a heartbeat and a round trip; polled until then and as long again, so
+    // a listener a busy machine ran late still passes and one that never notices fails.
+    let deadline = Instant::now() + (HEARTBEAT + COMMAND_TIMEOUT) * 2;
+    loop {
+        let (status, _, json) = call(&app, get(&id)).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still served from the cache: {status} {json}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     redis.resume();
     create(&app, "{}").await;

@@ -2,14 +2,14 @@
 //! the per-client rate limit and the CORS allow-list, each answering in the contract's shape.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::test;
 use video_translation_server::config::Settings;
 
 mod common;
-use common::{app_with, assert_error, call, header_text, post_jobs, TestApp};
+use common::{app_with, assert_error, call, header_text, post_jobs, until_held, TestApp};
 
 fn settings() -> Settings {
     Settings::for_tests(Duration::from_secs(60))
@@ -60,7 +60,7 @@ async fn past_max_waiters_a_long_poll_answers_503_and_a_plain_poll_200() {
     );
     let refused = async {
         // Once the first long-poll holds the only slot, as the server counts it.
-        until_long_polls_held(&app, 1).await;
+        until_held(&app, "long_poll", 1).await;
         call(
             &app,
             test::TestRequest::get().uri(&format!("{location}?wait=1")),
@@ -76,26 +76,6 @@ async fn past_max_waiters_a_long_poll_answers_503_and_a_plain_poll_200() {
 
     let (status, _, _) = call(&app, test::TestRequest::get().uri(&location)).await;
     assert_eq!(status, StatusCode::OK, "a plain poll is never refused");
-}
-
-/// Waits until `/metrics` counts `count` held long-polls: at most 10 s, however busy the
-/// machine, rather than a fixed sleep that a slow one outlasts.
-async fn until_long_polls_held(app: &impl TestApp, count: u64) {
-    let sample = format!("vts_held_requests{{kind=\"long_poll\"}} {count}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let metrics = test::TestRequest::get().uri("/metrics").to_request();
-        let body = test::read_body(test::call_service(app, metrics).await).await;
-        let text = String::from_utf8_lossy(&body);
-        if text.lines().any(|line| line == sample) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no `{sample}` in /metrics within 10 s:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 fn from(address: &str) -> test::TestRequest {

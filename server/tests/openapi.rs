@@ -9,7 +9,7 @@ use serde_json::Value;
 use video_translation_server::config::Settings;
 
 mod common;
-use common::{app_with, call, header_text, post_jobs, post_watch, watch_body};
+use common::{app_with, call, header_text, post_jobs, post_watch, until_held, watch_body};
 
 async fn document() -> Value {
     document_of(&app_with(Settings::for_tests(Duration::from_secs(60))).await).await
@@ -210,10 +210,11 @@ async fn every_status_a_real_request_gets_is_documented() {
         seen.insert((method, path, status.as_u16()));
     }
 
-    // Held requests over --max-waiters: a watch and a long-poll while another watch is held.
-    let held = call(&app, post_watch("?wait=0.5", &watch));
+    // Held requests over --max-waiters: a watch and a long-poll while another watch is held
+    // (once the server counts it held; for 2 s, far longer than the two requests take).
+    let held = call(&app, post_watch("?wait=2", &watch));
     let refused = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        until_held(&app, "watch", 1).await;
         let watch = call(&app, post_watch("?wait=0.5", &watch)).await;
         let long_poll = call(
             &app,

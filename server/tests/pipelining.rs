@@ -45,6 +45,10 @@ fn process_cpu() -> Duration {
 
 #[test]
 fn many_pipelined_requests_sent_at_once_are_all_answered_in_order() {
+    // Its CPU would count in the test below, which measures this whole process's.
+    let _heavy = HEAVY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let address = server();
     // Far more than the dispatcher queues at once (16), in one write, so decoding must pause
     // and resume on bytes it has already read.
@@ -127,15 +131,14 @@ fn a_client_that_pipelines_without_reading_is_held_back_and_costs_no_cpu() {
         "{cpu:?} of CPU in 1 s with 3 stalled connections"
     );
 
-    // Everyone else is served meanwhile.
-    let started = Instant::now();
+    // Everyone else is served meanwhile (within the exchange's 5 s: a server stuck on the
+    // floods answers nothing at all).
     let health = raw_exchange(
         address,
         b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         Duration::from_secs(5),
     );
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(started.elapsed() < Duration::from_secs(2));
 
     // Once the client reads, answers flow again: back-pressure, not a dead connection.
     let flood = &mut floods[0];
@@ -199,8 +202,16 @@ impl Proc for ServerBinary {
 /// request heads (vendor/actix-http, change 3), whose header values kept closed connections'
 /// read buffers allocated from actix-web's pool of requests; 12 to 17 MiB without that and the
 /// idle collect (server/src/idle_heap.rs). The collect alone makes less of a difference in this
-/// build (3.6 to 4.9 MiB without it) than in the release build the benchmark runs, whose bound
-/// is tighter. The bound here, 5 MiB, leaves a margin for a busy machine.
+/// build (3.6 to 4.9 MiB without it) than in the release build the benchmark runs, whose
+/// figure (and target, 3 MiB) it prints.
+///
+/// What stays depends on when the workers collected: one that collected while the last
+/// closes were still being freed, or whose purge another thread's was running beside, keeps
+/// pages until its next collect (7.4 MiB stayed so on a loaded machine). So the test gives
+/// the workers that next collect, as a server in use gets: while it waits for the memory to
+/// come back it opens and closes a few connections every second, sending nothing on them.
+/// What no collect gives back (the pooled heads above: 11.2 MiB with change 3 undone) still
+/// fails it, whatever the machine's load.
 #[cfg(target_os = "linux")]
 #[test]
 fn memory_that_connections_pipelining_without_reading_took_is_given_back_once_they_close() {
@@ -266,13 +277,21 @@ fn given_back_after_floods(held: usize) {
 
     drop(floods);
     // The server frees a connection's memory as it closes it, and a worker collects once its
-    // last one has closed: wait (a generous while, for a busy machine) until it has closed
-    // them all and its memory has come down.
+    // last one has closed, or a second after some closed: wait (a generous minute, for a busy
+    // machine) until it has closed them all and its memory has come down, with a few empty
+    // connections every second so that every worker collects again (see above).
     let mut kept = took;
-    for _ in 0..300 {
+    for tick in 0..600 {
         kept = server.rss_mib() - idle;
         if server.sockets() <= idle_sockets && kept <= MAX_KEPT_MIB {
             break;
+        }
+        if tick % 10 == 9 {
+            // Connected and closed without a request: a request would take one of the
+            // workers' pooled requests and so free what it kept, hiding the defect above.
+            for _ in 0..4 {
+                drop(TcpStream::connect(server.address).unwrap());
+            }
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -9,6 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::redis_server::RedisServer;
+use common::BEFORE_THE_WAIT;
 use video_translation_protocol::{CreateJob, EndReason, JobResult, JobStatus, Outcome};
 use video_translation_server::store::backend::StoreKind;
 use video_translation_server::store::front::Created;
@@ -240,7 +241,10 @@ async fn a_cancel_wakes_a_held_long_poll_at_once(backend: Backend) {
     let woken_after = cancelled_at.elapsed();
     let answer = answer.unwrap().expect("found");
     assert_eq!(answer.reason, Some(EndReason::Cancelled));
-    assert!(woken_after < Duration::from_secs(1), "{woken_after:?}");
+    assert!(
+        woken_after < BEFORE_THE_WAIT,
+        "held for its wait, not woken by the cancel: {woken_after:?}"
+    );
 }
 
 async fn a_long_poll_answers_when_the_job_ends(backend: Backend) {
@@ -253,14 +257,17 @@ async fn a_long_poll_answers_when_the_job_ends(backend: Backend) {
         .expect("found");
     let started = Instant::now();
     let status = store
-        .status_after(key, Duration::from_secs(10))
+        .status_after(key, Duration::from_secs(30))
         .await
         .unwrap()
         .unwrap();
     let waited = started.elapsed();
     assert_eq!(status.result, JobResult::Completed);
     assert!(waited >= Duration::from_millis(150), "too soon: {waited:?}");
-    assert!(waited < Duration::from_secs(2), "too late: {waited:?}");
+    assert!(
+        waited < BEFORE_THE_WAIT,
+        "held for its wait, not answered at the job's end: {waited:?}"
+    );
     assert_eq!(
         store.jobs_with_waiters(),
         0,
@@ -331,7 +338,7 @@ async fn a_watch_answers_ended_and_missing_jobs_at_once(backend: Backend) {
     ];
     let started = Instant::now();
     let answer = store.watch(&ids, Duration::from_secs(30)).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(started.elapsed() < BEFORE_THE_WAIT, "held for its wait");
     let listed: Vec<&str> = answer
         .jobs
         .iter()
@@ -359,7 +366,10 @@ async fn a_held_watch_wakes_at_the_first_cancel(backend: Backend) {
         Instant::now()
     };
     let (answer, cancelled_at) = tokio::join!(held, cancel);
-    assert!(cancelled_at.elapsed() < Duration::from_secs(1));
+    assert!(
+        cancelled_at.elapsed() < BEFORE_THE_WAIT,
+        "held for its wait, not woken by the cancel"
+    );
     let answer = answer.unwrap();
     assert_eq!(answer.jobs.len(), 1, "only the ended one");
     assert_eq!(answer.jobs[0].id, second.id);
@@ -393,14 +403,14 @@ async fn a_cancelled_job_is_forgotten_its_ttl_after_its_cancel(backend: Backend)
         .await
         .unwrap()
         .expect("found");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Read at once, not after a sleep a busy machine could stretch past the 300 ms.
     assert!(
         status_of(&store, created.id.as_deref().unwrap())
             .await
             .is_some(),
         "kept a while"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         status_of(&store, created.id.as_deref().unwrap()).await,
         None,
@@ -440,19 +450,30 @@ async fn the_default_job_is_one_per_backend(backend: Backend) {
     // Another replica, starting later: its own default job would end 1 s after the first's.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let later = backend.open(StoreLimits::default()).await;
-    let eta = |status: Option<JobStatus>| status.expect("the default job").eta_ms.unwrap();
-    let first_eta = eta(first.status(JobKey::Default).await.expect("answers"));
-    let later_eta = eta(later.status(JobKey::Default).await.expect("answers"));
+    // When each default job ends, and to within how much: its ETA was worked out at some
+    // moment of the read, so its end lies within the read's span (plus the ETA's rounding to
+    // the millisecond), however long a busy machine makes the reads or the time between them.
+    async fn end_of(store: &JobStore) -> (Instant, Duration) {
+        let before = Instant::now();
+        let status = store.status(JobKey::Default).await.expect("answers");
+        let after = Instant::now();
+        let eta = Duration::from_millis(status.expect("the default job").eta_ms.unwrap());
+        (before + eta, after - before + Duration::from_millis(1))
+    }
+    let (first_end, first_within) = end_of(&first).await;
+    let (later_end, later_within) = end_of(&later).await;
+    let apart = later_end.max(first_end) - later_end.min(first_end);
     match backend {
-        // One process each: each store its own default job, started when it opened.
+        // One process each: each store its own default job, started when it opened, a
+        // second apart at least.
         Backend::Memory => assert!(
-            first_eta + 500 < later_eta,
-            "each its own: {first_eta} ms and {later_eta} ms to go"
+            later_end + later_within >= first_end + Duration::from_secs(1),
+            "each its own: they end {apart:?} apart"
         ),
         // One fleet: the job the first store asked for, whoever asks.
         Backend::Redis(_) => assert!(
-            first_eta.abs_diff(later_eta) < 500,
-            "one job: {first_eta} ms and {later_eta} ms to go"
+            apart <= first_within + later_within,
+            "one job: they end {apart:?} apart, reads of {first_within:?} and {later_within:?}"
         ),
     }
 }

@@ -3,17 +3,20 @@
 //! waits. Whatever the mix, an answer
 //! - never misses a job that had ended before the request was sent,
 //! - never lists a job as ended before it could have ended, nor with another outcome,
-//! - is never held past the first listed job's end (nor past its wait), and is held until
-//!   then when nothing listed has ended and every id is known,
+//! - is held until the first listed job's end (or its wait) when nothing listed has ended and
+//!   every id is known, and answers at once otherwise; answers with the ended jobs alone
+//!   unless the wait ran out,
 //! - lists each job and each unknown id once, in the order first listed.
 //!
 //! The test knows each job's end only to within its `POST /jobs` round trip, so every bound
-//! is checked against the side of that window that makes it hold surely. On top, `SLACK`
-//! allows for scheduling: this machine's two cores are shared with other builds, and a
-//! debug-build answer waited 144 ms for a thread on a fresh clone's `make test`. The times are
-//! five times those of the first version so that the slack can be too: bounded, few cases,
-//! jobs of at most 1 s, waits of at most 1.25 s; about ten seconds in all. How late answers
-//! really come is `make bench`'s (bench/watch-fanout.mjs), not this test's.
+//! is checked against the side of that window that makes it hold surely. Every bound is a
+//! lower one ("not before"), which a busy machine cannot break; the one upper bound,
+//! `NOT_HELD_PAST`, is a safety net for an answer that never comes: how late answers really
+//! come after they are due is `make bench`'s (bench/watch-fanout.mjs), not this test's. (A
+//! debug-build answer waited 144 ms for a thread on a fresh clone's `make test`, and another
+//! failed a slack of 500 ms: a bound there is a bound on the machine.) That an answer is not
+//! held past the first end is watch.rs's, with a wait long enough to tell the two apart.
+//! Bounded, few cases, jobs of at most 1 s, waits of at most 1.25 s; about ten seconds in all.
 
 use std::time::{Duration, Instant};
 
@@ -23,8 +26,9 @@ use video_translation_protocol::{JobResult, WatchAnswer};
 mod common;
 use common::{app, call, post_jobs, post_watch, watch_body};
 
-/// How late an answer may come, past the moment it was due, for the machine's sake.
-const SLACK: Duration = Duration::from_millis(500);
+/// How late past its due an answer may come before the test calls it never answered: ten
+/// times the longest wait here.
+const NOT_HELD_PAST: Duration = Duration::from_millis(12_500);
 
 /// One entry of the list a case watches.
 #[derive(Debug, Clone)]
@@ -155,7 +159,7 @@ proptest! {
                 first_end_before.max(sent).min(sent + wait)
             };
             prop_assert!(
-                received <= must_answer_by + SLACK,
+                received <= must_answer_by + NOT_HELD_PAST,
                 "held {:?}, {:?} past its due", elapsed, received - must_answer_by
             );
             if wait.is_zero() {

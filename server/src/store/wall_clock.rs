@@ -83,10 +83,18 @@ mod tests {
         }
     }
 
+    /// A clock read now, and how long reading it took: its instant and its Unix time were
+    /// read one after the other within that span, so its mapping is off by at most that.
+    fn read_clock() -> (WallClock, Duration) {
+        let before = Instant::now();
+        let clock = WallClock::now();
+        (clock, before.elapsed())
+    }
+
     #[test]
     fn two_processes_agree_on_a_time_to_within_their_clocks() {
-        let here = WallClock::now();
-        let there = WallClock::now();
+        let (here, reading_here) = read_clock();
+        let (there, reading_there) = read_clock();
         let created = Instant::now();
         let shared = here.unix_micros_of(created);
         let seen_there = there.instant_of(shared);
@@ -95,7 +103,11 @@ mod tests {
         } else {
             created - seen_there
         };
-        assert!(gap < Duration::from_millis(5), "{gap:?}");
+        // Their readings' spans, not a fixed figure: a thread preempted between the two
+        // reads of one clock (on a loaded machine) widens the span, and the gap with it. Plus
+        // the microseconds the shared time is rounded to.
+        let within = reading_here.max(reading_there) + Duration::from_micros(2);
+        assert!(gap <= within, "{gap:?}, more than {within:?}");
     }
 
     #[test]

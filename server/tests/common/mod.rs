@@ -7,7 +7,7 @@ pub mod event_stream;
 pub mod redis_server;
 pub mod replica;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -16,6 +16,13 @@ use actix_web::test;
 use video_translation_protocol::ErrorBody;
 use video_translation_server::config::Settings;
 use video_translation_server::startup::{build_app, AppState};
+
+/// How soon a held request (asking `?wait=30`, the cap of `Settings::for_tests`) must answer
+/// when something else should end it first: a job's end, a cancel, a stop, a closed
+/// connection, a shorter cap. Half its wait: only a request that waits its wait out fails,
+/// never one a busy machine answered late. How soon answers really come is `make bench`'s
+/// (bench/watch-fanout.mjs, bench/server.mjs), not a pass condition.
+pub const BEFORE_THE_WAIT: Duration = Duration::from_secs(15);
 
 /// The app under test as actix's test utilities give it: one name for the long bound every
 /// suite's helpers take.
@@ -152,4 +159,24 @@ pub fn get(id: &str) -> test::TestRequest {
 /// `POST /jobs/{id}/cancel`.
 pub fn cancel(id: &str) -> test::TestRequest {
     test::TestRequest::post().uri(&format!("/jobs/{id}/cancel"))
+}
+
+/// Waits until `/metrics` counts `count` held requests of `kind` (`long_poll`, `watch`): at
+/// most 10 s, however busy the machine, rather than a fixed sleep that a slow one outlasts.
+pub async fn until_held(app: &impl TestApp, kind: &str, count: u64) {
+    let sample = format!("vts_held_requests{{kind=\"{kind}\"}} {count}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = test::TestRequest::get().uri("/metrics").to_request();
+        let body = test::read_body(test::call_service(app, metrics).await).await;
+        let text = String::from_utf8_lossy(&body);
+        if text.lines().any(|line| line == sample) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no `{sample}` in /metrics within 10 s:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
