@@ -103,6 +103,9 @@ export function installFetchMeter(groupOf = () => undefined) {
       finish();
       return response;
     }
+    // A stream is over when its body ends or when the client aborts it (which does not always
+    // reach a read in flight on the wrapped body).
+    init?.signal?.addEventListener("abort", finish, { once: true });
     return new Response(untilOver(response.body, finish), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
   return {
