@@ -104,28 +104,13 @@ impl Watcher {
         None
     }
 
-    /// A stream in flight carrying `jobs`, each keeping the attempt it began when it was due.
+    /// A stream in flight carrying `jobs`, each keeping the attempt it began when it was due:
+    /// a request as any other, marked as a stream.
     fn start_stream(&mut self, jobs: Vec<WaitKey>, now: Duration) -> RequestId {
-        let id = RequestId(self.next_request);
-        self.next_request = self.next_request.wrapping_add(1);
-        for key in &jobs {
-            if let Some(entry) = self.entry_mut(*key) {
-                entry.state = State::Carried {
-                    request: id,
-                    hold_until: None,
-                };
-            }
+        let id = self.start_request(jobs, true, None, None, now);
+        if let Some(flight) = self.in_flight.last_mut() {
+            flight.is_stream = true;
         }
-        let asked = self.ids(&jobs);
-        self.in_flight.push(InFlight {
-            id,
-            jobs,
-            asked,
-            is_watch: true,
-            is_stream: true,
-            wait: None,
-            sent_at: now,
-        });
         id
     }
 
