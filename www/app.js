@@ -223,15 +223,15 @@ async function watch(client, job) {
       signal: controller.signal,
       onUpdate(update) {
         setTrouble(null);
+        // Against a server that streams, every pending update says "next at once, no wait":
+        // the news comes on the stream the client holds, not from a poll in 0.0 s.
+        streamed = update.nextPollInMs === 0 && update.nextPollWaitMs === null && client.heldRequests > 0;
         part("polls").textContent = String(update.attempt);
-        if (update.progress !== null) glide = showProgress(fill, bar, part("progress"), update);
+        if (update.progress !== null) glide = showProgress(fill, bar, part("progress"), update, streamed);
         eta = update.etaMs === null ? null : { ms: update.etaMs, at: performance.now() };
         showEta();
         nextPollAt = update.nextPollInMs === null ? null : performance.now() + update.nextPollInMs;
         heldUpTo = update.nextPollWaitMs;
-        // Against a server that streams, every pending update says "next at once, no wait":
-        // the news comes on the stream the client holds, not from a poll in 0.0 s.
-        streamed = update.nextPollInMs === 0 && update.nextPollWaitMs === null && client.heldRequests > 0;
         showNext();
         log(`poll #${update.attempt}: ${update.result}, ${percent(update.progress)}${streamed ? ", on the stream" : nextPollNote(update)}`);
       },
@@ -299,15 +299,17 @@ function nextPollNote(update) {
 /**
  * Shows the polled progress, then glides the bar toward where the job should be when we
  * next hear of it (estimated from its ETA): the next poll, or the job's end while a
- * long-poll is held. So the bar moves between polls too. Returns the glide: `{ from, to,
+ * long-poll or a stream is held. So the bar moves between polls too. Returns the glide: `{ from, to,
  * at, ms }`.
  */
-function showProgress(fill, bar, label, update) {
+function showProgress(fill, bar, label, update, streamed) {
   const now = update.progress;
   let expected = now;
   let glideMs = 0;
   if (update.nextPollInMs !== null && update.etaMs) {
-    glideMs = Math.min(update.nextPollInMs + (update.nextPollWaitMs ?? 0), update.etaMs);
+    // A stream, like a held long-poll, carries the end when it comes: glide to the ETA.
+    const nextNewsMs = streamed ? update.etaMs : update.nextPollInMs + (update.nextPollWaitMs ?? 0);
+    glideMs = Math.min(nextNewsMs, update.etaMs);
     expected = Math.min(1, now + (1 - now) * (glideMs / update.etaMs));
   }
   fill.style.transition = "none";
