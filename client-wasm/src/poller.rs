@@ -383,7 +383,7 @@ impl Poller {
     }
 
     /// The stream carrying the job was closed by the server while the job is pending (its
-    /// lifetime ran out, or it is stopping). A stream held at least [`HELD_AT_LEAST`] did its
+    /// lifetime ran out, or it is stopping). A stream held at least a second did its
     /// work: the job is streamed again at once, as a new attempt. One closed sooner counts as
     /// a plain poll, and the next waits a backoff gap, so no server can make the client spin.
     pub fn stream_closed(&mut self, now: Duration) -> Action {

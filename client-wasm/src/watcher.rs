@@ -21,7 +21,7 @@
 //! has its own `GET /jobs/{id}`, with at most [`MAX_HELD_WITHOUT_WATCH`] long-polls held at
 //! once. The server's default job (`GET /status`) is always watched that way.
 //!
-//! Before all this, a client [streams](streams): one held stream carries every job, and the
+//! Before all this, a client streams (`watcher/streams.rs`): one held stream carries every job, and the
 //! server sends each end as it happens. The watches above are what it falls back to.
 //!
 //! An *attempt* of a job is a request that answered for it: its status, or a failure.
