@@ -248,6 +248,8 @@ async fn adaptive_mode_long_polls_across_origins() {
                 ("longPollWaitMs", 200.into()),
                 ("jitter", 0.into()),
                 ("initialDelayMs", 3000.into()),
+                // Long-polls, not the stream a client asks for first.
+                ("stream", false.into()),
             ])
             .unchecked_into(),
         ),
@@ -297,4 +299,36 @@ async fn adaptive_mode_long_polls_across_origins() {
         "long-polls follow one another"
     );
     assert_eq!(get(&after_a_long_poll, "nextPollWaitMs"), 200);
+}
+
+#[wasm_bindgen_test]
+async fn a_stream_carries_a_job_to_its_end_across_origins() {
+    // The test page is another origin than the server: the stream's request (its Accept, its
+    // JSON body) passes CORS, and its events are read from the body as they come.
+    let client = VideoTranslationClient::new(
+        server_url().into(),
+        Some(object(&[("progressIntervalMs", 1000.into())]).unchecked_into()),
+    )
+    .unwrap();
+    let id = create_job(&client, 1500, "completed").await;
+    let (callback, updates) = recording_callback();
+    let options = object(&[("onUpdate", callback.as_ref().clone())]);
+    let outcome = JsFuture::from(client.wait_for_completion(
+        Some(JsValue::from(id.clone()).unchecked_into()),
+        Some(options.unchecked_into()),
+    ))
+    .await
+    .expect("resolves");
+    assert_eq!(get(&outcome, "result"), "completed");
+    assert_eq!(get(&outcome, "attempts"), 1, "one request: the stream");
+    let first = updates.get(0);
+    assert_eq!(
+        get(&first, "result"),
+        "pending",
+        "the stream's opening status"
+    );
+    assert_eq!(get(&first, "nextPollInMs"), 0, "carried by the stream");
+    assert!(get(&first, "nextPollWaitMs").is_null());
+    let last = updates.get(updates.length() - 1);
+    assert_eq!(get(&last, "result"), "completed");
 }
