@@ -90,7 +90,8 @@ test("a plain module page imports the installed package and watches a job to com
   const { watched, errors } = await watch("/");
   assert.deepEqual(errors, []);
   assert.equal(watched.outcome.result, "completed");
-  assert.equal(watched.updates.length, watched.outcome.attempts);
+  // One update per attempt at least: a stream, one attempt, brings the pending status too.
+  assert.ok(watched.updates.length >= watched.outcome.attempts, `${watched.updates.length} updates, ${watched.outcome.attempts} attempts`);
   assert.equal(watched.updates[0].result, "pending");
   assert.equal(watched.updates.at(-1).result, "completed");
 });
@@ -104,6 +105,6 @@ test("a module Web Worker watches a job and posts each update to the page", asyn
   assert.equal(end.hasWindow, false, "it ran with a worker's globals only");
   assert.equal(end.hasDocument, false);
   const updates = watched.filter((m) => m.update).map((m) => m.update);
-  assert.equal(updates.length, end.outcome.attempts);
+  assert.ok(updates.length >= end.outcome.attempts, `${updates.length} updates, ${end.outcome.attempts} attempts`);
   assert.equal(updates.at(-1).result, "completed");
 });

@@ -110,7 +110,8 @@ for (const name of Object.keys(BUNDLERS)) {
     const { outcome, updates } = await tab.evaluate(() => window.watched);
     assert.deepEqual(errors, []);
     assert.equal(outcome.result, "completed");
-    assert.equal(updates.length, outcome.attempts);
+    // One update per attempt at least: a stream, one attempt, brings the pending status too.
+    assert.ok(updates.length >= outcome.attempts, `${updates.length} updates, ${outcome.attempts} attempts`);
     assert.equal(await tab.locator("#state").textContent(), "completed");
     await tab.close();
     await server.stop();
