@@ -11,10 +11,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
+use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::Instant;
 
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 /// Fires one shared notification per watched job when it ends. Stops its thread on drop,
@@ -217,6 +220,20 @@ impl<K: Copy + Ord + Hash> Shared<K> {
             };
         }
     }
+}
+
+/// The notifications of `notifies`, each enabled now (so a wake-up from here on is not
+/// missed, even before the set is first polled), gathered to wait for the first of them.
+pub fn enabled_all(notifies: &[Arc<Notify>]) -> FuturesUnordered<Pin<Box<Notified<'_>>>> {
+    notifies
+        .iter()
+        .map(|notify| {
+            // Boxed so that it can be enabled in place and then moved into the set.
+            let mut notified = Box::pin(notify.notified());
+            notified.as_mut().enable();
+            notified
+        })
+        .collect()
 }
 
 #[cfg(test)]

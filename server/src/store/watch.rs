@@ -16,11 +16,12 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::stream::StreamExt;
 use video_translation_protocol::{JobStatus, WatchAnswer};
 
 use super::{JobBackend, JobId, JobKey, JobStore, StoreError};
 use crate::job::Job;
+use crate::transitions::enabled_all;
 
 pub mod stream;
 
@@ -64,15 +65,7 @@ impl JobStore {
                 .iter()
                 .map(|(id, job)| (JobKey::Created(*id), job.ends_at())),
         );
-        let mut first_end: FuturesUnordered<_> = notifies
-            .iter()
-            .map(|notify| {
-                // Boxed so that it can be enabled in place and then moved into the set.
-                let mut notified = Box::pin(notify.notified());
-                notified.as_mut().enable();
-                notified
-            })
-            .collect();
+        let mut first_end = enabled_all(&notifies);
         // Enabled first, read again second: a job that ended (by time or by a cancel), or a
         // stop that began, in between is not missed. If the backend fails meanwhile, the
         // watch goes on with what it read first.

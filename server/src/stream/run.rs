@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::rt::time::sleep_until;
 use actix_web::web::Bytes;
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::stream::StreamExt;
 
 use super::body::Sender;
 use super::frame::{Frames, HEARTBEAT};
@@ -23,6 +23,7 @@ use super::session::Session;
 use super::StreamSettings;
 use crate::job::Job;
 use crate::store::{JobFeed, JobId};
+use crate::transitions::enabled_all;
 
 /// Runs a stream of `session` on `feed` until it is over, sending its events through
 /// `sender`: every listed job's end; the pending jobs' status every `progress`, if given;
@@ -65,15 +66,7 @@ pub async fn run(
         } else {
             feed.arm(pending)
         };
-        let mut waits: FuturesUnordered<_> = notifies
-            .iter()
-            .map(|notify| {
-                // Boxed so that it can be enabled in place and then moved into the set.
-                let mut notified = Box::pin(notify.notified());
-                notified.as_mut().enable();
-                notified
-            })
-            .collect();
+        let mut waits = enabled_all(&notifies);
         let ids: Vec<JobId> = undelivered.iter().map(|(id, _)| *id).collect();
         let looked = Instant::now();
         match feed.read(&ids).await {
