@@ -225,7 +225,8 @@ describe("event streams behind nginx", { skip: missing.length > 0 && `${missing.
     try {
       const sent = [];
       const client = new VideoTranslationClient(fleet.url, { fetch: recordingFetch(sent) });
-      const job = await client.createJob({ durationMs: 9000, outcome: "completed" });
+      // Ends 10 s after the client's 5 s for a first event: a late fallback still holds a watch.
+      const job = await client.createJob({ durationMs: 15_000, outcome: "completed" });
       const outcome = await client.waitForCompletion(job.id);
       assert.equal(outcome.result, "completed");
       const watches = sent.filter((request) => request.path.startsWith("/jobs/watch"));

@@ -64,8 +64,9 @@ test("an unknown id fails its wait with HttpError 404 while the others go on", a
 
 test("a stream that sends nothing (a proxy that buffers) gives way to long-polled watches", async () => {
   const [a] = ids(1);
-  // Headers, then silence: what a buffering proxy lets through.
-  const server = await serve({ [a]: 6_500 }, () => {});
+  // Headers, then silence: what a buffering proxy lets through. The job ends 10 s after the
+  // client's 5 s for a first event, so even a late fallback finds it pending and holds a watch.
+  const server = await serve({ [a]: 15_000 }, () => {});
   const result = await client(server).waitForCompletion(a);
   assert.equal(result.result, "completed");
   assert.equal(server.streams.length, 1, "no second stream once one was held back");
