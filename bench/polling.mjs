@@ -28,6 +28,7 @@
 //
 //   BENCH_SCALE=0.2 BENCH_DURATIONS=2,10 node bench/polling.mjs     a quick look
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ANCHORS } from "./strategies.mjs";
@@ -127,7 +128,7 @@ console.log(
       : `Time scaled by ${SCALE} (a 600 s job runs ${600 * SCALE} s); figures are scaled back to full scale, ` +
         `which also multiplies fixed latencies by ${(1 / SCALE).toFixed(1)}.\n`) +
     `Server: long-polls capped at ${SERVER_MAX_WAIT_S * SCALE} s. One duration at a time, every row of it at once ` +
-    `(${CASES.length * JOBS} watches). 2 cores, shared with other engineers' builds and tests.`,
+    `(${CASES.length * JOBS} watches). ${os.cpus().length} cores; load average at the start ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")} (1 / 5 / 15 min).`,
 );
 
 /** Every case on every job of `group`, all at once; one sample per watch. */
@@ -174,7 +175,8 @@ for (const durationS of DURATIONS_S) {
   console.log(
     `  D = ${durationS} s: ${results.length} watches in ${((now() - groupStarted) / 1000).toFixed(1)} s; ` +
       `job creation round trip p50 ${percentile(trips, 50).toFixed(1)} ms, p99 ${percentile(trips, 99).toFixed(1)} ms; ` +
-      `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms (real time)`,
+      `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms (real time); ` +
+      `load average at its end ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")}`,
   );
 }
 await server.stop();
