@@ -8,7 +8,8 @@
 //     in alternating bursts (2 cores shared by wrk, the server and Redis).
 //  3. Held long-polls on one replica answered after a cancel through the other: how long from
 //     the cancel's request to each answer, beside the same on one memory server (the time to
-//     write that many answers, which the fleet adds to).
+//     write that many answers, which the fleet adds to); then the same with event streams
+//     (`POST /jobs/watch`, `Accept: text/event-stream`), timed to each stream's `end` event.
 //  4. Two fresh replicas holding 20,000 long-polls between them (10,000 each, by
 //     long_poll_flood, on a job of each replica's own), answered at their job's time-driven
 //     end: lateness of each answer after the end, and the target: all within 100 ms.
@@ -134,16 +135,36 @@ try {
   if (PARTS.has(3)) {
     // Held long-polls woken by a cancel: across the fleet, and on one memory server for a
     // baseline (the same answers to write, no Redis in between).
-    const wakeUps = async (holder, canceller) => {
+    const holdLongPoll = (url, id) =>
+      fetch(`${url}/jobs/${id}?wait=30`).then(async (response) => {
+        await response.arrayBuffer();
+        return performance.now();
+      });
+    // A stream's answer is its `end` event: read until one starts a line, then hang up.
+    const holdStream = async (url, id) => {
+      const response = await fetch(`${url}/jobs/watch`, {
+        method: "POST",
+        headers: { accept: "text/event-stream", "content-type": "application/json" },
+        body: JSON.stringify({ ids: [id] }),
+      });
+      if (!response.ok) throw new Error(`stream: ${response.status}`);
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of response.body) {
+        text += decoder.decode(chunk, { stream: true });
+        if (/(^|\n)event: ?end\r?\n/.test(text)) {
+          const at = performance.now();
+          await response.body.cancel().catch(() => {});
+          return at;
+        }
+      }
+      throw new Error(`the stream closed without an end event: ${JSON.stringify(text.slice(-200))}`);
+    };
+    const wakeUps = async (hold, holder, canceller) => {
       const id = await createJob(canceller.url);
       await pollAll(holder.url, [id]);
       const answeredAt = [];
-      const held = Array.from({ length: HELD }, () =>
-        fetch(`${holder.url}/jobs/${id}?wait=30`).then(async (response) => {
-          await response.arrayBuffer();
-          answeredAt.push(performance.now());
-        }),
-      );
+      const held = Array.from({ length: HELD }, () => hold(holder.url, id).then((at) => answeredAt.push(at)));
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const sent = performance.now();
       const cancel = await fetch(`${canceller.url}/jobs/${id}/cancel`, { method: "POST" });
@@ -151,17 +172,25 @@ try {
       await Promise.all(held);
       return answeredAt.map((at) => at - sent).sort((x, y) => x - y);
     };
-    console.log(`${HELD} long-polls held on one job, then one cancel: ms from the cancel's request to each answer\n`);
-    console.log("| held on | cancelled through | first | p50 | p99 | last |\n|---|---|---|---|---|---|");
-    for (const [name, holder, canceller, through] of [
-      ["replica B", b, a, "replica A"],
-      ["memory server", memory, memory, "the same server"],
+    console.log(
+      `${HELD} long-polls (then ${HELD} event streams) held on one job, then one cancel: ms from the cancel's request ` +
+        "to each answer (each stream's end event)\n",
+    );
+    console.log("| held | on | cancelled through | first | p50 | p99 | last |\n|---|---|---|---|---|---|---|");
+    for (const [kind, hold] of [
+      ["long-polls", holdLongPoll],
+      ["streams", holdStream],
     ]) {
-      const after = await wakeUps(holder, canceller);
-      const p99 = after[Math.min(after.length - 1, Math.floor(after.length * 0.99))];
-      console.log(
-        `| ${name} | ${through} | ${after[0].toFixed(1)} | ${median(after).toFixed(1)} | ${p99.toFixed(1)} | ${after.at(-1).toFixed(1)} |`,
-      );
+      for (const [name, holder, canceller, through] of [
+        ["replica B", b, a, "replica A"],
+        ["memory server", memory, memory, "the same server"],
+      ]) {
+        const after = await wakeUps(hold, holder, canceller);
+        const p99 = after[Math.min(after.length - 1, Math.floor(after.length * 0.99))];
+        console.log(
+          `| ${HELD} ${kind} | ${name} | ${through} | ${after[0].toFixed(1)} | ${median(after).toFixed(1)} | ${p99.toFixed(1)} | ${after.at(-1).toFixed(1)} |`,
+        );
+      }
     }
     console.log();
   }

@@ -51,6 +51,47 @@ test("offline, at most one request; back online, the end is seen at once", async
   assert.ok(at - started.at >= 2_500, "not before the job ended");
 });
 
+test("a streamed wait across an offline spell: no stream opened while offline, the end seen", async () => {
+  // The default client streams. Whatever going offline does to the open stream (Chromium's
+  // emulation keeps it, and its end comes while offline; a network change closes it), no new
+  // one may be opened while offline, and coming back must not wait for the stream's silence
+  // limit (two 15 s heartbeats) to notice: half of that is the bound.
+  const started = await page.evaluate(async () => {
+    const { VideoTranslationClient } = await import("/pkg/video_translation_client.js");
+    const client = new VideoTranslationClient(location.origin);
+    const at = performance.now(); // before the job starts: a streamed end comes at its moment
+    const job = await client.createJob({ durationMs: 2500 });
+    window.streamedStatuses = [];
+    window.watching = client
+      .waitForCompletion(job.id, { onUpdate: (status) => window.streamedStatuses.push(status.result) })
+      .then((outcome) => ({ outcome, at: performance.now() }));
+    return { id: job.id, at };
+  });
+  const streams = [];
+  const onRequest = (request) =>
+    request.url().endsWith("/jobs/watch") &&
+    request.headers().accept?.startsWith("text/event-stream") &&
+    streams.push({ at: Date.now() });
+  page.on("request", onRequest);
+  try {
+    await page.waitForFunction(() => window.streamedStatuses.length > 0); // the stream is open
+    await context.setOffline(true);
+    const offlineAt = Date.now();
+    await page.waitForTimeout(4_000); // the job ends 2.5 s after its start, while offline
+    const openedOffline = streams.filter((stream) => stream.at >= offlineAt).length;
+    const onlineAt = await page.evaluate(() => performance.now());
+    await context.setOffline(false);
+
+    const { outcome, at } = await page.evaluate(() => window.watching);
+    assert.equal(outcome.result, "completed");
+    assert.equal(openedOffline, 0, "no stream opened while offline");
+    assert.ok(at - onlineAt <= 15_000, `the end was seen ${Math.round(at - onlineAt)} ms after coming back`);
+    assert.ok(at - started.at >= 2_500, "not before the job ended");
+  } finally {
+    page.off("request", onRequest);
+  }
+});
+
 test("a page that becomes visible during a long sleep looks at once", async () => {
   // A first gap of 20 s: without the look on becoming visible, the end would wait for it.
   const started = await page.evaluate(async () => {
