@@ -32,7 +32,7 @@ lint: tools ## Format and lint checks: rustfmt, clippy (native and wasm32), no m
 	scripts/module-cycles.sh
 	node_modules/.bin/eslint .
 
-bench: tools bench-tools browser-tools pkg ## Benchmarks (about 55 min): package size, polling, many jobs, pages, watch CPU, watch fan-out, stream fan-out, server, load, pipelining, fleet
+bench: tools bench-tools browser-tools pkg ## Benchmarks (about 2 h; the polling table 95 min of it): package size, polling, many jobs, pages, watch CPU, watch fan-out, stream fan-out, server, load, pipelining, fleet
 	cargo build --release -p video-translation-server --bin video-translation-server --examples
 	node bench/package-size.mjs
 	VTS_SERVER_BIN=$(SERVER_RELEASE) node bench/polling.mjs

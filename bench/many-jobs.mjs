@@ -17,7 +17,7 @@
 //
 //   BENCH_SCALE=0.1 node bench/many-jobs.mjs      about a minute
 import { installFetchMeter } from "./fetch-meter.mjs";
-import { createJob } from "./measure.mjs";
+import { createJob, machineNow } from "./measure.mjs";
 import { loadClient, startServer } from "../tests/helpers.mjs";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -47,7 +47,7 @@ console.log(
   `Many jobs: ${JOBS.toLocaleString("en")} jobs per strategy, true ends spread uniformly over ${FIRST_END_S}–${LAST_END_S} s, ` +
     `server estimates off by up to ±20 %; both strategies at once, adaptive mode (the default).\n` +
     (SCALE === 1 ? "Full-scale time.\n" : `Time scaled by ${SCALE}; figures scaled back, which multiplies fixed latencies by ${(1 / SCALE).toFixed(0)}.\n`) +
-    `2 cores, shared with other engineers' builds and tests.`,
+    `${machineNow()}.`,
 );
 
 // The same true durations for both strategies; jobs created 32 at a time, alternating.

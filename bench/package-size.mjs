@@ -52,7 +52,7 @@ const client = rows[0].total;
 const verdict = (limit) => (client <= limit ? "met" : "MISSED");
 console.log(`\nLimit ${bytes(PACKAGE_LIMIT_GZIP)} (72 KiB): ${verdict(PACKAGE_LIMIT_GZIP)}, ${((client / PACKAGE_LIMIT_GZIP) * 100).toFixed(1)} %`);
 console.log(`Goal  ${bytes(PACKAGE_GOAL_GZIP)} (56 KiB): ${verdict(PACKAGE_GOAL_GZIP)}, ${((client / PACKAGE_GOAL_GZIP) * 100).toFixed(1)} %`);
-console.log(`Ceiling ${bytes(PACKAGE_CEILING_GZIP)} (92 KiB, tests/npm-package.test.mjs fails past it): ${verdict(PACKAGE_CEILING_GZIP)}`);
+console.log(`Ceiling ${bytes(PACKAGE_CEILING_GZIP)} (${PACKAGE_CEILING_GZIP / 1024} KiB, tests/npm-package.test.mjs fails past it): ${verdict(PACKAGE_CEILING_GZIP)}`);
 
 // twiggy reads names from cargo's output (the name section, before wasm-bindgen and wasm-opt
 // strip it): the same code, larger and with its names.

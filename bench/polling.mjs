@@ -34,7 +34,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ANCHORS } from "./strategies.mjs";
 import { pollingChart } from "./svg.mjs";
 import { installFetchMeter, realFetch } from "./fetch-meter.mjs";
-import { createJob } from "./measure.mjs";
+import { createJob, machineNow } from "./measure.mjs";
 import { loadClient, REPO, startServer } from "../tests/helpers.mjs";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -128,7 +128,7 @@ console.log(
       : `Time scaled by ${SCALE} (a 600 s job runs ${600 * SCALE} s); figures are scaled back to full scale, ` +
         `which also multiplies fixed latencies by ${(1 / SCALE).toFixed(1)}.\n`) +
     `Server: long-polls capped at ${SERVER_MAX_WAIT_S * SCALE} s. One duration at a time, every row of it at once ` +
-    `(${CASES.length * JOBS} watches). ${os.cpus().length} cores; load average at the start ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")} (1 / 5 / 15 min).`,
+    `(${CASES.length * JOBS} watches). ${machineNow()}.`,
 );
 
 /** Every case on every job of `group`, all at once; one sample per watch. */

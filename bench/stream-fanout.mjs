@@ -13,7 +13,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { startServer } from "../tests/helpers.mjs";
-import { findValgrind, instructionsDuring, median, RELEASE_SERVER, releaseExample } from "./measure.mjs";
+import { findValgrind, instructionsDuring, machineNow, median, RELEASE_SERVER, releaseExample } from "./measure.mjs";
 
 const run = promisify(execFile);
 const SERVER = RELEASE_SERVER;
@@ -49,9 +49,8 @@ console.log(
   `Stream fan-out: ${STREAMS.toLocaleString("en")} event streams open on one job, which ends ${LEAD_MS / 1000} s after its creation; ` +
     `${ROUNDS} rounds, each on a fresh server (${SERVER_ARGS.join(" ")}), each beside a round of as many long-polls held on one job ` +
     `(GET /jobs/{id}?wait=60, server/examples/long_poll_flood.rs) for scale. Lateness of each stream's end event (or long-poll's ` +
-    `answer) after the job's end: arrived = kernel receive timestamp, read = when the niced load generator read it. 2 cores shared ` +
-    `by the server, the load generator and other engineers' builds and tests: the times are this machine's, the instruction ` +
-    `counts below are not.\n`,
+    `answer) after the job's end: arrived = kernel receive timestamp, read = when the niced load generator read it. ${machineNow()}: ` +
+    `the times are this machine's, the instruction counts below are not.\n`,
 );
 const rounds = [];
 const longPolls = [];

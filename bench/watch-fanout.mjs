@@ -12,7 +12,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { startServer } from "../tests/helpers.mjs";
-import { median, RELEASE_SERVER, releaseExample } from "./measure.mjs";
+import { machineNow, median, RELEASE_SERVER, releaseExample } from "./measure.mjs";
 
 const run = promisify(execFile);
 const SERVER = RELEASE_SERVER;
@@ -27,7 +27,7 @@ console.log(
   `Watch fan-out: ${(WATCHES * IDS).toLocaleString("en")} jobs watched through ${WATCHES.toLocaleString("en")} held POST /jobs/watch?wait=30 ` +
     `of ${IDS} ids each; one job per watch (${WATCHES.toLocaleString("en")} in all) ends at the same moment. ${ROUNDS} rounds, each on a fresh server ` +
     `(${SERVER_ARGS.join(" ")}). Lateness after each watch's job ended: arrived = kernel receive timestamp, read = when the niced load ` +
-    `generator read it. 2 cores shared by the server, the load generator and other engineers' builds and tests.\n`,
+    `generator read it. ${machineNow()}.\n`,
 );
 const rounds = [];
 for (let round = 0; round < ROUNDS; round += 1) {
