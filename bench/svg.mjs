@@ -1,7 +1,7 @@
 // Draws the polling benchmark as an SVG: one panel per job duration, each strategy a dot at
 // (requests per job, p99 detection lateness), both axes logarithmic. Down and left is better.
 
-const COLORS = ["#8a8f98", "#b07d2b", "#d1495b", "#2f6fb0", "#6a4c93", "#1f8a4c"];
+const COLORS = ["#8a8f98", "#b07d2b", "#d1495b", "#2f6fb0", "#6a4c93", "#1f8a4c", "#0b9fb8"];
 const PANEL = { width: 250, height: 230, left: 46, right: 12, top: 30, bottom: 40 };
 
 const log = Math.log10;
