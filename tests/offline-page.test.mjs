@@ -23,6 +23,22 @@ after(async () => {
   await server?.stop();
 });
 
+/**
+ * Takes the page offline for `ms` (its job ends meanwhile), counting the requests `counts`
+ * picks while it is; returns that count and the page's clock as it comes back.
+ */
+async function offlineSpell(ms, counts) {
+  let sent = 0;
+  const onRequest = (request) => counts(request) && (sent += 1);
+  await context.setOffline(true);
+  page.on("request", onRequest);
+  await page.waitForTimeout(ms);
+  page.off("request", onRequest);
+  const onlineAt = await page.evaluate(() => performance.now());
+  await context.setOffline(false);
+  return { sentOffline: sent, onlineAt };
+}
+
 test("offline, at most one request; back online, the end is seen at once", async () => {
   // Plain backoff with gaps of 200 to 400 ms: offline for 4 s, it would make about ten.
   const started = await page.evaluate(async () => {
@@ -32,16 +48,9 @@ test("offline, at most one request; back online, the end is seen at once", async
     window.watching = client.waitForCompletion(job.id).then((outcome) => ({ outcome, at: performance.now() }));
     return { id: job.id, at: performance.now() };
   });
-  const requests = [];
-  page.on("request", (request) => request.url().includes("/jobs/") && requests.push({ url: request.url(), at: Date.now() }));
-
   await page.waitForTimeout(500);
-  await context.setOffline(true);
-  const offlineAt = Date.now();
-  await page.waitForTimeout(4_000); // the job ends 2.5 s after its start, while offline
-  const sentOffline = requests.filter((request) => request.at >= offlineAt).length;
-  const onlineAt = await page.evaluate(() => performance.now());
-  await context.setOffline(false);
+  // The job ends 2.5 s after its start, while offline.
+  const { sentOffline, onlineAt } = await offlineSpell(4_000, (request) => request.url().includes("/jobs/"));
 
   const { outcome, at } = await page.evaluate(() => window.watching);
   assert.equal(outcome.result, "completed");
@@ -67,29 +76,18 @@ test("a streamed wait across an offline spell: no stream opened while offline, t
       .then((outcome) => ({ outcome, at: performance.now() }));
     return { id: job.id, at };
   });
-  const streams = [];
-  const onRequest = (request) =>
-    request.url().endsWith("/jobs/watch") &&
-    request.headers().accept?.startsWith("text/event-stream") &&
-    streams.push({ at: Date.now() });
-  page.on("request", onRequest);
-  try {
-    await page.waitForFunction(() => window.streamedStatuses.length > 0); // the stream is open
-    await context.setOffline(true);
-    const offlineAt = Date.now();
-    await page.waitForTimeout(4_000); // the job ends 2.5 s after its start, while offline
-    const openedOffline = streams.filter((stream) => stream.at >= offlineAt).length;
-    const onlineAt = await page.evaluate(() => performance.now());
-    await context.setOffline(false);
+  await page.waitForFunction(() => window.streamedStatuses.length > 0); // the stream is open
+  // The job ends 2.5 s after its start, while offline.
+  const { sentOffline: streamsOpenedOffline, onlineAt } = await offlineSpell(
+    4_000,
+    (request) => request.url().endsWith("/jobs/watch") && request.headers().accept?.startsWith("text/event-stream"),
+  );
 
-    const { outcome, at } = await page.evaluate(() => window.watching);
-    assert.equal(outcome.result, "completed");
-    assert.equal(openedOffline, 0, "no stream opened while offline");
-    assert.ok(at - onlineAt <= 15_000, `the end was seen ${Math.round(at - onlineAt)} ms after coming back`);
-    assert.ok(at - started.at >= 2_500, "not before the job ended");
-  } finally {
-    page.off("request", onRequest);
-  }
+  const { outcome, at } = await page.evaluate(() => window.watching);
+  assert.equal(outcome.result, "completed");
+  assert.equal(streamsOpenedOffline, 0, "no stream opened while offline");
+  assert.ok(at - onlineAt <= 15_000, `the end was seen ${Math.round(at - onlineAt)} ms after coming back`);
+  assert.ok(at - started.at >= 2_500, "not before the job ended");
 });
 
 test("a page that becomes visible during a long sleep looks at once", async () => {
