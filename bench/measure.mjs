@@ -68,10 +68,12 @@ export function cpuMs(pid) {
 /** A process's resident memory, in MiB. */
 export const rssMiB = (pid) => Number(fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) / 1024;
 
+/** The load average now, over 1 / 5 / 15 minutes. */
+export const loadAverage = () => os.loadavg().map((load) => load.toFixed(1)).join(" / ");
+
 /** The machine as a benchmark starts: its cores and load average, for the table's caption. */
 export const machineNow = () =>
-  `${os.cpus().length} cores, shared by everything the benchmark runs; load average now ` +
-  `${os.loadavg().map((load) => load.toFixed(1)).join(" / ")} (1 / 5 / 15 min)`;
+  `${os.cpus().length} cores, shared by everything the benchmark runs; load average now ${loadAverage()} (1 / 5 / 15 min)`;
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 

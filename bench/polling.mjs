@@ -28,13 +28,12 @@
 //
 //   BENCH_SCALE=0.2 BENCH_DURATIONS=2,10 node bench/polling.mjs     a quick look
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ANCHORS } from "./strategies.mjs";
 import { pollingChart } from "./svg.mjs";
 import { installFetchMeter, realFetch } from "./fetch-meter.mjs";
-import { createJob, machineNow } from "./measure.mjs";
+import { createJob, loadAverage, machineNow } from "./measure.mjs";
 import { loadClient, REPO, startServer } from "../tests/helpers.mjs";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -176,7 +175,7 @@ for (const durationS of DURATIONS_S) {
     `  D = ${durationS} s: ${results.length} watches in ${((now() - groupStarted) / 1000).toFixed(1)} s; ` +
       `job creation round trip p50 ${percentile(trips, 50).toFixed(1)} ms, p99 ${percentile(trips, 99).toFixed(1)} ms; ` +
       `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms (real time); ` +
-      `load average at its end ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")}`,
+      `load average at its end ${loadAverage()}`,
   );
 }
 await server.stop();

@@ -76,7 +76,7 @@ test("a streamed wait across an offline spell: no stream opened while offline, t
       .then((outcome) => ({ outcome, at: performance.now() }));
     return { id: job.id, at };
   });
-  await page.waitForFunction(() => window.streamedStatuses.length > 0); // the stream is open
+  await page.waitForFunction(() => window.streamedStatuses.length > 0); // the wait's first status came
   // The job ends 2.5 s after its start, while offline.
   const { sentOffline: streamsOpenedOffline, onlineAt } = await offlineSpell(
     4_000,
