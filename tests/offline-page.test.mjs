@@ -65,6 +65,11 @@ test("a streamed wait across an offline spell: no stream opened while offline, t
   // emulation keeps it, and its end comes while offline; a network change closes it), no new
   // one may be opened while offline, and coming back must not wait for the stream's silence
   // limit (two 15 s heartbeats) to notice: half of that is the bound.
+  const asksForStream = (request) =>
+    new URL(request.url()).pathname === "/jobs/watch" && request.headers().accept?.startsWith("text/event-stream");
+  let streamsOpened = 0;
+  const countStreams = (request) => asksForStream(request) && (streamsOpened += 1);
+  page.on("request", countStreams);
   const started = await page.evaluate(async () => {
     const { VideoTranslationClient } = await import("/pkg/video_translation_client.js");
     const client = new VideoTranslationClient(location.origin);
@@ -77,11 +82,10 @@ test("a streamed wait across an offline spell: no stream opened while offline, t
     return { id: job.id, at };
   });
   await page.waitForFunction(() => window.streamedStatuses.length > 0); // the wait's first status came
+  page.off("request", countStreams);
+  assert.ok(streamsOpened >= 1, "the wait streams before the page goes offline");
   // The job ends 2.5 s after its start, while offline.
-  const { sentOffline: streamsOpenedOffline, onlineAt } = await offlineSpell(
-    4_000,
-    (request) => request.url().endsWith("/jobs/watch") && request.headers().accept?.startsWith("text/event-stream"),
-  );
+  const { sentOffline: streamsOpenedOffline, onlineAt } = await offlineSpell(4_000, asksForStream);
 
   const { outcome, at } = await page.evaluate(() => window.watching);
   assert.equal(outcome.result, "completed");
