@@ -191,7 +191,7 @@ export async function watch(VideoTranslationClient, baseUrl, { options, jobId = 
   const sentMs = [];
   const since = () => performance.now() - started;
   const notingFetch = (input, init) => {
-    if (!String(input?.url ?? input).endsWith("/jobs/watch")) sentMs.push(since());
+    if (!new URL(String(input?.url ?? input)).pathname.endsWith("/jobs/watch")) sentMs.push(since());
     return fetch(input, init);
   };
   const client = new VideoTranslationClient(baseUrl, { ...options, fetch: notingFetch });
